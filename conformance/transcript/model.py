@@ -1,0 +1,247 @@
+"""The transcript: everything one connection saw, as data, so judging never needs the network.
+
+Record-then-judge is the suite's spine. A transport adapter appends records while it talks to a
+server; a judge reads them later, possibly on another machine (``replay``). The same model is
+produced from the recorded Mastodon captures (``conformance.transcript.captures``), so a check is
+proven against the real server's bytes and a live run with one code path.
+
+On disk a transcript is JSON Lines: line 1 is the ``meta`` record, every further line one
+``Record``. ``schemas/transcript.schema.json`` is the published contract; keep the two in step.
+
+Record kinds (``Record.kind``) and the fields each carries in ``Record.fields``:
+
+``connect``         TCP/TLS connection opened (``t`` is 0.0 by definition).
+``response-head``   ``status`` (int), ``reason`` (str), ``http_version`` (str),
+                    ``headers`` (list of ``[name, value]`` in wire order).
+``body-chunk``      one read of the response body, after transfer decoding: ``data`` bytes.
+``end``             the stream ended: ``how`` is one of ``END_KINDS``; ``detail`` (str).
+``ws-frame-recv``   a frame from the server: ``opcode`` (``text``, ``binary``, ``ping``, ``pong``,
+                    ``close``, ``continuation``), ``data`` bytes, and for ``close`` frames
+                    ``close_code`` (int | None) and ``close_reason`` (str).
+``ws-frame-send``   a frame we sent, same fields.
+``stimulus``        something a driver did to cause events: ``action`` (str), ``detail`` (dict),
+                    ``marker`` (str | None): the unique text that identifies our traffic.
+``timeout``         a wait that expired: ``wait`` (what we waited for), ``deadline_s`` (float).
+``note``            free text: ``text``.
+
+Bytes are stored as ``"data"`` (text) when they decode as strict UTF-8, else ``"data_b64"``, so
+transcripts stay readable in a bug report yet byte-exact.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+
+RECORD_KINDS = frozenset(
+    {
+        "connect",
+        "response-head",
+        "body-chunk",
+        "end",
+        "ws-frame-recv",
+        "ws-frame-send",
+        "stimulus",
+        "timeout",
+        "note",
+    }
+)
+
+#: How a stream ended. ``eof``: the server finished the message cleanly (terminating chunk,
+#: Content-Length reached, or TCP closed after a WebSocket close). ``incomplete``: the server
+#: closed the connection in the middle of a message (e.g. no terminating chunk: a crash).
+#: ``reset``: connection reset. ``deadline``: our own deadline stopped the recording (normal
+#: for endless streams). ``client-close``: we closed on purpose. ``error``: the recorder failed.
+END_KINDS = frozenset({"eof", "incomplete", "reset", "deadline", "client-close", "error"})
+
+TRANSPORTS = frozenset({"sse", "ws", "http"})
+
+
+def _encode_bytes(data: bytes) -> dict[str, str]:
+    try:
+        return {"data": data.decode("utf-8", errors="strict")}
+    except UnicodeDecodeError:
+        return {"data_b64": base64.b64encode(data).decode("ascii")}
+
+
+def _decode_bytes(obj: dict[str, Any]) -> bytes:
+    if "data_b64" in obj and obj["data_b64"] is not None:
+        return base64.b64decode(obj["data_b64"])
+    data = obj.get("data")
+    if data is None:
+        return b""
+    return data.encode("utf-8")
+
+
+_BYTE_KINDS = frozenset({"body-chunk", "ws-frame-recv", "ws-frame-send"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One observation, timestamped in seconds since the connection started (monotonic)."""
+
+    t: float
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in RECORD_KINDS:
+            raise ValueError(f"unknown record kind {self.kind!r}")
+        if self.kind == "end" and self.fields.get("how") not in END_KINDS:
+            raise ValueError(f"end record needs how in {sorted(END_KINDS)}")
+
+    @property
+    def data(self) -> bytes:
+        """The record's bytes (body chunk or frame payload); empty for other kinds."""
+        value = self.fields.get("data", b"")
+        return value if isinstance(value, bytes) else b""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"t": round(self.t, 6), "kind": self.kind}
+        for key, value in self.fields.items():
+            if key == "data" and self.kind in _BYTE_KINDS:
+                out.update(_encode_bytes(value))
+            else:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Record:
+        kind = obj["kind"]
+        fields = {k: v for k, v in obj.items() if k not in {"t", "kind", "data", "data_b64"}}
+        if kind in _BYTE_KINDS:
+            fields["data"] = _decode_bytes(obj)
+        return cls(t=float(obj["t"]), kind=kind, fields=fields)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Meta:
+    """What was asked, of whom, and why: enough to judge the transcript without the run.
+
+    ``context`` carries what the recorder intended, e.g. ``{"stream": "public:local",
+    "endpoint": "/api/v1/streaming/public/local", "auth": "header", "purpose": "stream",
+    "expect_status": 200}``; judges read it instead of guessing. Captures get a context derived
+    from their request line.
+    """
+
+    id: str
+    transport: str
+    request: dict[str, Any]
+    context: dict[str, Any] = field(default_factory=dict)
+    source: str = "live"
+    server: dict[str, Any] = field(default_factory=dict)
+    started_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {sorted(TRANSPORTS)}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "meta",
+            "format": FORMAT_VERSION,
+            "id": self.id,
+            "transport": self.transport,
+            "request": self.request,
+            "context": self.context,
+            "source": self.source,
+            "server": self.server,
+            "started_at": self.started_at,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Meta:
+        return cls(
+            id=obj["id"],
+            transport=obj["transport"],
+            request=obj.get("request", {}),
+            context=obj.get("context", {}),
+            source=obj.get("source", "live"),
+            server=obj.get("server", {}),
+            started_at=obj.get("started_at"),
+        )
+
+
+@dataclass(slots=True)
+class Transcript:
+    """A meta record plus the records in arrival order. Mutable only while recording."""
+
+    meta: Meta
+    records: list[Record] = field(default_factory=list)
+
+    def add(self, t: float, kind: str, **fields: Any) -> Record:
+        record = Record(t=t, kind=kind, fields=fields)
+        self.records.append(record)
+        return record
+
+    def of_kind(self, *kinds: str) -> Iterator[Record]:
+        return (r for r in self.records if r.kind in kinds)
+
+    @property
+    def head(self) -> Record | None:
+        return next(self.of_kind("response-head"), None)
+
+    @property
+    def end(self) -> Record | None:
+        return next(self.of_kind("end"), None)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(r.data for r in self.of_kind("body-chunk"))
+
+    def header(self, name: str) -> str | None:
+        """First value of a response header, case-insensitively; None if absent."""
+        head = self.head
+        if head is None:
+            return None
+        lname = name.lower()
+        for key, value in head.fields.get("headers", []):
+            if key.lower() == lname:
+                return value
+        return None
+
+    def dumps(self) -> str:
+        lines = [json.dumps(self.meta.to_json(), ensure_ascii=False)]
+        lines.extend(json.dumps(r.to_json(), ensure_ascii=False) for r in self.records)
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def loads(cls, text: str) -> Transcript:
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            raise ValueError("empty transcript")
+        meta_obj = json.loads(lines[0])
+        if meta_obj.get("kind") != "meta":
+            raise ValueError("first line of a transcript must be the meta record")
+        records = [Record.from_json(json.loads(line)) for line in lines[1:]]
+        return cls(meta=Meta.from_json(meta_obj), records=records)
+
+
+def write_transcripts(path: Path, transcripts: Iterable[Transcript]) -> None:
+    """Write several transcripts to one ``.jsonl`` file, each starting with its meta line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for transcript in transcripts:
+            fh.write(transcript.dumps())
+
+
+def read_transcripts(path: Path) -> list[Transcript]:
+    """Read a file written by ``write_transcripts`` (one or more transcripts)."""
+    out: list[Transcript] = []
+    current: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        if json.loads(line).get("kind") == "meta" and current:
+            out.append(Transcript.loads("\n".join(current)))
+            current = []
+        current.append(line)
+    if current:
+        out.append(Transcript.loads("\n".join(current)))
+    return out
