@@ -1,1 +1,1 @@
-
+"""Report writers: plain objects in, files out; no pytest import."""
