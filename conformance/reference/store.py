@@ -375,7 +375,7 @@ class Store:
                     id=flt.id,
                     title=flt.title,
                     context=list(flt.context),
-                    expires_at=_iso(flt.expires_at),
+                    expires_at=iso8601(flt.expires_at),
                     filter_action=flt.filter_action,
                     keywords=[(k.keyword, k.whole_word) for k in flt.keywords],
                 )
@@ -459,9 +459,7 @@ class Store:
         return [s for s in self.live_statuses() if s.reblog_of_id == status_id]
 
     def reblog_by(self, account_id: str, status_id: str) -> Status | None:
-        return next(
-            (s for s in self.reblogs_of(status_id) if s.account_id == account_id), None
-        )
+        return next((s for s in self.reblogs_of(status_id) if s.account_id == account_id), None)
 
     def favourites_count(self, status_id: str) -> int:
         return sum(1 for _, s in self.favourites if s == status_id)
@@ -494,7 +492,7 @@ class Store:
     def lists_containing(self, account_id: str) -> list[UserList]:
         return [lst for lst in self.lists.values() if account_id in lst.member_ids]
 
-    # ------------------------------------------------------------------ notifications, lists, filters
+    # ------------------------------------------------------------ notifications, lists, filters
 
     def add_notification(
         self, recipient_id: str, from_id: str, type_: str, status_id: str | None
@@ -529,7 +527,7 @@ class Store:
         return None
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso8601(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = value.astimezone(UTC)

@@ -29,8 +29,8 @@ STATUS_REMOTE = "status.remote"  # a remote account posts a public status with t
 STATUS_UNLISTED = "status.unlisted"  # B posts unlisted (tag in text)
 STATUS_PRIVATE = "status.private"  # B posts followers-only
 STATUS_DIRECT = "status.direct"  # B sends A a direct message
-STATUS_MENTION = "status.mention"  # B mentions A in a public (or unlisted) status
-STATUS_OWN = "status.own"  # A posts a public (or private) status (a target for favourites)
+STATUS_MENTION = "status.mention"  # B mentions A in an unlisted status
+STATUS_OWN = "status.own"  # A posts (visibility param: unlisted by default, or public)
 FAVOURITE = "favourite"  # B favourites A's status: status_id
 REBLOG = "reblog"  # B reblogs A's status: status_id
 FOLLOW = "follow"  # B follows A (a follow notification for A)
@@ -40,6 +40,7 @@ LIST_MEMBER_STATUS = "list.member-status"  # B (on A's list) posts followers-onl
 FILTER_CHANGE = "filter.change"  # A creates a v2 filter (filters_changed)
 MUTED_AUTHOR = "status.muted-author"  # A mutes B, then B posts public with the tag
 BLOCKED_AUTHOR = "status.blocked-author"  # A blocks the remote author, who posts public
+STATUS_REMOTE_MEDIA = "status.remote.media"  # a remote account posts public with media
 ANNOUNCEMENT = "announcement"  # an announcement is published
 ANNOUNCEMENT_REACTION = "announcement.reaction"  # A reacts to it: announcement_id
 ANNOUNCEMENT_DELETE = "announcement.delete"  # it is withdrawn: announcement_id
@@ -50,6 +51,7 @@ SCENARIOS: tuple[str, ...] = (
     STATUS_PUBLIC,
     STATUS_PUBLIC_MEDIA,
     STATUS_REMOTE,
+    STATUS_REMOTE_MEDIA,
     STATUS_UNLISTED,
     STATUS_PRIVATE,
     STATUS_DIRECT,
@@ -72,9 +74,7 @@ SCENARIOS: tuple[str, ...] = (
 )
 
 #: Scenarios that put a public status on the public/hashtag timelines of the target.
-PUBLIC_POSTING = frozenset(
-    {STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, STATUS_MENTION, MUTED_AUTHOR, STATUS_OWN}
-)
+PUBLIC_POSTING = frozenset({STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, MUTED_AUTHOR})
 
 
 class StimulusError(Exception):

@@ -25,7 +25,11 @@ def extract_token(headers: Mapping[str, str], query: Mapping[str, list[str]]) ->
     """The token Mastodon would look up, or None when no source carries one."""
     authorization = headers.get("Authorization")
     if authorization:
-        return authorization[len("Bearer ") :] if authorization.startswith("Bearer ") else authorization
+        return (
+            authorization[len("Bearer ") :]
+            if authorization.startswith("Bearer ")
+            else authorization
+        )
     values = query.get("access_token")
     if values and values[0]:
         return values[0]

@@ -1,4 +1,4 @@
-"""Stream names and the bus channels behind them (``streaming/index.js`` ``:428-454``, ``:1073-1182``).
+"""Stream names and the bus channels behind them (``streaming/index.js`` ``:428-454``, ``:1073``).
 
 Pure functions: SSE path -> stream name, (stream name, params, account) -> channel ids, and the
 ``stream`` array a WebSocket frame carries. The subscription key is the channel list joined by
@@ -58,7 +58,7 @@ def is_truthy(value: Any) -> bool:
 
 
 def normalize_hashtag(tag: str) -> str:
-    """``normalizeHashtag``: NFKC, lower-case, fold Latin diacritics, keep letters/digits/_/·/ZWNJ."""
+    """``normalizeHashtag``: NFKC, lower-case, fold Latin diacritics, keep letters/digits/_·ZWNJ."""
     folded = unicodedata.normalize("NFKC", tag).lower().translate(_FOLD)
     return "".join(ch for ch in folded if _keep_tag_char(ch))
 

@@ -85,7 +85,9 @@ def _string(text: str) -> str:
 
 
 def _is_array_index(key: str) -> bool:
-    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) <= _MAX_INDEX
+    return (
+        key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and int(key) <= _MAX_INDEX
+    )
 
 
 def _v8_key_order(obj: dict[Any, Any]) -> list[Any]:
@@ -99,7 +101,7 @@ def _v8_key_order(obj: dict[Any, Any]) -> list[Any]:
 
 
 def js_number(value: float) -> str:
-    """``Number.prototype.toString`` of the double nearest to ``value`` (ECMA-262 Number::toString)."""
+    """``Number.prototype.toString`` (ECMA-262 Number::toString) of the double nearest ``value``."""
     if isinstance(value, int) and abs(value) < _MAX_SAFE:
         return str(value)
     try:

@@ -1,0 +1,161 @@
+"""``mastodon-streaming-conformance``: run the suite, serve the reference server, list, replay.
+
+``run`` is pytest underneath (``pytest.main`` on the installed ``conformance/cases`` with this
+package's plugin), so a run from the command line and ``pytest conformance/cases`` in a checkout
+are the same cases with the same options. The flags are validated here first, so a bad value is
+a usage error (exit 2) before anything starts, then handed to pytest in-process (never to a
+child's command line, where a token would show in a process listing).
+
+Exit statuses: 0 no failure, 1 at least one ``fail`` (or a ``warn`` under ``--strict``),
+2 usage error, unreachable target, or a run whose only problems are ``error`` verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance import __version__
+from conformance.config import SettingsError, add_argparse_options, resolve_settings
+from conformance.config import settings_to_args as _settings_to_args
+
+__all__ = ["main"]
+
+PROG = "mastodon-streaming-conformance"
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Conformance suite for the Mastodon streaming API."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="run the suite against --target, or against the embedded reference server",
+        description="Run the conformance suite. Every option also reads MSC_<OPTION> from the "
+        "environment (e.g. MSC_TOKEN). Arguments after -- go to pytest.",
+    )
+    add_argparse_options(run)
+    run.add_argument("-k", dest="keyword", metavar="EXPR",
+                     help="only cases matching this pytest -k expression (id, stream, event...)")
+
+    serve = commands.add_parser("serve", help="run the reference server alone",
+                                description="Run the embedded reference server until Ctrl-C; "
+                                "unknown options are passed to it.")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    serve.add_argument("--heartbeat", type=float, metavar="S")
+    serve.add_argument("--ping-interval", type=float, metavar="S")
+    serve.add_argument("--bus", choices=("memory", "redis"))
+    serve.add_argument("--redis-url", metavar="URL")
+    serve.add_argument("--split-ports", action="store_true")
+
+    listing = commands.add_parser("list", help="list the requirements the suite enforces")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+
+    replay = commands.add_parser("replay", help="re-judge saved transcripts offline")
+    replay.add_argument("path", type=Path, metavar="PATH",
+                        help="a report directory, a transcripts .jsonl file, or a captures folder")
+    replay.add_argument("--report-dir", type=Path, metavar="DIR")
+    replay.add_argument("--server-version", metavar="VERSION")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in args_in:
+        cut = args_in.index("--")
+        args_in, extra = args_in[:cut], args_in[cut + 1 :]
+    parser = build_parser()
+    try:
+        args, unknown = parser.parse_known_args(args_in)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if args.command == "serve":
+        return _serve(args, unknown)
+    if unknown:
+        print(f"{PROG}: error: unrecognized arguments: {' '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "run":
+        return _run(args, extra)
+    if extra:
+        print(f"{PROG}: error: arguments after -- only apply to run", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "list":
+        from conformance.replay import list_main
+
+        return list_main(args.format)
+    if args.command == "replay":
+        from conformance.replay import replay_main
+
+        return replay_main(args.path, report_dir=args.report_dir,
+                           server_version=args.server_version)
+    return EXIT_USAGE  # pragma: no cover - argparse restricts the command
+
+
+def run_pytest_args(cli_values: dict[str, object], keyword: str | None,
+                    extra: Sequence[str]) -> list[str]:
+    """The pytest argument list of a ``run`` (exposed for tests: no tokens from the env here)."""
+    args = [str(CASES_DIR), "-p", "conformance.plugin", "-p", "no:cacheprovider",
+            *_settings_to_args(cli_values)]
+    if keyword:
+        args += ["-k", keyword]
+    args += list(extra)
+    return args
+
+
+def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    cli_values = {name: getattr(args, name) for name in vars(args)
+                  if name not in {"command", "keyword"}}
+    try:
+        resolve_settings(cli_values)
+    except SettingsError as exc:
+        print(f"{PROG} run: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    import pytest
+
+    code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra)))
+    return map_pytest_status(code)
+
+
+def map_pytest_status(code: int) -> int:
+    """The plugin already set 0/1/2 for a run that reported; map pytest's own statuses."""
+    if code in (EXIT_OK, EXIT_FAIL):
+        return code
+    if code == 5:  # no tests collected: -k matched nothing, which is a usage problem
+        print(f"{PROG}: no case selected", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _serve(args: argparse.Namespace, unknown: Sequence[str]) -> int:
+    from conformance.embedded import reference_command, reference_env
+
+    forwarded = ["--host", args.host, "--port", str(args.port)]
+    if args.heartbeat is not None:
+        forwarded += ["--heartbeat", f"{args.heartbeat:g}"]
+    if args.ping_interval is not None:
+        forwarded += ["--ping-interval", f"{args.ping_interval:g}"]
+    if args.bus is not None:
+        forwarded += ["--bus", args.bus]
+    if args.redis_url is not None:
+        forwarded += ["--redis-url", args.redis_url]
+    if args.split_ports:
+        forwarded.append("--split-ports")
+    forwarded += list(unknown)
+    command = reference_command(forwarded)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Replace this process: signals (Ctrl-C, SIGTERM) then reach the server directly.
+    os.execve(command[0], command, reference_env())
+    return EXIT_USAGE  # pragma: no cover - execve does not return

@@ -1,0 +1,367 @@
+"""Settings for a live run: one option table serves argparse, pytest and the environment.
+
+A CI job keeps its tokens in secrets, so every option can also come from an environment
+variable ``MSC_<OPTION>`` (``--second-token`` -> ``MSC_SECOND_TOKEN``) and never has to appear on
+a command line. Precedence is the same everywhere: command-line flag, then environment, then the
+default. Keeping the table here (and not in the CLI or the plugin) is what guarantees that
+``mastodon-streaming-conformance run --x`` and ``pytest conformance/cases --x`` mean the same.
+
+Use: ``add_argparse_options(parser)`` / ``add_pytest_options(group)`` to declare the flags, then
+``resolve_settings(cli_values, environ)`` with ``{field: value-or-None}`` from either parser.
+A bad value raises ``SettingsError``, which both front ends turn into a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "OPTIONS",
+    "Option",
+    "Settings",
+    "SettingsError",
+    "add_argparse_options",
+    "add_pytest_options",
+    "cli_values_from_pytest",
+    "describe_settings",
+    "resolve_settings",
+    "settings_as_dict",
+    "settings_to_args",
+    "with_embedded",
+]
+
+ENV_PREFIX = "MSC_"
+
+
+class SettingsError(ValueError):
+    """An option value that cannot be used; the front ends report it as a usage error (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one run (see docs/ARCHITECTURE.md, "Live run").
+
+    ``target`` None means the embedded reference server; ``allow_public_posts`` None means
+    "decide from the target" (public posts only on loopback/private hosts).
+    """
+
+    target: str | None = None
+    streaming_url: str | None = None
+    token: str | None = None
+    second_token: str | None = None
+    report_dir: Path | None = None
+    stimulus: str = "rest"
+    read_only: bool = False
+    observe_seconds: float = 20.0
+    allow_public_posts: bool | None = None
+    heartbeat_timeout_s: float = 20.0
+    long: bool = False
+    strict: bool = False
+    redis_url: str | None = None
+    account_id: str | None = None
+    second_account_id: str | None = None
+    list_id: str | None = None
+    timeout_multiplier: float = 1.0
+    verify_tls: bool = True
+    embedded_heartbeat_s: float = 15.0
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in output or artifacts."""
+        out = [v for v in (self.token, self.second_token) if v]
+        if self.redis_url:
+            password = urlsplit(self.redis_url).password
+            if password:
+                out.append(password)
+        return out
+
+
+# -- value parsers: str -> value, raising ValueError with a user-facing message -------------------
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false, yes/no, on/off), got {text!r}")
+
+
+def _parse_http_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"expected an http(s):// URL, got {text!r}")
+    return text.strip().rstrip("/")
+
+
+def _parse_streaming_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in {"http", "https", "ws", "wss"} or not parts.hostname:
+        raise ValueError(f"expected an http(s):// or ws(s):// URL, got {text!r}")
+    return text.strip().rstrip("/")
+
+
+def _parse_redis_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    return text.strip()
+
+
+def _parse_positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _parse_non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _parse_text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text.strip()
+
+
+def _parse_path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return Path(text)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its flag, environment variable, parser and help.
+
+    ``switch`` options are flags without a value on the command line (``--long``); in the
+    environment they take a boolean word. ``invert`` stores the negation (``--insecure`` sets
+    ``verify_tls`` False).
+    """
+
+    field: str
+    flag: str
+    help: str
+    parse: Callable[[str], Any] = _parse_text
+    switch: bool = False
+    invert: bool = False
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.flag.removeprefix("--").upper().replace("-", "_")
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.field]
+
+    def convert(self, text: str) -> Any:
+        """Parse a command-line or environment string into the Settings value."""
+        if self.switch:
+            value = _parse_bool(text)
+            return (not value) if self.invert else value
+        if self.choices is not None:
+            lowered = text.strip().lower()
+            if lowered not in self.choices:
+                raise ValueError(f"expected one of {', '.join(self.choices)}, got {text!r}")
+            return lowered
+        return self.parse(text)
+
+    def help_text(self) -> str:
+        if self.switch:
+            return f"{self.help} [env {self.env}]"
+        default = self.default
+        shown = "none" if default is None else default
+        return f"{self.help} (default: {shown}) [env {self.env}]"
+
+
+_DEFAULTS = {f.name: f.default for f in fields(Settings)}
+
+OPTIONS: tuple[Option, ...] = (
+    Option("target", "--target", "base URL of the Mastodon server under test; "
+           "without it the embedded reference server is started", _parse_http_url, metavar="URL"),
+    Option("streaming_url", "--streaming-url", "streaming base URL (skips discovery through "
+           "/api/v2/instance)", _parse_streaming_url, metavar="URL"),
+    Option("token", "--token", "access token of the first test account (read write follow)",
+           metavar="TOKEN", secret=True),
+    Option("second_token", "--second-token", "access token of a second account, used to cause "
+           "notifications and mentions", metavar="TOKEN", secret=True),
+    Option("report_dir", "--report-dir", "write the reports exactly here "
+           "(default: reports/<target-host>-<UTC timestamp>/)", _parse_path, metavar="DIR"),
+    Option("stimulus", "--stimulus", "how events are caused", choices=("rest", "redis", "none")),
+    Option("read_only", "--read-only", "never write to the target: observe only", switch=True),
+    Option("observe_seconds", "--observe-seconds", "how long passive streams are observed",
+           _parse_non_negative, metavar="S"),
+    Option("allow_public_posts", "--allow-public-posts", "allow public posts on a public host "
+           "(by default only loopback/private targets get them)", switch=True),
+    Option("heartbeat_timeout_s", "--heartbeat-timeout", "longest wait for an SSE heartbeat",
+           _parse_positive, metavar="S"),
+    Option("long", "--long", "also run the slow cases (WS ping/pong timeouts ...)", switch=True),
+    Option("strict", "--strict", "treat SHOULD-level warnings as failures", switch=True),
+    Option("redis_url", "--redis-url", "Redis of the target (for --stimulus redis)",
+           _parse_redis_url, metavar="URL", secret=True),
+    Option("account_id", "--account-id", "id of the first account (default: verify_credentials)",
+           metavar="ID"),
+    Option("second_account_id", "--second-account-id", "id of the second account", metavar="ID"),
+    Option("list_id", "--list-id", "a list owned by the first account (default: create one)",
+           metavar="ID"),
+    Option("timeout_multiplier", "--timeout-multiplier", "scale every deadline (slow servers, CI)",
+           _parse_positive, metavar="X"),
+    Option("verify_tls", "--insecure", "do not verify TLS certificates", switch=True, invert=True),
+    Option("embedded_heartbeat_s", "--embedded-heartbeat", "SSE heartbeat interval of the "
+           "embedded reference server", _parse_positive, metavar="S"),
+)
+
+_BY_FIELD = {opt.field: opt for opt in OPTIONS}
+assert set(_BY_FIELD) == set(_DEFAULTS), "every Settings field needs exactly one Option"
+
+
+def _argparse_type(option: Option) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return option.convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = option.field  # argparse names the type in "invalid <name> value"
+    return convert
+
+
+def _add(adder: Callable[..., Any], option: Option, dest: str) -> None:
+    if option.switch:
+        adder(option.flag, dest=dest, action="store_const",
+              const=(not option.invert), default=None, help=option.help_text())
+    else:
+        adder(option.flag, dest=dest, default=None, type=_argparse_type(option),
+              metavar=option.metavar or option.field.upper(), help=option.help_text())
+
+
+def add_argparse_options(parser: argparse.ArgumentParser | Any) -> None:
+    """Declare every option on an argparse parser (or argument group); values default to None."""
+    for option in OPTIONS:
+        _add(parser.add_argument, option, option.field)
+
+
+#: Flags pytest itself already defines with the same meaning for a suite run: pytest's own
+#: ``--strict`` is read as ours instead of being declared twice (which pytest refuses).
+PYTEST_OWNED = frozenset({"strict"})
+PYTEST_DEST_PREFIX = "msc_"
+
+
+def add_pytest_options(group: Any) -> None:
+    """Declare every option on a pytest option group; dests are ``msc_<field>``."""
+    for option in OPTIONS:
+        if option.field not in PYTEST_OWNED:
+            _add(group.addoption, option, PYTEST_DEST_PREFIX + option.field)
+
+
+def cli_values_from_pytest(getoption: Callable[[str], Any]) -> dict[str, Any]:
+    """``{field: value-or-None}`` from a pytest config's ``getoption``."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.field in PYTEST_OWNED:
+            values[option.field] = getoption(option.field) or None
+        else:
+            values[option.field] = getoption(PYTEST_DEST_PREFIX + option.field)
+    return values
+
+
+def resolve_settings(
+    cli: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Combine flag values (None = not given) with ``MSC_*`` variables and the defaults.
+
+    Flag values are already converted (the parsers' ``type``); environment strings are converted
+    here. Raises SettingsError naming the variable for a bad environment value.
+    """
+    cli = cli or {}
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        given = cli.get(option.field)
+        if given is not None:
+            values[option.field] = given
+            continue
+        raw = environ.get(option.env)
+        if raw is None or (raw == "" and not option.switch):
+            continue
+        try:
+            values[option.field] = option.convert(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{option.env}: {exc}") from None
+    settings = Settings(**values)
+    _check_combination(settings)
+    return settings
+
+
+def _check_combination(settings: Settings) -> None:
+    if settings.stimulus == "redis" and not settings.redis_url:
+        raise SettingsError("--stimulus redis needs --redis-url (or MSC_REDIS_URL)")
+    if settings.target is None and settings.streaming_url is not None:
+        raise SettingsError("--streaming-url needs --target")
+
+
+def settings_to_args(cli: Mapping[str, Any]) -> list[str]:
+    """Render explicitly given flag values back into command-line arguments.
+
+    Used by ``run`` to hand its own flags to ``pytest.main`` in-process (so they never reach a
+    process listing); environment values are left for the plugin to read itself.
+    """
+    args: list[str] = []
+    for option in OPTIONS:
+        value = cli.get(option.field)
+        if value is None:
+            continue
+        if option.switch:
+            args.append(option.flag)
+        else:
+            args.extend([option.flag, str(value)])
+    return args
+
+
+def settings_as_dict(settings: Settings) -> dict[str, Any]:
+    """``{flag name: value}`` as the flags mean it (``insecure`` true when not verifying TLS),
+    JSON-ready, secrets shown as ``<redacted>``: the report's record of how the run was set up."""
+    out: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = getattr(settings, option.field)
+        if option.invert:
+            value = not value
+        if option.secret and value:
+            value = "<redacted>"
+        elif isinstance(value, Path):
+            value = str(value)
+        out[option.flag.removeprefix("--")] = value
+    return out
+
+
+def describe_settings(settings: Settings) -> list[str]:
+    """``flag=value`` strings for the pytest header, secrets shown as ``<redacted>``."""
+    return [f"{name}={'none' if value is None else value}"
+            for name, value in settings_as_dict(settings).items()]
+
+
+def with_embedded(settings: Settings, **values: Any) -> Settings:
+    """A copy of settings pointed at a started embedded server (tokens, ids from its line)."""
+    return replace(settings, **values)

@@ -1,0 +1,183 @@
+"""Find out what we are testing: the streaming URL, the version, and how careful to be.
+
+Mastodon advertises its streaming server in ``/api/v2/instance``
+(``configuration.urls.streaming``, a ``wss://`` URL) and, on older versions, in
+``/api/v1/instance`` (``urls.streaming_api``). SSE uses the same host over ``https://``, so a
+``ws(s)://`` base is mapped to ``http(s)://``. ``--streaming-url`` overrides discovery for
+setups where the advertised URL is not reachable from the test machine.
+
+Two facts decide what the run may do: ``is_reference`` (``GET /_reference/capabilities``
+answers 200: the reference-only scenarios are available) and ``is_public_host`` (the target
+resolves to a public address: public posts need ``--allow-public-posts``).
+
+``await discover(settings)`` returns a ``TargetInfo`` or raises ``DiscoveryError`` (the CLI and
+the plugin turn it into exit status 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from conformance import __version__
+from conformance.config import Settings
+
+__all__ = ["DiscoveryError", "TargetInfo", "discover", "http_base", "is_public_address"]
+
+REQUEST_TIMEOUT_S = 10.0
+USER_AGENT = f"mastodon-streaming-conformance/{__version__}"
+
+
+class DiscoveryError(RuntimeError):
+    """The target could not be reached or did not say where its streaming API is."""
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What discovery found; ``streaming_base`` is http(s) (the ws(s) base derives from it)."""
+
+    base_url: str
+    streaming_base: str
+    version: str | None
+    instance: dict[str, Any] = field(default_factory=dict)
+    is_reference: bool = False
+    is_public_host: bool = True
+    embedded: bool = False
+
+    @property
+    def ws_base(self) -> str:
+        return ws_base(self.streaming_base)
+
+
+def http_base(url: str) -> str:
+    """``wss://host/x`` -> ``https://host/x`` (and ``ws`` -> ``http``); no trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path, "", "")).rstrip("/")
+
+
+def ws_base(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path, "", "")).rstrip("/")
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified)
+
+
+async def _is_public_host(host: str) -> bool:
+    """True if any address the host resolves to is public; unresolvable counts as public."""
+    try:
+        return is_public_address(host)
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(host, None, type=socket.SOCK_STREAM), REQUEST_TIMEOUT_S
+        )
+    except (OSError, TimeoutError):
+        return True
+    addresses = {info[4][0] for info in infos}
+    return not addresses or any(is_public_address(a) for a in addresses)
+
+
+async def _get_json(client: httpx.AsyncClient, url: str) -> tuple[int, Any]:
+    """(status, decoded body or None). Raises httpx.TransportError for an unreachable host."""
+    response = await client.get(url, headers={"Accept": "application/json"})
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return response.status_code, body
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+async def discover(
+    settings: Settings,
+    *,
+    embedded: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> TargetInfo:
+    """Read the instance documents of ``settings.target`` (which must be set)."""
+    if settings.target is None:
+        raise DiscoveryError("no target to discover (the embedded server sets one)")
+    base = settings.target.rstrip("/")
+    timeout = httpx.Timeout(REQUEST_TIMEOUT_S * settings.timeout_multiplier)
+    async with httpx.AsyncClient(
+        timeout=timeout,
+        verify=settings.verify_tls,
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+        transport=transport,
+    ) as client:
+        try:
+            instance, streaming = await _read_instance(client, base)
+        except httpx.TransportError as exc:
+            raise DiscoveryError(
+                f"target {base} is unreachable: {type(exc).__name__}: {exc or 'no detail'}"
+            ) from exc
+        if settings.streaming_url is not None:
+            streaming = settings.streaming_url
+        if streaming is None:
+            raise DiscoveryError(
+                f"{base} advertises no streaming URL (neither /api/v2/instance "
+                "configuration.urls.streaming nor /api/v1/instance urls.streaming_api); "
+                "pass --streaming-url"
+            )
+        is_reference = await _answers_200(client, f"{base}/_reference/capabilities")
+    host = urlsplit(base).hostname or ""
+    version = instance.get("version")
+    return TargetInfo(
+        base_url=base,
+        streaming_base=http_base(streaming),
+        version=version if isinstance(version, str) else None,
+        instance=instance,
+        is_reference=is_reference,
+        is_public_host=await _is_public_host(host),
+        embedded=embedded,
+    )
+
+
+async def _read_instance(
+    client: httpx.AsyncClient, base: str
+) -> tuple[dict[str, Any], str | None]:
+    status, body = await _get_json(client, f"{base}/api/v2/instance")
+    if status == 200 and isinstance(body, dict):
+        streaming = _dig(body, "configuration", "urls", "streaming")
+        if isinstance(streaming, str) and streaming:
+            return body, streaming
+        v2 = body
+    else:
+        v2 = {}
+    status, body = await _get_json(client, f"{base}/api/v1/instance")
+    if status == 200 and isinstance(body, dict):
+        streaming = _dig(body, "urls", "streaming_api")
+        merged = {**body, **v2}
+        if isinstance(streaming, str) and streaming:
+            return merged, streaming
+        return merged, None
+    return v2, None
+
+
+async def _answers_200(client: httpx.AsyncClient, url: str) -> bool:
+    try:
+        response = await client.get(url)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

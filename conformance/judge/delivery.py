@@ -1,0 +1,470 @@
+"""Delivery judging: across all of a run's transcripts, did each stimulus reach exactly the
+streams it must?
+
+Unlike the per-transcript checks this needs the stimulus log (what was created, with which ids),
+so it is a plain function the session calls, not a registered check. It is still pure: the
+transcripts and the log in, Results out, so a saved run can be re-judged.
+
+Absence is never judged by waiting: a must-not on stream X is judged only once a *later*
+stimulus's event has arrived on X (the barrier, ``plan.barrier_for``). Events are recognised by
+the ids the driver reported, so other traffic on a live instance is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.judge.context import JudgeContext
+from conformance.requirements import get as get_requirement
+from conformance.session.plan import (
+    EXTRA_ARRIVALS,
+    MUX_SUBSCRIPTIONS,
+    MUX_UNSUBSCRIBED,
+    OTHER_TAG_KEY,
+    STEP_BY_KEY,
+    STEPS,
+    PlannedCase,
+    Step,
+    barrier_for,
+)
+from conformance.stimulus.base import Produced
+from conformance.transcript.model import Transcript
+from conformance.verdicts import Level, Result, Verdict, verdict_for_violation
+
+BARE_STRING_EVENTS = frozenset({"delete", "announcement.delete", "notifications_merged"})
+#: Keys that depend on who looks (or on when), ignored when comparing with the REST body.
+VIEWER_KEYS = frozenset({"favourited", "reblogged", "muted", "bookmarked", "pinned", "filtered",
+                         "quote_approval"})
+VOLATILE_ACCOUNT_KEYS = frozenset({"statuses_count", "followers_count", "following_count",
+                                   "last_status_at"})
+_RANK = {Verdict.NOT_EXERCISED: 0, Verdict.PASS: 1, Verdict.INFO: 2, Verdict.WARN: 3,
+         Verdict.ERROR: 4, Verdict.FAIL: 5}
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """What happened to one planned stimulus step. ``produced`` None: it did not run, because of
+    ``reason``; ``error`` True when the suite or the target's REST API failed (verdict error)."""
+
+    key: str
+    produced: Produced | None
+    reason: str = ""
+    error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One event delivered on a connection, decoded."""
+
+    index: int
+    event: str
+    payload: Any
+    stream: list[Any] | None
+    raw: Any
+
+
+@dataclass(slots=True)
+class DeliveryLog:
+    """The session's stimulus log, as the delivery judge needs it."""
+
+    outcomes: dict[str, StepOutcome] = field(default_factory=dict)
+    mux_unsubscribed_after: str | None = None
+    not_run_reason: str = ""  # set when no stimulus ran at all (read-only, no driver)
+
+
+def decode_payload(event: str, payload: Any) -> Any:
+    if not isinstance(payload, str) or event in BARE_STRING_EVENTS:
+        return payload
+    try:
+        return json.loads(payload)
+    except (ValueError, RecursionError):
+        return payload
+
+
+def seen_events(transcript: Transcript) -> list[Seen]:
+    """Every event a connection delivered, in arrival order, with decoded payloads."""
+    cx = JudgeContext(transcript)
+    return [Seen(i, d.name, decode_payload(d.name, d.payload), d.stream, d.raw)
+            for i, d in enumerate(cx.delivered_events)]
+
+
+def _sid(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def matches(step: Step, produced: Produced, seen: Seen) -> bool:
+    """Whether ``seen`` is the event ``step`` caused (by ids, never by timing)."""
+    if step.match == "end":
+        return False
+    if step.event and seen.event != step.event:
+        return False
+    ids = produced.ids
+    payload = seen.payload
+    kind, _, sub = step.match.partition(":")
+    if kind == "any":
+        return True
+    if kind == "status-id":
+        return isinstance(payload, str | int) and str(payload).strip() == ids.get("status")
+    if kind == "announcement-id":
+        return isinstance(payload, str | int) and str(payload).strip() == ids.get("announcement")
+    if not isinstance(payload, dict):
+        return False
+    if kind == "status":
+        return _sid(payload.get("id")) == ids.get("status")
+    if kind == "conversation":
+        last = payload.get("last_status")
+        return isinstance(last, dict) and _sid(last.get("id")) == ids.get("status")
+    if kind == "announcement":
+        return _sid(payload.get("id")) == ids.get("announcement")
+    if kind == "reaction":
+        return _sid(payload.get("announcement_id")) == ids.get("announcement")
+    if kind == "notification":
+        if payload.get("type") != sub:
+            return False
+        if sub == "follow":
+            account = payload.get("account")
+            return isinstance(account, dict) and _sid(account.get("id")) == ids.get("account")
+        status = payload.get("status")
+        return isinstance(status, dict) and _sid(status.get("id")) == ids.get("status")
+    return False
+
+
+class DeliveryJudge:
+    """Judges the delivery and multiplexing cases of one run."""
+
+    def __init__(self, transcripts: dict[str, Transcript], log: DeliveryLog) -> None:
+        self.transcripts = transcripts
+        self.log = log
+        self._seen: dict[str, list[Seen]] = {}
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def seen(self, key: str) -> list[Seen]:
+        if key not in self._seen:
+            t = self.transcripts.get(key)
+            self._seen[key] = seen_events(t) if t is not None else []
+        return self._seen[key]
+
+    def open_problem(self, key: str) -> str | None:
+        """Why a connection cannot be judged for delivery (None if it was open)."""
+        t = self.transcripts.get(key)
+        if t is None:
+            return f"connection {key} was not opened in this run"
+        head = t.head
+        status = head.fields.get("status") if head is not None else None
+        ok = 101 if t.meta.transport == "ws" else 200
+        if status != ok:
+            return f"connection {key} was not open (status {status})"
+        return None
+
+    def outcome(self, step_key: str) -> StepOutcome:
+        outcome = self.log.outcomes.get(step_key)
+        if outcome is None:
+            return StepOutcome(step_key, None, self.log.not_run_reason or "step was not run")
+        return outcome
+
+    def found(self, key: str, step: Step, produced: Produced) -> list[Seen]:
+        return [s for s in self.seen(key) if matches(step, produced, s)]
+
+    def target_step(self, step: Step) -> tuple[Step | None, StepOutcome | None]:
+        outcome = self.outcome(step.key)
+        if outcome.produced is None:
+            return None, None
+        target_key = outcome.produced.detail.get("target_step")
+        if not target_key:
+            return None, None
+        return STEP_BY_KEY[target_key], self.outcome(target_key)
+
+    # -- per-case judgements -----------------------------------------------------------------
+
+    def arrive(self, step: Step, key: str) -> tuple[Verdict | None, str, Any]:
+        outcome = self.outcome(step.key)
+        if outcome.produced is None:
+            return _not_run(outcome)
+        problem = self.open_problem(key)
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        if step.arrive_from:
+            target, target_outcome = self.target_step(step)
+            if target is None or target_outcome is None or target_outcome.produced is None:
+                return Verdict.NOT_EXERCISED, "the status it acts on was not created", None
+            if not self.found(key, target, target_outcome.produced):
+                return (Verdict.NOT_EXERCISED,
+                        f"the status ({target.key}) never arrived on {key}, so neither need "
+                        f"its {step.event}", None)
+        hits = self.found(key, step, outcome.produced)
+        label = f"{step.scenario} ({outcome.produced.marker})"
+        if hits:
+            return Verdict.PASS, f"{step.event} for {label} arrived on {key}", hits[0].raw
+        return None, f"expected {step.event} for {label} on {key}; it never arrived", None
+
+    def absent(self, step: Step, key: str, target: str) -> tuple[Verdict | None, str, Any]:
+        outcome = self.outcome(step.key)
+        if outcome.produced is None:
+            return _not_run(outcome)
+        problem = self.open_problem(key)
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        hits = self.found(key, step, outcome.produced)
+        label = f"{step.scenario} ({outcome.produced.marker})"
+        if hits:
+            return None, f"{label} must not be delivered on {key}; it arrived", hits[0].raw
+        barrier_key = barrier_for(step.key, target)
+        if barrier_key is None:
+            return Verdict.NOT_EXERCISED, "no later stimulus reaches this stream (no barrier)", None
+        barrier = STEP_BY_KEY[barrier_key]
+        b_outcome = self.outcome(barrier_key)
+        if b_outcome.produced is None:
+            return (Verdict.NOT_EXERCISED,
+                    f"barrier {barrier.scenario} did not run: {b_outcome.reason}", None)
+        if not self.found(key, barrier, b_outcome.produced):
+            return (Verdict.NOT_EXERCISED,
+                    f"barrier {barrier.scenario} never arrived on {key}, so absence is unproven",
+                    None)
+        return (Verdict.PASS,
+                f"{label} absent on {key} up to barrier {barrier.scenario}", None)
+
+    def payload_matches(self, key: str) -> tuple[Verdict | None, str, Any]:
+        stream = self.transcripts[key].meta.context.get("stream") if key in self.transcripts \
+            else None
+        public = stream is not None and stream.startswith(("public", "hashtag"))
+        for step_key in ("P",) if public else ("P", "PR"):
+            outcome = self.outcome(step_key)
+            if outcome.produced is None:
+                continue
+            problem = self.open_problem(key)
+            if problem:
+                return Verdict.NOT_EXERCISED, problem, None
+            step = STEP_BY_KEY[step_key]
+            hits = self.found(key, step, outcome.produced)
+            if not hits:
+                return Verdict.NOT_EXERCISED, f"{step.scenario} did not arrive on {key}", None
+            bodies = outcome.produced.rest_bodies
+            rest = bodies.get("status_as_a") or bodies.get("status")
+            if not isinstance(rest, dict):
+                return Verdict.NOT_EXERCISED, "no REST representation to compare with", None
+            diffs = compare_status(hits[0].payload, rest)
+            if diffs:
+                return (None, f"payload differs from GET /api/v1/statuses/:id: "
+                              f"{'; '.join(diffs[:5])}", hits[0].raw)
+            return Verdict.PASS, "payload equals the REST representation", None
+        return _not_run(self.outcome("P"))
+
+    # -- multiplexing -------------------------------------------------------------------------
+
+    def _mux_frames(self, stream: str) -> list[Seen]:
+        return [s for s in self.seen("ws-multiplex") if s.stream and s.stream[0] == stream]
+
+    def _mux_steps(self, stream: str, *, after_unsubscribe: bool) -> list[Step]:
+        cut = self.log.mux_unsubscribed_after
+        keys = [s.key for s in STEPS]
+        cut_index = keys.index(cut) if cut in keys else len(keys)
+        out = []
+        for i, step in enumerate(STEPS):
+            if step.event != "update" or stream not in step.arrive or step.arrive_from:
+                continue
+            later = i > cut_index
+            if later == after_unsubscribe:
+                out.append(step)
+        return out
+
+    def mux_delivers(self, stream: str) -> tuple[Verdict | None, str, Any]:
+        problem = self.open_problem("ws-multiplex")
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        unsubscribed = stream == MUX_UNSUBSCRIBED
+        produced = [(s, self.outcome(s.key).produced) for s in
+                    self._mux_steps(stream, after_unsubscribe=False)
+                    + ([] if unsubscribed else self._mux_steps(stream, after_unsubscribe=True))]
+        produced = [(s, p) for s, p in produced if p is not None]
+        if not produced:
+            return Verdict.NOT_EXERCISED, f"no stimulus for {stream} ran", None
+        frames = self._mux_frames(stream)
+        for step, p in produced:
+            if any(matches(step, p, f) for f in frames):
+                return Verdict.PASS, f"{step.scenario} arrived tagged [{stream!r}]", None
+        return None, f"none of {[s.key for s, _ in produced]} arrived tagged {stream!r}", None
+
+    def mux_no_duplicates(self, stream: str) -> tuple[Verdict | None, str, Any]:
+        problem = self.open_problem("ws-multiplex")
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        frames = self._mux_frames(stream)
+        judged = 0
+        for step in STEPS:
+            p = self.outcome(step.key).produced
+            if p is None or step.match == "end":
+                continue
+            hits = [f for f in frames if matches(step, p, f)]
+            if len(hits) > 1:
+                return (None, f"{step.scenario} delivered {len(hits)} times for one "
+                              f"subscription to {stream}", hits[1].raw)
+            judged += len(hits)
+        if not judged:
+            return Verdict.NOT_EXERCISED, f"nothing of ours arrived for {stream}", None
+        return Verdict.PASS, f"{judged} event(s) on {stream}, each once", None
+
+    def mux_unsubscribe_stops(self) -> tuple[Verdict | None, str, Any]:
+        if self.log.mux_unsubscribed_after is None:
+            return Verdict.NOT_EXERCISED, "the unsubscribe was not sent", None
+        problem = self.open_problem("ws-multiplex")
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        after = [(s, self.outcome(s.key).produced)
+                 for s in self._mux_steps(MUX_UNSUBSCRIBED, after_unsubscribe=True)]
+        after = [(s, p) for s, p in after if p is not None]
+        leaked = self._mux_frames(MUX_UNSUBSCRIBED)
+        for step, p in after:
+            hits = [f for f in leaked if matches(step, p, f)]
+            if hits:
+                return (None, f"{step.scenario} arrived for {MUX_UNSUBSCRIBED} after "
+                              "unsubscribing", hits[0].raw)
+        others = [f for f in self.seen("ws-multiplex")
+                  if f.stream and f.stream[0] != MUX_UNSUBSCRIBED]
+        for step, p in after:
+            if any(matches(step, p, f) for f in others):
+                return (Verdict.PASS, f"{step.scenario} arrived on another subscription but not "
+                                      f"on {MUX_UNSUBSCRIBED}", None)
+        return Verdict.NOT_EXERCISED, "no barrier arrived after the unsubscribe", None
+
+    def mux_keeps_others(self, stream: str) -> tuple[Verdict | None, str, Any]:
+        if self.log.mux_unsubscribed_after is None:
+            return Verdict.NOT_EXERCISED, "the unsubscribe was not sent", None
+        problem = self.open_problem("ws-multiplex")
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        after = [(s, self.outcome(s.key).produced)
+                 for s in self._mux_steps(stream, after_unsubscribe=True)]
+        after = [(s, p) for s, p in after if p is not None]
+        if not after:
+            return Verdict.NOT_EXERCISED, f"no stimulus for {stream} after the unsubscribe", None
+        frames = self._mux_frames(stream)
+        for step, p in after:
+            if any(matches(step, p, f) for f in frames):
+                return Verdict.PASS, f"{step.scenario} still arrived on {stream}", None
+        return None, f"after unsubscribing {MUX_UNSUBSCRIBED}, {stream} delivered nothing", None
+
+    def token_revoke(self, key: str) -> tuple[Verdict | None, str, Any]:
+        outcome = self.outcome("TR")
+        if outcome.produced is None:
+            return _not_run(outcome)
+        t = self.transcripts.get(key)
+        if t is None or self.open_problem(key):
+            return Verdict.NOT_EXERCISED, self.open_problem(key) or "not opened", None
+        end = t.end
+        how = end.fields.get("how") if end is not None else None
+        if how in ("eof", "reset", "incomplete"):
+            return Verdict.PASS, f"stream ended by the server ({how}) after revocation", None
+        return None, f"stream still open after the token was revoked (end: {how})", None
+
+
+def _not_run(outcome: StepOutcome) -> tuple[Verdict | None, str, Any]:
+    if outcome.error:
+        return Verdict.ERROR, f"stimulus failed: {outcome.reason}", None
+    return Verdict.NOT_EXERCISED, outcome.reason or "stimulus not run", None
+
+
+def compare_status(payload: Any, rest: dict[str, Any], path: str = "") -> list[str]:
+    """Differences between a delivered status and its REST body, ignoring viewer keys."""
+    if not isinstance(payload, dict):
+        return [f"{path or '/'}: payload is {type(payload).__name__}, not an object"]
+    diffs: list[str] = []
+    ignore = VIEWER_KEYS | (VOLATILE_ACCOUNT_KEYS if path.endswith("account") else frozenset())
+    for key in sorted(set(payload) | set(rest)):
+        if key in ignore:
+            continue
+        here = f"{path}/{key}"
+        if key not in payload:
+            diffs.append(f"{here} missing")
+        elif key not in rest:
+            diffs.append(f"{here} not in the REST body")
+        elif isinstance(payload[key], dict) and isinstance(rest[key], dict):
+            diffs.extend(compare_status(payload[key], rest[key], here))
+        elif payload[key] != rest[key]:
+            diffs.append(f"{here}: {payload[key]!r} != {rest[key]!r}")
+    return diffs
+
+
+def _steps_for_case(case: PlannedCase) -> Iterable[tuple[Step, str, str]]:
+    """(step, connection key, kind) pairs judged for one planned delivery case."""
+    req, transport, stream = case.requirement, case.transport, case.stream
+    for step in STEPS:
+        if req == "delivery.other-tag.arrives" and step.key in EXTRA_ARRIVALS:
+            yield step, OTHER_TAG_KEY, "arrive"
+        elif req == "delivery.other-tag.excluded" and OTHER_TAG_KEY in step.extra_absent_keys:
+            yield step, OTHER_TAG_KEY, "absent-extra"
+        elif step.requirement == req and stream in step.arrive:
+            yield step, f"{transport}-{stream}", "arrive"
+        elif step.absent_requirement == req and stream in step.absent:
+            yield step, f"{transport}-{stream}", "absent"
+
+
+def judge_delivery(transcripts: dict[str, Transcript], log: DeliveryLog,
+                   cases: Iterable[PlannedCase]) -> dict[str, Result]:
+    """One Result per delivery/multiplex planned case in ``cases`` (others are ignored)."""
+    judge = DeliveryJudge(transcripts, log)
+    out: dict[str, Result] = {}
+    mux_streams = {dict(s)["stream"] for s in MUX_SUBSCRIPTIONS}
+    for case in cases:
+        req = case.requirement
+        if not req.startswith(("delivery.", "ws.multiplex.")):
+            continue
+        observations: list[tuple[Verdict | None, str, Any]] = []
+        key = f"{case.transport}-{case.stream}"
+        if req == "delivery.payload.matches-rest":
+            observations.append(judge.payload_matches(key))
+        elif req == "delivery.token-revoke.ends-stream":
+            observations.append(judge.token_revoke(f"{case.transport}-user-revocable"))
+        elif req == "delivery.read-only.observed":
+            n = len(judge.seen("sse-public"))
+            observations.append((Verdict.INFO, f"{n} event(s) observed on public", None))
+        elif req == "ws.multiplex.delivers-each" and case.stream in mux_streams:
+            observations.append(judge.mux_delivers(str(case.stream)))
+        elif req == "ws.multiplex.no-duplicates" and case.stream in mux_streams:
+            observations.append(judge.mux_no_duplicates(str(case.stream)))
+        elif req == "ws.multiplex.unsubscribe-stops":
+            observations.append(judge.mux_unsubscribe_stops())
+        elif req == "ws.multiplex.unsubscribe-keeps-others":
+            observations.append(judge.mux_keeps_others(str(case.stream)))
+        else:
+            for step, conn_key, kind in _steps_for_case(case):
+                if kind == "arrive":
+                    observations.append(judge.arrive(step, conn_key))
+                elif kind == "absent":
+                    observations.append(judge.absent(step, conn_key, str(case.stream)))
+                else:
+                    observations.append(judge.absent(step, conn_key, conn_key))
+        out[case.id] = _result(case, observations, transcripts)
+    return out
+
+
+def _result(case: PlannedCase, observations: list[tuple[Verdict | None, str, Any]],
+            transcripts: dict[str, Transcript]) -> Result:
+    level = get_requirement(case.requirement).level
+    if not observations:
+        observations = [(Verdict.NOT_EXERCISED, "no stimulus step judges this case", None)]
+    judged = [(_level_verdict(v, level), m, e) for v, m, e in observations]
+    worst = max(_RANK[v] for v, _, _ in judged)
+    top = [(v, m, e) for v, m, e in judged if _RANK[v] == worst]
+    messages = list(dict.fromkeys(m for _, m, _ in top))
+    evidence = next((repr(e)[:600] for _, _, e in top if e is not None), None)
+    key = f"{case.transport}-{case.stream}"
+    return Result(id=case.id, requirement=case.requirement, verdict=top[0][0], level=level,
+                  message="; ".join(messages[:6]), transport=case.transport, stream=case.stream,
+                  event=case.event, evidence=evidence,
+                  transcript=key if key in transcripts else None)
+
+
+def _level_verdict(verdict: Verdict | None, level: Level) -> Verdict:
+    if verdict is None:
+        verdict = verdict_for_violation(level)
+    if level is Level.INFO and verdict in (Verdict.PASS, Verdict.WARN, Verdict.FAIL):
+        return Verdict.INFO
+    return verdict
+
+
+__all__ = ["DeliveryLog", "StepOutcome", "compare_status", "judge_delivery", "matches",
+           "seen_events"]

@@ -1,0 +1,147 @@
+"""Turns check observations into Results: exactly one per planned id, plus extras.
+
+Aggregation rule: the worst verdict wins (fail > error > warn > info > pass > not_exercised);
+the message lists the observations that produced it (expected vs observed), the evidence is the
+first of them. ``planned_results`` runs no check: it is computed from ``meta`` alone, so a live
+session can name its cases before connecting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from conformance.judge.context import JudgeContext, result_id
+from conformance.judge.registry import Check, Observation, iter_checks
+from conformance.requirements import get as get_requirement
+from conformance.transcript.model import Meta, Transcript
+from conformance.verdicts import Level, Result, Verdict, verdict_for_violation
+
+_RANK = {
+    Verdict.NOT_EXERCISED: 0,
+    Verdict.PASS: 1,
+    Verdict.INFO: 2,
+    Verdict.WARN: 3,
+    Verdict.ERROR: 4,
+    Verdict.FAIL: 5,
+}
+MAX_LISTED = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedResult:
+    """A Result the judge will certainly emit for a transcript with this meta."""
+
+    id: str
+    requirement: str
+    event: str | None = None
+
+
+def planned_results(meta: Meta) -> list[PlannedResult]:
+    out: list[PlannedResult] = []
+    seen: set[str] = set()
+    for chk in iter_checks():
+        if not (_safe(chk.applies, meta) and _safe(chk.plan, meta)):
+            continue
+        events: list[str | None] = list(chk.planned_events(meta)) if chk.per_event else [None]
+        for event in events:
+            rid = result_id(chk.requirement, meta, event)
+            if rid not in seen:
+                seen.add(rid)
+                out.append(PlannedResult(rid, chk.requirement, event))
+    return out
+
+
+def judge_transcript(
+    transcript: Transcript,
+    *,
+    server_version: str | None = None,
+    validator: object | None = None,
+    long: bool = False,
+) -> list[Result]:
+    """Judge one transcript: one Result per planned id, then extras for unplanned observations."""
+    cx = JudgeContext(transcript, server_version=server_version, validator=validator, long=long)
+    meta = transcript.meta
+    results: list[Result] = []
+    for chk in iter_checks():
+        if not _safe(chk.applies, meta):
+            continue
+        planned = _safe(chk.plan, meta)
+        observations = _run(chk, cx)
+        if chk.per_event:
+            wanted = chk.planned_events(meta) if planned else []
+            by_event: dict[str | None, list[Observation]] = {}
+            for obs in observations:
+                by_event.setdefault(obs.event, []).append(obs)
+            for event in wanted:
+                results.append(_result(chk, cx, event, by_event.pop(event, []),
+                                       f"no {event} event observed"))
+            for event, group in by_event.items():
+                if _exercised(group):
+                    results.append(_result(chk, cx, event, group, ""))
+        elif planned:
+            results.append(_result(chk, cx, None, observations, "nothing to judge"))
+        elif _exercised(observations):
+            results.append(_result(chk, cx, None, observations, ""))
+    return results
+
+
+def _safe(pred, meta: Meta) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return bool(pred(meta))
+    except Exception:
+        return False
+
+
+def _run(chk: Check, cx: JudgeContext) -> list[Observation]:
+    try:
+        return list(chk.fn(cx))
+    except Exception as exc:  # a bug in a check is the suite's fault, never the server's
+        return [Observation(verdict=Verdict.ERROR,
+                            message=f"check {chk.fn.__name__} raised {type(exc).__name__}: {exc}")]
+
+
+def _exercised(observations: Iterable[Observation]) -> bool:
+    return any(o.verdict is not Verdict.NOT_EXERCISED for o in observations)
+
+
+def _verdict(obs: Observation, level: Level) -> Verdict:
+    verdict = obs.verdict if obs.verdict is not None else verdict_for_violation(level)
+    if level is Level.INFO and verdict in (Verdict.PASS, Verdict.WARN, Verdict.FAIL):
+        return Verdict.INFO
+    return verdict
+
+
+def _result(chk: Check, cx: JudgeContext, event: str | None, observations: list[Observation],
+            empty_message: str) -> Result:
+    requirement = get_requirement(chk.requirement)
+    level = requirement.level
+    if not observations:
+        observations = [Observation(verdict=Verdict.NOT_EXERCISED, message=empty_message,
+                                    event=event)]
+    judged = [(_verdict(o, level), o) for o in observations]
+    worst = max(_RANK[v] for v, _ in judged)
+    verdict = next(v for v, _ in judged if _RANK[v] == worst)
+    top = [o for v, o in judged if _RANK[v] == worst]
+    messages: list[str] = []
+    for obs in top:
+        if obs.message not in messages:
+            messages.append(obs.message)
+    message = "; ".join(messages[:MAX_LISTED])
+    if len(messages) > MAX_LISTED:
+        message += f"; ... and {len(messages) - MAX_LISTED} more"
+    if len(top) > 1 and len(messages) == 1:
+        message = f"{message} (x{len(top)})"
+    evidence = next((o.evidence for o in top if o.evidence), None)
+    return Result(
+        id=result_id(chk.requirement, cx.meta, event),
+        requirement=chk.requirement,
+        verdict=verdict,
+        level=level,
+        message=message,
+        transport=cx.meta.transport,
+        stream=cx.stream,
+        event=event,
+        evidence=evidence,
+        transcript=cx.meta.id,
+    )

@@ -1,0 +1,96 @@
+"""SSE keep-alive, measured on the recording: gaps, never a ±% wall-clock tolerance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conformance.judge.context import JudgeContext
+from conformance.judge.http_checks import sse_stream
+from conformance.judge.registry import Observation, check, held, noted, unexercised, violated
+from conformance.sse.parser import Comment, Event
+
+
+def _window(cx: JudgeContext) -> tuple[float, float] | None:
+    if cx.head is None or cx.status != 200:
+        return None
+    return cx.head_t, cx.last_t
+
+
+def _gaps(times: list[float], start: float, stop: float) -> list[float]:
+    points = [start, *sorted(t for t in times if start <= t <= stop), stop]
+    return [b - a for a, b in zip(points, points[1:], strict=False)]
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values[:12]) + (" ..." if len(values) > 12 else "")
+
+
+@check("sse.heartbeat.within-timeout", applies=sse_stream)
+def within_timeout(cx: JudgeContext) -> Iterator[Observation]:
+    window = _window(cx)
+    timeout = cx.heartbeat_timeout_s
+    if window is None:
+        yield unexercised(f"no 200 response (status {cx.status})")
+        return
+    start, stop = window
+    if stop - start < timeout:
+        yield unexercised(f"recording spans {stop - start:.1f} s, shorter than the heartbeat "
+                          f"timeout {timeout:g} s")
+        return
+    times = [i.t for i in cx.sse.items if isinstance(i, Comment | Event)]
+    gaps = _gaps(times, start, stop)
+    largest = max(gaps)
+    if largest > timeout:
+        yield violated(f"expected a comment or event in every {timeout:g} s window; observed "
+                       f"a silence of {largest:.1f} s (gaps: {_fmt(gaps)} s)")
+    else:
+        yield held(f"largest silence {largest:.1f} s over {stop - start:.1f} s (timeout "
+                   f"{timeout:g} s)")
+
+
+@check("sse.heartbeat.interval", applies=sse_stream)
+def interval(cx: JudgeContext) -> Iterator[Observation]:
+    window = _window(cx)
+    timeout = cx.heartbeat_timeout_s
+    if window is None:
+        yield unexercised(f"no 200 response (status {cx.status})")
+        return
+    start, stop = window
+    if stop - start < timeout:
+        yield unexercised(f"recording spans {stop - start:.1f} s, shorter than the heartbeat "
+                          f"timeout {timeout:g} s")
+        return
+    times = [c.t for c in cx.sse.comments]
+    gaps = _gaps(times, start, stop)
+    between = [b - a for a, b in zip(times, times[1:], strict=False)]
+    measured = f"comment intervals {_fmt(between)} s" if between else "no interval measured"
+    if max(gaps) > timeout:
+        yield violated(f"expected heartbeat comments about every 15 s; observed a gap of "
+                       f"{max(gaps):.1f} s without a comment ({measured})")
+    else:
+        yield held(f"heartbeat comments within {timeout:g} s ({measured})")
+
+
+@check("sse.heartbeat.form", applies=sse_stream)
+def form(cx: JudgeContext) -> Iterator[Observation]:
+    if cx.head is None or cx.status != 200:
+        yield unexercised(f"no 200 response (status {cx.status})")
+        return
+    lines = cx.body.split(b"\n")
+    forms: dict[str, int] = {}
+    seen_first = False
+    for index, line in enumerate(lines[:-1]):
+        if not line.startswith(b":"):
+            continue
+        if not seen_first:
+            seen_first = True  # the opener (':)') is not a heartbeat
+            continue
+        blank = index + 1 < len(lines) - 1 and lines[index + 1] in (b"", b"\r")
+        key = f"{line.decode('utf-8', 'replace')!r} + {'blank line' if blank else 'no blank line'}"
+        forms[key] = forms.get(key, 0) + 1
+    if not forms:
+        yield unexercised("no heartbeat comment after the first comment")
+        return
+    described = "; ".join(f"{k} x{v}" for k, v in forms.items())
+    yield noted(f"heartbeat form: {described} (Mastodon >=4.6: ':thump' + blank line; before: "
+                "no blank line; both compatible)")

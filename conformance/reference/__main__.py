@@ -1,0 +1,83 @@
+"""``python -m conformance.reference serve``: start the reference server for the suite or a human.
+
+Prints exactly one JSON line on stdout once listening (URLs, seeded accounts with their tokens,
+lists), then serves until SIGTERM/SIGINT and exits 0. The suite reads that line to find its
+target; nothing else is ever written to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+
+from .app import start_server
+from .bus import make_bus
+from .settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m conformance.reference")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the reference Mastodon (REST + streaming)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 = any free port")
+    serve.add_argument("--heartbeat", type=float, default=15.0, help="SSE :thump interval (s)")
+    serve.add_argument("--ping-interval", type=float, default=30.0, help="WebSocket ping timer (s)")
+    serve.add_argument("--bus", choices=("memory", "redis"), default="memory")
+    serve.add_argument("--redis-url", default=None)
+    serve.add_argument(
+        "--split-ports",
+        action="store_true",
+        help="serve streaming on a second port; REST answers /api/v1/streaming with a 301",
+    )
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    if args.heartbeat <= 0 or args.ping_interval <= 0:
+        raise SystemExit("--heartbeat and --ping-interval must be positive")
+    if args.bus == "redis" and not args.redis_url:
+        raise SystemExit("--bus redis needs --redis-url")
+    return Settings(
+        host=args.host,
+        port=args.port,
+        heartbeat_s=args.heartbeat,
+        ping_interval_s=args.ping_interval,
+        split_ports=args.split_ports,
+        bus=args.bus,
+        redis_url=args.redis_url,
+    )
+
+
+async def serve(settings: Settings) -> int:
+    from .store import Store
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server = await start_server(
+        settings, store=Store.seeded(), bus=make_bus(settings.bus, settings.redis_url)
+    )
+    try:
+        sys.stdout.write(json.dumps(server.startup_line(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        await stop.wait()
+    finally:
+        await server.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return asyncio.run(serve(settings_from_args(args)))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

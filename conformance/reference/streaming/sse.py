@@ -1,0 +1,111 @@
+"""Server-sent events (``streamToHttp``, §5): the wire bytes are the point of this module.
+
+Head: ``text/event-stream`` (no charset), ``Cache-Control: private, no-store``, chunked. Body:
+``:)\\n`` in its own chunk, ``:thump\\n\\n`` every heartbeat period counted from the stream start,
+and each event as two chunks ``event: NAME\\n`` + ``data: PAYLOAD\\n\\n``. ``kill`` ends the
+response with the terminating chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from .channels import ChannelPlan
+from .encoding import js_number, js_string
+from .listeners import (
+    ABSENT,
+    SubscriptionHeartbeat,
+    Viewer,
+    make_stream_listener,
+    make_system_listener,
+    subscribe_all,
+    system_channels,
+    unsubscribe_all,
+)
+from .responses import base_headers
+
+FIRST_CHUNK = b":)\n"
+HEARTBEAT_CHUNK = b":thump\n\n"
+_KILL = object()
+
+
+def event_chunks(event: Any, payload: Any) -> list[bytes]:
+    """The chunks one event is written as; payload ABSENT -> no data line (filters_changed)."""
+    name = event if isinstance(event, str) else js_string(event)
+    if payload is ABSENT:
+        return [f"event: {name}\n\n".encode()]
+    if isinstance(payload, str):
+        text = payload
+    elif isinstance(payload, bool):
+        text = "true" if payload else "false"
+    elif isinstance(payload, int | float):
+        text = js_number(payload)
+    else:
+        text = js_string(payload)
+    return [f"event: {name}\n".encode(), f"data: {text}\n\n".encode("utf-8", "surrogatepass")]
+
+
+def sse_headers() -> dict[str, str]:
+    headers = base_headers()
+    headers["Content-Type"] = "text/event-stream"
+    headers["Cache-Control"] = "private, no-store"
+    return headers
+
+
+async def head_only(request: web.Request) -> web.StreamResponse:
+    """HEAD on a stream path: the SSE head, then the response ends (no body may follow)."""
+    response = web.StreamResponse(status=200, headers=sse_headers())
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write_eof()
+    return response
+
+
+async def stream_sse(
+    request: web.Request, plan: ChannelPlan, viewer: Viewer, *, bus: Any, settings: Any
+) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def output(event: Any, payload: Any) -> None:
+        queue.put_nowait(event_chunks(event, payload))
+
+    listener = make_stream_listener(plan, viewer, output)
+    system_listener = make_system_listener(viewer, lambda: queue.put_nowait(_KILL))
+    system = system_channels(viewer)
+    heartbeat = SubscriptionHeartbeat(bus, plan.channel_ids, settings.subscription_refresh_s)
+    response = web.StreamResponse(status=200, headers=sse_headers())
+    response.enable_chunked_encoding()
+    try:
+        await subscribe_all(bus, system, system_listener)
+        await subscribe_all(bus, plan.channel_ids, listener)
+        await heartbeat.start()
+        await response.prepare(request)
+        await response.write(FIRST_CHUNK)
+        interval = float(settings.heartbeat_s)
+        next_beat = loop.time() + interval
+        while True:
+            timeout = next_beat - loop.time()
+            if timeout <= 0:
+                await response.write(HEARTBEAT_CHUNK)
+                next_beat += interval
+                continue
+            try:
+                item = await asyncio.wait_for(queue.get(), timeout)
+            except TimeoutError:
+                continue
+            if item is _KILL:
+                await response.write_eof()
+                break
+            for chunk in item:
+                await response.write(chunk)
+    except (ConnectionError, RuntimeError):
+        pass  # the client went away mid-write
+    finally:
+        heartbeat.stop()
+        await unsubscribe_all(bus, plan.channel_ids, listener)
+        await unsubscribe_all(bus, system, system_listener)
+    return response

@@ -1,0 +1,273 @@
+"""Re-judge saved transcripts offline: a run's report directory, one transcript file, or the
+recorded Mastodon captures. No network: what needed a live stimulus is ``not_exercised``.
+
+Captures carry no expectations of their own (nobody wrote down "this request must be refused"),
+so for them the expected refusal is derived here from the *request* and from the fixture facts
+documented in the captures' INDEX.md (which token is unknown, revoked, scoped; who owns which
+list) -- the table below -- exactly as a live case would have set ``expect_status`` and
+``expect_error`` before connecting. Nothing is derived from the response being judged.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from conformance.judge import judge_transcript
+from conformance.reports.json_report import RunInfo, write_json_report
+from conformance.transcript.model import Meta, Transcript, read_transcripts
+from conformance.verdicts import Result, Verdict, summarise
+
+EXIT_OK, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
+_CAPTURE_RECORD_KINDS = frozenset({"tcp-connect", "send-bytes", "recv-bytes", "redis-publish",
+                                   "redis-state", "eof", "client-close"})
+
+# -- fixture facts of captures/mastodon-*/ (INDEX.md "Fixture names"; sse-err-*, ws-0x) ---------
+
+_READ_ALL = frozenset({"read", "write", "follow", "push"})
+#: token name -> (owner account, scopes); absent names and None owners are invalid tokens
+#: (unknown, revoked, disabled user, suspended account).
+CAPTURE_TOKENS: dict[str, tuple[str | None, frozenset[str]]] = {
+    "aliceTokenReadWriteFollowPush0000000000001": ("alice", _READ_ALL),
+    "bobTokenReadWriteFollowPush000000000000002": ("bob", _READ_ALL),
+    "aliceTokenReadStatusesOnly00000000000000003": ("alice", frozenset({"read:statuses"})),
+    "aliceTokenReadNotificationsOnly00000000004": ("alice", frozenset({"read:notifications"})),
+    "aliceTokenProfileOnly0000000000000000000005": ("alice", frozenset({"profile"})),
+    "aliceTokenRevoked0000000000000000000000006": (None, frozenset()),
+    "doraTokenDisabledUser000000000000000000007": (None, frozenset()),
+    "eveTokenSuspendedAccount0000000000000000008": (None, frozenset()),
+    "modminTokenViewFeeds000000000000000000000009": ("modmin", _READ_ALL),
+    "aliceTokenWriteOnly0000000000000000000000010": ("alice", frozenset({"write"})),
+}
+#: list id -> owner (alice owns list 1, bob list 2).
+CAPTURE_LISTS = {"1": "alice", "2": "bob"}
+
+_SSE_STREAMS = {
+    "/api/v1/streaming/user": "user",
+    "/api/v1/streaming/user/notification": "user:notification",
+    "/api/v1/streaming/public": "public",
+    "/api/v1/streaming/public/local": "public:local",
+    "/api/v1/streaming/public/remote": "public:remote",
+    "/api/v1/streaming/hashtag": "hashtag",
+    "/api/v1/streaming/hashtag/local": "hashtag:local",
+    "/api/v1/streaming/list": "list",
+    "/api/v1/streaming/direct": "direct",
+}
+_WS_STREAMS = frozenset({"user", "user:notification", "public", "public:media", "public:local",
+                         "public:local:media", "public:remote", "public:remote:media", "hashtag",
+                         "hashtag:local", "list", "direct"})
+
+
+def _header(headers: list[Any], name: str) -> str | None:
+    for item in headers:
+        if isinstance(item, list | tuple) and len(item) == 2 and str(item[0]).lower() == name:
+            return str(item[1])
+    return None
+
+
+def _token(headers: list[Any], query: dict[str, list[str]]) -> str | None:
+    """Mastodon's precedence (streaming/index.js:408-422): header, then query, then subprotocol."""
+    auth = _header(headers, "authorization")
+    if auth is not None:
+        return auth[len("Bearer "):] if auth.startswith("Bearer ") else auth
+    if "access_token" in query:
+        return query["access_token"][0]
+    return _header(headers, "sec-websocket-protocol")
+
+
+def _scope_ok(stream: str, scopes: frozenset[str]) -> bool:
+    needed = {"read", "read:notifications"} if stream == "user:notification" else {
+        "read", "read:statuses"}
+    return bool(needed & scopes)
+
+
+def _stream_refusal(stream: str, owner: str, scopes: frozenset[str],
+                    query: dict[str, list[str]]) -> tuple[int, str] | None:
+    if not _scope_ok(stream, scopes):
+        return 401, "Access token does not have the required scopes"
+    if stream in ("hashtag", "hashtag:local"):
+        tags = query.get("tag", [])
+        if len(tags) > 1:
+            return 500, "An unexpected error occurred"
+        if not tags or not tags[0]:
+            return 400, "Missing tag name parameter"
+    if stream == "list":
+        lists = query.get("list", [])
+        if not lists or not lists[0]:
+            return 400, "Missing list name parameter"
+        if CAPTURE_LISTS.get(lists[0]) != owner:
+            return 401, "Not authorized to stream this list"
+    return None
+
+
+def capture_expectations(meta: Meta) -> dict[str, Any]:
+    """Context additions (purpose, expect_status, expect_error) a live case would have set."""
+    request = meta.request
+    parts = urlsplit(str(request.get("path") or "/"))
+    query = parse_qs(parts.query, keep_blank_values=True)
+    headers = list(request.get("headers") or [])
+    method = str(request.get("method") or "GET").upper()
+    token = _token(headers, query)
+    known = CAPTURE_TOKENS.get(token or "")
+    owner, scopes = known if known is not None else (None, frozenset())
+    if meta.transport == "ws":
+        if token is None:
+            return {"purpose": "error", "expect_status": 401, "expect_error": "Missing access token"}
+        if owner is None:
+            return {"purpose": "error", "expect_status": 401, "expect_error": "Invalid access token"}
+        version = _header(headers, "sec-websocket-version")
+        if version is not None and version != "13":
+            return {"purpose": "error", "expect_status": 400}
+        stream = query.get("stream", [None])[0]
+        if stream in _WS_STREAMS:
+            refusal = _stream_refusal(stream, owner, scopes, query)
+            if refusal is not None:
+                return {"expect_error": refusal[1]}
+        return {}
+    if meta.transport != "sse" or parts.path.endswith("/health"):
+        return {}
+    stream = _SSE_STREAMS.get(parts.path)
+    if stream is None:
+        return {"purpose": "error", "expect_status": 400, "expect_error": "Unknown channel requested"}
+    if token is None:
+        return {"purpose": "error", "expect_status": 401, "expect_error": "Missing access token"}
+    if owner is None:
+        return {"purpose": "error", "expect_status": 401, "expect_error": "Invalid access token"}
+    if method != "GET":
+        return {"purpose": "error", "expect_status": 404}
+    refusal = _stream_refusal(stream, owner, scopes, query)
+    if refusal is not None:
+        return {"purpose": "error", "expect_status": refusal[0], "expect_error": refusal[1]}
+    return {}
+
+
+def with_capture_expectations(transcript: Transcript) -> Transcript:
+    """The transcript with the expectations of its request added to the context (captures only)."""
+    if not transcript.meta.source.startswith("capture"):
+        return transcript
+    additions = capture_expectations(transcript.meta)
+    if not additions:
+        return transcript
+    meta = replace(transcript.meta, context={**transcript.meta.context, **additions})
+    return Transcript(meta=meta, records=transcript.records)
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def _is_capture_file(path: Path) -> bool:
+    with path.open(encoding="utf-8") as fh:
+        first = json.loads(fh.readline())
+        second = fh.readline()
+    if first.get("kind") != "meta":
+        raise ValueError(f"{path}: first line is not a meta record")
+    if "format" in first:
+        return False
+    if "description" in first:
+        return True
+    return bool(second.strip()) and json.loads(second).get("kind") in _CAPTURE_RECORD_KINDS
+
+
+def _load_file(path: Path) -> list[Transcript]:
+    if _is_capture_file(path):
+        from conformance.transcript.captures import load_capture
+
+        return [load_capture(path)]
+    return read_transcripts(path)
+
+
+def load_path(path: Path) -> list[Transcript]:
+    """Every transcript under ``path`` (report dir, transcript file, captures dir)."""
+    if path.is_file():
+        return _load_file(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} does not exist")
+    directory = path / "transcripts" if (path / "transcripts").is_dir() else path
+    files = sorted(p for p in directory.glob("*.jsonl") if not p.name.startswith("_"))
+    if not files:
+        raise ValueError(f"no .jsonl transcripts in {directory}")
+    out: list[Transcript] = []
+    for file in files:
+        out.extend(_load_file(file))
+    return out
+
+
+# -- judging -------------------------------------------------------------------------------------
+
+
+def replay_results(transcripts: list[Transcript], *, server_version: str | None = None,
+                   validator: object | None = None) -> list[Result]:
+    """Judge every transcript offline (``long`` on: the recording holds whatever it holds)."""
+    results: list[Result] = []
+    seen: set[str] = set()
+    for transcript in transcripts:
+        transcript = with_capture_expectations(transcript)
+        for result in judge_transcript(transcript, server_version=server_version,
+                                       validator=validator, long=True):
+            if result.transcript is None:
+                result = replace(result, transcript=transcript.meta.id)
+            if result.id in seen:
+                result = replace(result, id=f"{result.id}@{transcript.meta.id}")
+            seen.add(result.id)
+            results.append(result)
+    return results
+
+
+def _default_report_dir() -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / f"replay-{stamp}"
+
+
+def replay_main(path: Path, *, report_dir: Path | None, server_version: str | None = None) -> int:
+    """CLI ``replay``: judge, write report.json, print one summary line; exit 0/1/2."""
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    path = Path(path)
+    try:
+        transcripts = load_path(path)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"replay: cannot read {path}: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    results = replay_results(transcripts, server_version=server_version)
+    target_dir = report_dir if report_dir is not None else _default_report_dir()
+    info = RunInfo(
+        target=f"replay:{path}",
+        started_at=started.isoformat(timespec="seconds"),
+        duration_s=time.monotonic() - clock,
+        extra={"mode": "replay", "transcripts": len(transcripts),
+               "server_version": server_version},
+    )
+    report = write_json_report(target_dir, info, results)
+    counts = summarise(results)
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+    print(f"replay: {len(transcripts)} transcripts, {len(results)} results ({summary}) -> {report}")
+    return EXIT_FAIL if any(r.verdict is Verdict.FAIL for r in results) else EXIT_OK
+
+
+def list_main(fmt: str) -> int:
+    """CLI ``list``: the requirement registry as a text table or JSON."""
+    from conformance.requirements import REGISTRY
+
+    rows = [
+        {"id": r.id, "level": r.level.value, "source": r.source, "clause": r.clause,
+         "description": r.description}
+        for r in sorted(REGISTRY.values(), key=lambda r: r.id)
+    ]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if fmt not in ("text", "table"):
+        print(f"list: unknown format {fmt!r} (text or json)", file=sys.stderr)
+        return EXIT_UNREADABLE
+    width = max(len(r["id"]) for r in rows)
+    print(f"{'ID':<{width}}  {'LEVEL':<6}  {'SOURCE':<7}  DESCRIPTION")
+    for row in rows:
+        print(f"{row['id']:<{width}}  {row['level']:<6}  {row['source']:<7}  {row['description']}")
+    print(f"{len(rows)} requirements")
+    return EXIT_OK

@@ -1,0 +1,84 @@
+"""Write everything a run leaves behind: report.json, junit.xml and the redacted transcripts.
+
+Shared by the pytest plugin and anything else that produces a run (the benchmark, tests): plain
+objects in, files out, every string through the ``Redactor`` first. The transcripts go to
+``transcripts/<transcript id>.jsonl`` so ``mastodon-streaming-conformance replay DIR`` can
+re-judge the run offline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.redact import Redactor
+from conformance.reports.json_report import RunInfo, write_json_report
+from conformance.reports.junit import write_junit
+from conformance.transcript.model import Transcript, write_transcripts
+from conformance.verdicts import Result
+
+__all__ = ["default_report_dir", "redact_result", "write_run_reports"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def default_report_dir(base: Path, target: str, when: datetime | None = None) -> Path:
+    """``<base>/reports/<target-host>-<UTC timestamp>``."""
+    host = urlsplit(target).hostname or "target"
+    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return base / "reports" / f"{_UNSAFE.sub('_', host)}-{stamp}"
+
+
+def redact_result(result: Result, redactor: Redactor) -> Result:
+    if not redactor.active:
+        return result
+    return replace(
+        result,
+        message=redactor.text(result.message),
+        evidence=redactor.text(result.evidence) if result.evidence is not None else None,
+    )
+
+
+def _file_names(transcripts: list[Transcript]) -> list[str]:
+    seen: dict[str, int] = {}
+    names = []
+    for transcript in transcripts:
+        stem = _UNSAFE.sub("_", transcript.meta.id).strip("._") or "transcript"
+        count = seen.get(stem, 0)
+        seen[stem] = count + 1
+        names.append(f"{stem}.jsonl" if count == 0 else f"{stem}-{count}.jsonl")
+    return names
+
+
+def write_run_reports(
+    report_dir: Path,
+    *,
+    target: str,
+    started_at: str,
+    duration_s: float,
+    results: list[Result],
+    transcripts: Iterable[Transcript] = (),
+    redactor: Redactor | None = None,
+    strict: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write the run's artifacts into ``report_dir``; returns the paths by kind."""
+    redactor = redactor or Redactor()
+    clean = [redact_result(r, redactor) for r in results]
+    info = RunInfo(target=redactor.url(target), started_at=started_at, duration_s=duration_s,
+                   extra=redactor.json(extra or {}))
+    paths = {"json": write_json_report(report_dir, info, clean)}
+    paths["junit"] = write_junit(report_dir, clean, target=info.target, started_at=started_at,
+                                 duration_s=duration_s, strict=strict)
+    transcript_dir = report_dir / "transcripts"
+    transcript_dir.mkdir(parents=True, exist_ok=True)
+    listed = [redactor.transcript(t) for t in transcripts]
+    for name, transcript in zip(_file_names(listed), listed, strict=True):
+        write_transcripts(transcript_dir / name, [transcript])
+    paths["transcripts"] = transcript_dir
+    return paths

@@ -1,0 +1,559 @@
+"""The live session: open every planned connection at once, stimulate, wait on barriers, judge.
+
+Cost model: all streams are open concurrently and every wait is a condition with a deadline, so
+a full run takes about one SSE heartbeat window (plus one WS ping interval with ``--long``), not
+one per case. The stimulus driver's ``cleanup()`` runs in ``finally``: a failure, a timeout or
+Ctrl-C still removes what the run created. Judging happens after everything is closed, from the
+transcripts alone (per-transcript judges) plus the stimulus log (delivery judge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from conformance.judge.delivery import DeliveryLog, Seen, StepOutcome, judge_delivery, matches
+from conformance.redact import Redactor
+from conformance.session.plan import (
+    EXTRA_ARRIVALS,
+    LIST,
+    MUX_SUBSCRIPTIONS,
+    MUX_UNSUBSCRIBED,
+    OTHER_TAG,
+    STEPS,
+    TAG,
+    WARMUP,
+    Connection,
+    PlannedCase,
+    Step,
+    connections,
+    plan_cases,
+    plan_meta,
+)
+from conformance.session.recorder import LiveConnection, resolve_token
+from conformance.stimulus.base import Driver, Produced, ScenarioUnsupported, StimulusError
+from conformance.transcript.model import Meta, Transcript
+from conformance.verdicts import Level, Result, Verdict
+
+log = logging.getLogger(__name__)
+
+_RANK = {Verdict.NOT_EXERCISED: 0, Verdict.PASS: 1, Verdict.INFO: 2, Verdict.WARN: 3,
+         Verdict.ERROR: 4, Verdict.FAIL: 5}
+
+
+@dataclass
+class SessionOutcome:
+    results: dict[str, Result]
+    extra_results: list[Result] = field(default_factory=list)
+    transcripts: list[Transcript] = field(default_factory=list)
+    started_at: str = ""
+    duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    settings: Any
+    target: Any
+    tag: str
+    mult: float
+    available: set[str]
+    live: dict[str, LiveConnection] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    log: DeliveryLog = field(default_factory=DeliveryLog)
+    notes: list[str] = field(default_factory=list)
+    waits: list[tuple[str, Step, Produced]] = field(default_factory=list)
+    list_id: str | None = None
+
+    def seconds(self, base: float) -> float:
+        return base * self.mult
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+async def run_session(settings: Any, target: Any) -> SessionOutcome:
+    """Record and judge one live run; one Result per planned case, always."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    cases = plan_cases(settings)
+    run = _Run(settings=settings, target=target, tag=f"msc{secrets.token_hex(5)}",
+               mult=max(float(getattr(settings, "timeout_multiplier", 1.0) or 1.0), 0.1),
+               available=set())
+    redactor = Redactor(_secrets(settings))
+    driver: Driver | None = None
+    client = httpx.AsyncClient(verify=bool(getattr(settings, "verify_tls", True)),
+                               timeout=run.seconds(10.0))
+    try:
+        driver, setup_tokens = await _prepare(run, client)
+        redactor = redactor.extend(setup_tokens.values())
+        await _open_all(run, client, redactor, setup_tokens)
+        await _subscribe(run)
+        if driver is not None:
+            await _stimulate(run, driver)
+        elif getattr(settings, "read_only", False):
+            await _observe(run)
+        await _hold(run)
+    finally:
+        await _close_all(run)
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(driver.cleanup())
+        await client.aclose()
+    transcripts = {k: redactor.transcript(c.transcript) for k, c in run.live.items()
+                   if c.transcript is not None}
+    results, extras = _judge(run, cases, transcripts)
+    return SessionOutcome(results=results, extra_results=extras,
+                          transcripts=list(transcripts.values()), started_at=started_at,
+                          duration_s=time.monotonic() - t0, notes=run.notes)
+
+
+def _secrets(settings: Any) -> list[str]:
+    fn = getattr(settings, "secrets", None)
+    if callable(fn):
+        return [s for s in fn() if s]
+    return [s for s in (getattr(settings, "token", None), getattr(settings, "second_token", None))
+            if s]
+
+
+# --- setup ---------------------------------------------------------------------------------
+
+async def _prepare(run: _Run, client: httpx.AsyncClient) -> tuple[Driver | None, dict[str, str]]:
+    """Pick and set up the stimulus driver; decide which needs this run can meet."""
+    s, target = run.settings, run.target
+    if getattr(s, "long", False):
+        run.available.add("long")
+    allow_public = s.allow_public_posts if s.allow_public_posts is not None else (
+        not target.is_public_host)
+    if allow_public:
+        run.available.add("public-posts")
+    if target.is_reference:
+        run.available.add("reference")
+    if s.list_id:
+        run.available.add("list")
+    if s.read_only:
+        run.log.not_run_reason = "--read-only: the run makes no writes"
+        run.available.discard("public-posts")
+        return None, {}
+    driver: Driver | None = None
+    if s.stimulus == "none":
+        run.log.not_run_reason = "--stimulus none"
+    elif s.stimulus == "redis":
+        driver = _redis_driver(run)
+    elif not (s.token and s.second_token):
+        run.log.not_run_reason = "the REST stimulus needs --token and --second-token"
+    else:
+        from conformance.stimulus.rest import RestDriver
+
+        driver = RestDriver(client, target.base_url, s.token, s.second_token,
+                            allow_public_posts=bool(allow_public),
+                            reference_extras=bool(target.is_reference), list_id=s.list_id,
+                            tag=run.tag, request_timeout_s=run.seconds(10.0))
+    if driver is None:
+        return None, {}
+    try:
+        info = await asyncio.wait_for(driver.setup(), run.seconds(30.0))
+    except (StimulusError, TimeoutError) as exc:
+        run.log.not_run_reason = f"stimulus setup failed: {exc}"
+        run.notes.append(run.log.not_run_reason)
+        with contextlib.suppress(Exception):
+            await driver.cleanup()
+        return None, {}
+    run.available.add("rest")  # "a driver is active" (the plan calls it rest)
+    run.available.add(s.stimulus)
+    if info.list_id:
+        run.available.add("list")
+        run.list_id = info.list_id
+    run.notes.extend(info.notes)
+    return driver, dict(info.tokens)
+
+
+def _redis_driver(run: _Run) -> Driver | None:
+    try:
+        from conformance.stimulus.redis import RedisDriver  # type: ignore[import-not-found]
+    except ImportError:
+        run.log.not_run_reason = "the Redis stimulus driver is not available"
+        return None
+    try:
+        return RedisDriver.from_settings(run.settings, run.target)  # type: ignore[no-any-return]
+    except Exception as exc:
+        run.log.not_run_reason = f"the Redis stimulus driver could not start: {exc}"
+        return None
+
+
+def _missing(run: _Run, conn: Connection, tokens: dict[str, str]) -> str | None:
+    for need in sorted(conn.needs):
+        if need not in run.available:
+            return {
+                "list": "no list id (give --list-id, or let the REST stimulus create one)",
+                "reference": "needs the reference server's /_reference extras",
+                "rest": "needs an active stimulus driver",
+                "long": "needs --long",
+            }.get(need, f"needs {need}")
+    if conn.token not in ("a", "b", "none", "invalid") and conn.token not in tokens:
+        return f"no {conn.token} token could be minted on this target"
+    if conn.token == "b" and not run.settings.second_token:
+        return "needs --second-token"
+    if conn.token == "a" and not run.settings.token:
+        return "needs --token"
+    return None
+
+
+async def _open_all(run: _Run, client: httpx.AsyncClient, redactor: Redactor,
+                    tokens: dict[str, str]) -> None:
+    s = run.settings
+    list_id = run.list_id or s.list_id or ""
+    resolve = {TAG: run.tag, OTHER_TAG: f"{run.tag}other", LIST: list_id}
+    server = {"version": run.target.version}
+    for conn in connections(s):
+        reason = _missing(run, conn, tokens)
+        if reason:
+            run.skipped[conn.key] = reason
+            continue
+        planned = plan_meta(conn, s)
+        meta = Meta(id=conn.key, transport=conn.transport, request={},
+                    context=conn.context(heartbeat_timeout_s=float(s.heartbeat_timeout_s),
+                                         expect_events=planned.context["expect_events"],
+                                         resolve=resolve),
+                    server=server)
+        run.live[conn.key] = LiveConnection(
+            conn, meta, client=client, http_base=run.target.streaming_base,
+            ws_base=run.target.ws_base, token=resolve_token(conn.token, s, tokens),
+            redactor=redactor, connect_timeout_s=run.seconds(10.0),
+            idle_timeout_s=max(run.seconds(60.0), float(s.heartbeat_timeout_s) * 3),
+        )
+    await _gather_bounded([c.start() for c in run.live.values()], run.seconds(30.0))
+    for key, c in run.live.items():
+        if c.conn.purpose == "stream" and not c.is_open:
+            run.notes.append(f"{key} did not open")
+
+
+async def _subscribe(run: _Run) -> None:
+    """Send the WS subscribe frames: the multiplexed socket and the bad-subscribe probes."""
+    from conformance.ws.messages import subscribe_message
+
+    for c in run.live.values():
+        if c.conn.transport != "ws" or not c.is_open or not c.conn.subscriptions:
+            continue
+        for sub in c.meta.context.get("subscriptions", []):
+            await c.recorder.send_text(subscribe_message(
+                sub["stream"], tag=sub.get("tag"), list_id=sub.get("list")))
+
+
+async def _gather_bounded(aws: Iterable[Awaitable[Any]], deadline_s: float) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    if not tasks:
+        return
+    _done, pending = await asyncio.wait(tasks, timeout=deadline_s)
+    for task in pending:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(BaseException):
+            await task
+
+
+# --- stimulation ---------------------------------------------------------------------------
+
+def _conn_keys(step: Step, stream_or_key: str) -> list[str]:
+    if stream_or_key.startswith(("sse-", "ws-")):
+        return [stream_or_key]
+    return [f"sse-{stream_or_key}", f"ws-{stream_or_key}"]
+
+
+def _pred(step: Step, produced: Produced) -> Any:
+    def check(event: str, payload: Any, stream: list[Any] | None) -> bool:
+        return matches(step, produced, Seen(0, event, payload, stream, None))
+
+    return check
+
+
+async def _produce(run: _Run, driver: Driver, step: Step, params: dict[str, Any],
+                   marker: str) -> StepOutcome:
+    for need in step.needs:
+        if need not in run.available:
+            reason = {"public-posts": "public posts are off for this target "
+                                      "(--allow-public-posts)",
+                      "reference": "needs the reference server's /_reference extras"}.get(
+                need, f"needs {need}")
+            return StepOutcome(step.key, None, reason)
+    if not driver.supports(step.scenario):
+        return StepOutcome(step.key, None, driver.unsupported_reason(step.scenario))
+    try:
+        produced = await asyncio.wait_for(driver.produce(step.scenario, marker, **params),
+                                          run.seconds(30.0))
+    except ScenarioUnsupported as exc:
+        return StepOutcome(step.key, None, exc.reason)
+    except (StimulusError, TimeoutError) as exc:
+        run.notes.append(f"{step.key} {step.scenario}: {exc}")
+        return StepOutcome(step.key, None, str(exc) or "timeout", error=True)
+    return StepOutcome(step.key, produced)
+
+
+async def _warm_up(run: _Run, driver: Driver) -> None:
+    """Prove each subscription is live: repeat a warm-up until it shows up (max 3 rounds)."""
+    pending = list(WARMUP)
+    for round_no in range(3):
+        if not pending:
+            return
+        waits: list[tuple[Step, Awaitable[bool]]] = []
+        for step in pending:
+            outcome = await _produce(run, driver, step, {"tag": run.tag},
+                                     f"{run.tag}-{step.key.lower()}{round_no}")
+            if outcome.produced is None:
+                continue
+            targets = [*step.arrive]
+            if step.key == "W-media":
+                targets.append("ws-multiplex")
+            for target in targets:
+                for key in _conn_keys(step, target):
+                    c = run.live.get(key)
+                    if c is not None and c.is_open:
+                        waits.append((step, c.wait_event(_pred(step, outcome.produced),
+                                                         run.seconds(3.0 + 2 * round_no),
+                                                         f"warm-up {step.key} on {key}")))
+        got = await asyncio.gather(*(w for _, w in waits))
+        pending = list({s.key: s for (s, _), ok in zip(waits, got, strict=True)
+                        if not ok}.values())
+    if pending:
+        run.notes.append(f"warm-up incomplete for {[s.key for s in pending]}")
+
+
+async def _wait_arrivals(run: _Run, deadline_s: float) -> None:
+    """Wait for every expected arrival registered so far (all concurrently, one deadline)."""
+    waits = []
+    pending, run.waits = run.waits, []  # each expected arrival is awaited once, then judged
+    for key, step, produced in pending:
+        c = run.live.get(key)
+        if c is not None and c.is_open:
+            waits.append(c.wait_event(_pred(step, produced), deadline_s,
+                                      f"{step.event} for {step.key} on {key}"))
+    await asyncio.gather(*waits)
+
+
+def _register(run: _Run, step: Step, produced: Produced) -> None:
+    targets: list[str] = list(step.arrive) + list(EXTRA_ARRIVALS.get(step.key, ()))
+    target_key = produced.detail.get("target_step")
+    for target in targets:
+        for key in _conn_keys(step, target):
+            if target_key and key in run.live:  # only where the status itself arrived
+                t_out = run.log.outcomes.get(target_key)
+                if t_out is None or t_out.produced is None:
+                    continue
+                tstep = next(s for s in STEPS if s.key == target_key)
+                if not any(_pred(tstep, t_out.produced)(*e) for e in run.live[key].events()):
+                    continue
+            run.waits.append((key, step, produced))
+
+
+def _params(run: _Run, step: Step) -> tuple[dict[str, Any] | None, str, str | None]:
+    """Resolve ``@KEY.role`` params and ``targets``; (None, reason) if a dependency is missing."""
+    params: dict[str, Any] = {"tag": run.tag}
+    for name, value in step.params:
+        if isinstance(value, str) and value.startswith("@"):
+            ref_key, _, role = value[1:].partition(".")
+            out = run.log.outcomes.get(ref_key)
+            if out is None or out.produced is None or not out.produced.ids.get(role):
+                return None, f"depends on {ref_key}, which did not run", None
+            params[name] = out.produced.ids[role]
+        elif value == OTHER_TAG:
+            params[name] = f"{run.tag}other"
+        else:
+            params[name] = value
+    target_key = None
+    if step.targets:
+        for key in step.targets:
+            out = run.log.outcomes.get(key)
+            if out is not None and out.produced is not None:
+                target_key = key
+                params["status_id"] = out.produced.ids["status"]
+                params["author"] = out.produced.detail.get("author", "b")
+                params["tag"] = run.tag
+                break
+        if target_key is None:
+            return None, f"none of {list(step.targets)} was created", None
+    return params, "", target_key
+
+
+async def _stimulate(run: _Run, driver: Driver) -> None:
+    await _warm_up(run, driver)
+    arrival_deadline = run.seconds(10.0)
+    for step in STEPS:
+        if step.sync_before or step.arrive_from:
+            await _wait_arrivals(run, arrival_deadline)
+        params, reason, target_key = _params(run, step)
+        if params is None:
+            run.log.outcomes[step.key] = StepOutcome(step.key, None, reason)
+            continue
+        outcome = await _produce(run, driver, step, params, f"{run.tag}-{step.key.lower()}")
+        if outcome.produced is not None and target_key:
+            produced = dataclasses.replace(
+                outcome.produced, detail={**outcome.produced.detail, "target_step": target_key})
+            outcome = dataclasses.replace(outcome, produced=produced)
+        run.log.outcomes[step.key] = outcome
+        if outcome.produced is None:
+            continue
+        _register(run, step, outcome.produced)
+        if step.key == "P":
+            await _unsubscribe_mux(run, step, outcome.produced)
+        if step.scenario == "token.revoke":
+            await _wait_revoked(run)
+    await _wait_arrivals(run, arrival_deadline)
+
+
+async def _unsubscribe_mux(run: _Run, step: Step, produced: Produced) -> None:
+    """After P reached the multiplexed socket on every subscription, drop one of them."""
+    from conformance.ws.messages import unsubscribe_message
+
+    mux = run.live.get("ws-multiplex")
+    if mux is None or not mux.is_open:
+        return
+    wanted = {dict(s)["stream"] for s in MUX_SUBSCRIPTIONS}
+    pred = _pred(step, produced)
+
+    def all_there(_e: str, _p: Any, _s: Any) -> bool:
+        got = {s[0] for e, p, s in mux.events() if s and pred(e, p, s)}
+        return wanted <= got
+
+    await mux.wait_event(all_there, run.seconds(10.0), "P on every multiplexed stream")
+    await mux.recorder.send_text(unsubscribe_message(MUX_UNSUBSCRIBED))
+    run.log.mux_unsubscribed_after = step.key
+
+
+async def _wait_revoked(run: _Run) -> None:
+    waits = []
+    for key in ("sse-user-revocable", "ws-user-revocable"):
+        c = run.live.get(key)
+        if c is None or c.recorder is None:
+            continue
+        if c.conn.transport == "ws":
+            waits.append(c.recorder.wait_closed(run.seconds(5.0)))
+        else:
+            waits.append(c.recorder.wait_for(lambda _i: False, run.seconds(5.0),
+                                             what="stream end after revocation"))
+    await asyncio.gather(*waits)
+
+
+async def _observe(run: _Run) -> None:
+    """Read-only: just listen on the public streams for --observe-seconds."""
+    c = run.live.get("sse-public")
+    if c is not None and c.recorder is not None:
+        await c.recorder.wait_for(lambda _i: False, float(run.settings.observe_seconds),
+                                  what="read-only observation window")
+
+
+# --- keep-alive window ---------------------------------------------------------------------
+
+def _heartbeat_seen(items: Any) -> bool:
+    from conformance.sse.events import Comment
+
+    comments = [i for i in items if isinstance(i, Comment)]
+    return len(comments) >= 2 or any(c.text.strip() not in ("", ")") for c in comments)
+
+
+async def _hold(run: _Run) -> None:
+    """Keep streams open until each saw a heartbeat (bounded by the heartbeat timeout), ping
+    every WS, and with --long wait for server pings and the no-pong cut. All concurrent."""
+    s = run.settings
+    hb = float(s.heartbeat_timeout_s)
+    waits: list[Awaitable[Any]] = []
+    for c in run.live.values():
+        if not c.is_open:
+            continue
+        if c.conn.transport == "sse" and c.conn.purpose == "stream":
+            waits.append(_heartbeat_window(c, hb))
+        elif c.conn.transport == "ws" and c.conn.role not in ("no-pong", "server-ping"):
+            waits.append(_ping(run, c))
+        elif c.conn.role == "server-ping":
+            waits.append(c.recorder.wait_for_records(
+                lambda rs: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping"
+                               for r in rs), run.seconds(40.0), what="server ping"))
+        elif c.conn.role == "no-pong":
+            waits.append(c.recorder.wait_closed(run.seconds(75.0)))
+    await asyncio.gather(*waits)
+
+
+async def _heartbeat_window(c: LiveConnection, hb: float) -> None:
+    """Hold an SSE stream open for the whole heartbeat window, measured from its start: the
+    judges need a recording at least that long to say a heartbeat came (or did not) in time."""
+    await c.recorder.wait_for(_heartbeat_seen, hb, what="heartbeat comment")
+    remaining = c.started + hb + 0.25 - time.monotonic()
+    if remaining > 0 and not c.recorder.ended:
+        await c.recorder.wait_for(lambda _i: False, remaining, what="heartbeat window")
+
+
+async def _ping(run: _Run, c: LiveConnection) -> None:
+    await c.recorder.ping(b"msc")
+    await c.recorder.wait_for_records(
+        lambda rs: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "pong"
+                       for r in rs), run.seconds(5.0), what="pong to our ping")
+
+
+async def _close_all(run: _Run) -> None:
+    await _gather_bounded([c.close() for c in run.live.values()], run.seconds(15.0))
+
+
+# --- judging -------------------------------------------------------------------------------
+
+def _worse(a: Result, b: Result) -> Result:
+    return b if _RANK[b.verdict] > _RANK[a.verdict] else a
+
+
+def _judge(run: _Run, cases: list[PlannedCase], transcripts: dict[str, Transcript]
+           ) -> tuple[dict[str, Result], list[Result]]:
+    from conformance.judge import judge_transcript, planned_results
+
+    planned = {c.id: c for c in cases}
+    results: dict[str, Result] = {}
+    extras: list[Result] = []
+    reasons: dict[str, str] = {}
+    for conn in connections(run.settings):
+        if conn.key in run.skipped:
+            for p in planned_results(plan_meta(conn, run.settings)):
+                reasons.setdefault(p.id, f"{conn.key} not opened: {run.skipped[conn.key]}")
+    for key, transcript in transcripts.items():
+        if run.live[key].conn.role == "revocable":
+            continue  # ended on purpose; judged by the delivery judge only
+        try:
+            judged = judge_transcript(transcript, server_version=run.target.version,
+                                      long=bool(getattr(run.settings, "long", False)))
+        except Exception as exc:  # a judge bug is the suite's error, never the server's
+            run.notes.append(f"judging {key} raised {type(exc).__name__}: {exc}")
+            continue
+        for r in judged:
+            if r.id in planned:
+                results[r.id] = _worse(results[r.id], r) if r.id in results else r
+            else:
+                extras.append(r)
+    results.update(judge_delivery(transcripts, run.log, cases))
+    for case in cases:
+        if case.id not in results:
+            results[case.id] = _unjudged(case, reasons.get(case.id) or _reason_for(run, case))
+    return results, extras
+
+
+def _reason_for(run: _Run, case: PlannedCase) -> str:
+    for need in sorted(case.needs):
+        if need not in run.available:
+            return f"this run cannot offer {need!r}"
+    return "no transcript judged this case in this run"
+
+
+def _unjudged(case: PlannedCase, reason: str) -> Result:
+    from conformance.requirements import REGISTRY
+
+    req = REGISTRY.get(case.requirement)
+    return Result(id=case.id, requirement=case.requirement, verdict=Verdict.NOT_EXERCISED,
+                  level=req.level if req else Level.INFO, message=reason,
+                  transport=case.transport, stream=case.stream, event=case.event)
+
+
+__all__ = ["SessionOutcome", "run_session"]

@@ -1,0 +1,212 @@
+"""The pytest plugin end to end with a stand-in session: outcomes, node ids, reports, exit status.
+
+The stand-in replaces ``plan_cases``/``run_session``/``discover`` through ``suite_run(config)``,
+so these runs exercise the real plugin, case modules and report writers without a network.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.discovery import TargetInfo
+from conformance.plugin import CASES_DIR, suite_run
+from conformance.verdicts import Level, Result, Verdict
+
+pytest_plugins = ["pytester"]
+
+TOKEN = "tok-never-printed-0123456789"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    requirement: str
+    group: str
+    transport: str | None = "sse"
+    stream: str | None = "user"
+    event: str | None = None
+    needs: frozenset[str] = frozenset()
+
+
+@dataclass
+class Outcome:
+    results: dict[str, Result]
+    extra_results: list[Result] = field(default_factory=list)
+    transcripts: list[Any] = field(default_factory=list)
+    started_at: str = "2026-01-01T00:00:00Z"
+    duration_s: float = 0.5
+
+
+def _case(cid: str, group: str) -> Case:
+    return Case(id=cid, requirement=cid.split("[", 1)[0], group=group)
+
+
+PLAN = [
+    _case("http.health.status-ok[http-health]", "http"),
+    _case("sse.framing.blank-line[sse-user]", "sse"),
+    _case("sse.heartbeat.interval[sse-user]", "sse"),
+    _case("delivery.update.arrives[sse-hashtag:local-update]", "delivery"),
+    _case("ws.handshake.accepts[ws-user]", "ws"),
+    _case("weird.thing[sse-user]", "weird"),
+]
+
+VERDICTS = {
+    "http.health.status-ok[http-health]": Verdict.PASS,
+    "sse.framing.blank-line[sse-user]": Verdict.FAIL,
+    "sse.heartbeat.interval[sse-user]": Verdict.WARN,
+    "delivery.update.arrives[sse-hashtag:local-update]": Verdict.NOT_EXERCISED,
+    "ws.handshake.accepts[ws-user]": Verdict.ERROR,
+    "weird.thing[sse-user]": Verdict.PASS,
+}
+
+
+class StandIn:
+    """A pytest plugin object that swaps the session functions for canned ones."""
+
+    def __init__(self, verdicts: dict[str, Verdict], crash: bool = False) -> None:
+        self.verdicts = verdicts
+        self.crash = crash
+        self.session_runs = 0
+        self.settings: Any = None
+
+    def plan(self, settings: Any) -> list[Case]:
+        return list(PLAN)
+
+    async def run_session(self, settings: Any, target: TargetInfo) -> Outcome:
+        self.session_runs += 1
+        self.settings = settings
+        if self.crash:
+            raise RuntimeError("recorder exploded")
+        results = {
+            c.id: Result(id=c.id, requirement=c.requirement, verdict=self.verdicts[c.id],
+                         level=Level.SHOULD if self.verdicts[c.id] is Verdict.WARN
+                         else Level.MUST,
+                         message=f"expected x, observed y (token {settings.token})",
+                         evidence="raw: bytes", transport=c.transport, stream=c.stream)
+            for c in PLAN
+        }
+        extra = [Result(id="events.unknown[sse-user]", requirement="events.unknown",
+                        verdict=Verdict.INFO, level=Level.INFO, message="saw event 'x'")]
+        return Outcome(results=results, extra_results=extra)
+
+    async def discover(self, settings: Any, *, embedded: bool = False) -> TargetInfo:
+        return TargetInfo(base_url=settings.target, streaming_base=settings.target,
+                          version="4.8.0", is_public_host=False, embedded=embedded)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        run = suite_run(config)
+        run.plan_cases_fn = self.plan
+        run.run_session_fn = self.run_session
+        run.discover_fn = self.discover
+
+
+def _run(pytester: pytest.Pytester, standin: StandIn, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_inprocess(
+        str(CASES_DIR), "-p", "no:cacheprovider", "--target", "http://fake.example",
+        "--token", TOKEN, "--report-dir", "out", "-rA", *args, plugins=[standin])
+
+
+def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) -> None:
+    standin = StandIn(VERDICTS)
+    result = _run(pytester, standin)
+    result.assert_outcomes(passed=3, failed=1, skipped=1, errors=1, warnings=1)
+    assert result.ret == 1
+    assert standin.session_runs == 1
+    out = result.stdout.str()
+    assert TOKEN not in out
+    assert "test_sse_framing.py::test_sse_framing[sse.framing.blank-line[sse-user]]" in out
+    assert "test_other.py::test_other[weird.thing[sse-user]]" in out
+    assert "not_exercised: expected x, observed y" in out
+    assert "summary: 2 pass, 1 fail, 1 warn, 1 info, 1 not_exercised, 1 error" in out
+
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    assert report["summary"] == {"pass": 2, "fail": 1, "warn": 1, "info": 1,
+                                 "not_exercised": 1, "error": 1}
+    assert report["target"] == "http://fake.example"
+    assert report["settings"]["token"] == "<redacted>"
+    assert (pytester.path / "out" / "junit.xml").is_file()
+    assert TOKEN not in (pytester.path / "out" / "report.json").read_text()
+
+
+def test_strict_fails_on_warnings(pytester: pytest.Pytester) -> None:
+    verdicts = dict.fromkeys(VERDICTS, Verdict.PASS)
+    verdicts["sse.heartbeat.interval[sse-user]"] = Verdict.WARN
+    assert _run(pytester, StandIn(verdicts)).ret == 0
+    result = _run(pytester, StandIn(verdicts), "--strict")
+    result.assert_outcomes(passed=5, failed=1)
+    assert result.ret == 1
+
+
+def test_only_errors_exit_with_status_2(pytester: pytest.Pytester) -> None:
+    verdicts = dict.fromkeys(VERDICTS, Verdict.PASS)
+    verdicts["ws.handshake.accepts[ws-user]"] = Verdict.ERROR
+    result = _run(pytester, StandIn(verdicts))
+    result.assert_outcomes(passed=5, errors=1)
+    assert result.ret == 2
+
+
+def test_a_crashed_session_is_an_error_for_every_case(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, StandIn(VERDICTS, crash=True))
+    result.assert_outcomes(errors=len(PLAN))
+    assert result.ret == 2
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    assert report["summary"]["error"] == len(PLAN)
+    assert "recorder exploded" in report["session_error"]
+
+
+def test_k_selects_by_transport_stream_and_requirement(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, StandIn(VERDICTS), "-k", "hashtag:local or http.health")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert result.ret == 0
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    ids = {row["id"] for row in report["results"]}
+    assert ids == {"http.health.status-ok[http-health]",
+                   "delivery.update.arrives[sse-hashtag:local-update]",
+                   "events.unknown[sse-user]"}
+
+
+def test_unreachable_target_exits_2_with_a_message(
+    pytester: pytest.Pytester, unused_tcp_port: int
+) -> None:
+    standin = StandIn(VERDICTS)
+    result = pytester.runpytest_inprocess(
+        str(CASES_DIR), "-p", "no:cacheprovider", "--report-dir", "out",
+        "--target", f"http://127.0.0.1:{unused_tcp_port}", plugins=[_RealDiscovery(standin)])
+    assert result.ret == 2
+    assert "is unreachable" in result.stdout.str()
+    assert standin.session_runs == 0
+
+
+class _RealDiscovery:
+    def __init__(self, standin: StandIn) -> None:
+        self.standin = standin
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        run = suite_run(config)
+        run.plan_cases_fn = self.standin.plan
+        run.run_session_fn = self.standin.run_session
+
+
+def test_bad_option_in_a_suite_run_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(str(CASES_DIR), "-p", "no:cacheprovider",
+                                          "--observe-seconds", "never")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_plugin_is_inert_for_ordinary_test_runs(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
+    standin = StandIn(VERDICTS)
+    result = pytester.runpytest_inprocess("-p", "conformance.plugin", "-p", "no:cacheprovider",
+                                          plugins=[standin])
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    assert standin.session_runs == 0
+    assert not (pytester.path / "reports").exists()
