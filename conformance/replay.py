@@ -118,9 +118,9 @@ def capture_expectations(meta: Meta) -> dict[str, Any]:
     owner, scopes = known if known is not None else (None, frozenset())
     if meta.transport == "ws":
         if token is None:
-            return {"purpose": "error", "expect_status": 401, "expect_error": "Missing access token"}
+            return _refuse(401, "Missing access token")
         if owner is None:
-            return {"purpose": "error", "expect_status": 401, "expect_error": "Invalid access token"}
+            return _refuse(401, "Invalid access token")
         version = _header(headers, "sec-websocket-version")
         if version is not None and version != "13":
             return {"purpose": "error", "expect_status": 400}
@@ -134,17 +134,21 @@ def capture_expectations(meta: Meta) -> dict[str, Any]:
         return {}
     stream = _SSE_STREAMS.get(parts.path)
     if stream is None:
-        return {"purpose": "error", "expect_status": 400, "expect_error": "Unknown channel requested"}
+        return _refuse(400, "Unknown channel requested")
     if token is None:
-        return {"purpose": "error", "expect_status": 401, "expect_error": "Missing access token"}
+        return _refuse(401, "Missing access token")
     if owner is None:
-        return {"purpose": "error", "expect_status": 401, "expect_error": "Invalid access token"}
+        return _refuse(401, "Invalid access token")
     if method != "GET":
         return {"purpose": "error", "expect_status": 404}
     refusal = _stream_refusal(stream, owner, scopes, query)
     if refusal is not None:
-        return {"purpose": "error", "expect_status": refusal[0], "expect_error": refusal[1]}
+        return _refuse(*refusal)
     return {}
+
+
+def _refuse(status: int, error: str) -> dict[str, Any]:
+    return {"purpose": "error", "expect_status": status, "expect_error": error}
 
 
 def with_capture_expectations(transcript: Transcript) -> Transcript:

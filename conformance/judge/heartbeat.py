@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 from conformance.judge.context import JudgeContext
 from conformance.judge.http_checks import sse_stream
@@ -18,7 +19,7 @@ def _window(cx: JudgeContext) -> tuple[float, float] | None:
 
 def _gaps(times: list[float], start: float, stop: float) -> list[float]:
     points = [start, *sorted(t for t in times if start <= t <= stop), stop]
-    return [b - a for a, b in zip(points, points[1:], strict=False)]
+    return [b - a for a, b in pairwise(points)]
 
 
 def _fmt(values: list[float]) -> str:
@@ -33,19 +34,17 @@ def within_timeout(cx: JudgeContext) -> Iterator[Observation]:
         yield unexercised(f"no 200 response (status {cx.status})")
         return
     start, stop = window
-    if stop - start < timeout:
-        yield unexercised(f"recording spans {stop - start:.1f} s, shorter than the heartbeat "
-                          f"timeout {timeout:g} s")
-        return
     times = [i.t for i in cx.sse.items if isinstance(i, Comment | Event)]
     gaps = _gaps(times, start, stop)
     largest = max(gaps)
     if largest > timeout:
         yield violated(f"expected a comment or event in every {timeout:g} s window; observed "
                        f"a silence of {largest:.1f} s (gaps: {_fmt(gaps)} s)")
-    else:
+    elif stop - start >= timeout or _heartbeats(cx):
         yield held(f"largest silence {largest:.1f} s over {stop - start:.1f} s (timeout "
                    f"{timeout:g} s)")
+    else:
+        yield unexercised(_too_short(stop - start, timeout))
 
 
 @check("sse.heartbeat.interval", applies=sse_stream)
@@ -56,19 +55,28 @@ def interval(cx: JudgeContext) -> Iterator[Observation]:
         yield unexercised(f"no 200 response (status {cx.status})")
         return
     start, stop = window
-    if stop - start < timeout:
-        yield unexercised(f"recording spans {stop - start:.1f} s, shorter than the heartbeat "
-                          f"timeout {timeout:g} s")
-        return
     times = [c.t for c in cx.sse.comments]
     gaps = _gaps(times, start, stop)
-    between = [b - a for a, b in zip(times, times[1:], strict=False)]
+    between = [b - a for a, b in pairwise(times)]
     measured = f"comment intervals {_fmt(between)} s" if between else "no interval measured"
     if max(gaps) > timeout:
         yield violated(f"expected heartbeat comments about every 15 s; observed a gap of "
                        f"{max(gaps):.1f} s without a comment ({measured})")
-    else:
+    elif stop - start >= timeout or _heartbeats(cx):
         yield held(f"heartbeat comments within {timeout:g} s ({measured})")
+    else:
+        yield unexercised(_too_short(stop - start, timeout))
+
+
+def _heartbeats(cx: JudgeContext) -> list[Comment]:
+    """Comments after the first SSE item (the opener is not a keep-alive)."""
+    items = [i for i in cx.sse.items if isinstance(i, Comment | Event)]
+    return [i for i in items[1:] if isinstance(i, Comment)]
+
+
+def _too_short(span: float, timeout: float) -> str:
+    return (f"recording spans {span:.1f} s without a heartbeat, shorter than the timeout "
+            f"{timeout:g} s")
 
 
 @check("sse.heartbeat.form", applies=sse_stream)

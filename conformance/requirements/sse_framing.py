@@ -14,7 +14,8 @@ define(
     source="client",
     clause="Mastodon.py SSE parser ('Malformed event' on lines without ': '); divergences.md §3.6; "
     "eliah-w/mastodon-api#3",
-    description="Every non-comment line is 'field: value' with a known field (event, data, id, retry).",
+    description="Every non-comment line is 'field: value' with a known field (event, data, id, "
+    "retry).",
 )
 define(
     "sse.framing.lf-line-endings",

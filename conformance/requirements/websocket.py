@@ -45,8 +45,8 @@ define(
     "ws.frame.json",
     "MUST",
     source="client",
-    clause="divergences.md §3.22 (no '', '{}' or 'pong' text frames: kensanata/bitlbee-mastodon#37); "
-    "megalodon treats them as parser errors",
+    clause="divergences.md §3.22 (no '', '{}' or 'pong' text frames: "
+    "kensanata/bitlbee-mastodon#37); megalodon treats them as parser errors",
     description="Every server text frame is a JSON object (an event message or an error).",
 )
 define(
@@ -120,7 +120,8 @@ define(
     "ws.ping.no-pong-terminated",
     "INFO",
     source="code",
-    clause="streaming/index.js:1409-1421; captures/mastodon-4.8.0-alpha.1/long-03-ws-no-pong-terminated.jsonl",
+    clause="streaming/index.js:1409-1421; "
+    "captures/mastodon-4.8.0-alpha.1/long-03-ws-no-pong-terminated.jsonl",
     description="Records whether a client that never answers pings is disconnected.",
 )
 define(
@@ -128,5 +129,6 @@ define(
     "INFO",
     source="code",
     clause="streaming/index.js:1368; mastodon/mastodon#25532; captures ws-13-binary-message",
-    description="Records how the server treats a binary frame from the client (Mastodon: close 1003).",
+    description="Records how the server treats a binary frame from the client (Mastodon: "
+    "close 1003).",
 )

@@ -140,7 +140,7 @@ class RedisDriver:
         params: dict[str, Any] = {}
         if scenario == TOKEN_REVOKE and self._revocable_id:
             params["token_id"] = self._revocable_id
-        if scenario not in SCENARIOS and scenario != TOKEN_REVOKE:
+        if scenario not in SCENARIOS:
             return "not a scenario of the catalogue"
         return self.fanout.unsupported_reason(scenario, **params) or ""
 

@@ -238,7 +238,14 @@ class FanOut:
         plan.bodies["status"] = render_status(spec, viewer=viewer)
         plan.detail["viewer"] = "a" if viewer else None
         plan.detail["visibility"] = spec.visibility
-        plan.detail["author"] = spec.author.acct
+        plan.detail["author"] = self._role(spec.author)
+        plan.detail["media"] = spec.has_media
+
+    def _role(self, person: Person) -> str:
+        """``a``, ``b`` or ``remote``: the actor roles of ``base`` (as the REST driver reports)."""
+        if person.id == self.cast.a.id:
+            return "a"
+        return "b" if person.id == self.cast.b.id else "remote"
 
     def _status_public(
         self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]

@@ -94,8 +94,9 @@ def test_observation_helpers_map_to_levels(monkeypatch: pytest.MonkeyPatch) -> N
         yield held("fine")
         yield violated("expected a; observed b")
 
-    checks = [c for c in registry_module.CHECKS if c.requirement != "http.sse.cache-control-no-store"]
-    checks.append(Check(requirement="http.sse.cache-control-no-store", fn=mixed,
+    req = "http.sse.cache-control-no-store"
+    checks = [c for c in registry_module.CHECKS if c.requirement != req]
+    checks.append(Check(requirement=req, fn=mixed,
                         applies=lambda m: True, plan=lambda m: True))
     monkeypatch.setattr(registry_module, "CHECKS", checks)
     result = _by_id(judge_transcript(b.sse()))["http.sse.cache-control-no-store[t]"]
@@ -205,3 +206,13 @@ def test_judges_do_no_io() -> None:
             else:
                 continue
             assert not mods & forbidden, f"{name}.py imports {mods & forbidden}"
+
+
+def test_a_heartbeat_before_the_timeout_exercises_keepalive_on_a_short_recording() -> None:
+    """The live session closes a stream once a heartbeat arrived; that is enough evidence."""
+    results = _by_id(judge_transcript(b.sse([(0.02, b":)\n"), (15.0, b":thump\n\n")],
+                                            end_t=15.1)))
+    assert results["sse.heartbeat.within-timeout[t]"].verdict is Verdict.PASS
+    assert results["sse.heartbeat.interval[t]"].verdict is Verdict.PASS
+    opener_only = _by_id(judge_transcript(b.sse([(0.02, b":)\n")], end_t=15.1)))
+    assert opener_only["sse.heartbeat.within-timeout[t]"].verdict is Verdict.NOT_EXERCISED

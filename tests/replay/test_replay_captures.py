@@ -76,8 +76,9 @@ def test_capture_expectations_come_from_the_request(captures_dir: Path) -> None:
     assert expect("sse-01-user") == {}
 
 
-def test_replay_main_on_captures_writes_report_and_fails(captures_dir: Path, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_main_on_captures_writes_report_and_fails(
+    captures_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = replay_main(captures_dir, report_dir=tmp_path)
     assert code == 1
     report = json.loads((tmp_path / "report.json").read_text())

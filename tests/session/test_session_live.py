@@ -59,7 +59,7 @@ async def test_rest_driver_produces_and_cleans_up(reference: dict[str, Any]) -> 
             assert info.list_id and "scope:read:notifications" in info.tokens
             made = await driver.produce(sc.STATUS_PUBLIC, "mscmarker1")
             status_id = made.ids["status"]
-            assert "#msctest" in made.rest_bodies["status"]["content"]
+            assert [t["name"] for t in made.rest_bodies["status"]["tags"]] == ["msctest"]
             await driver.produce(sc.FAVOURITE, "m2", status_id=status_id)
             assert not driver.supports(sc.NOTIFICATIONS_MERGED)
             with pytest.raises(sc.ScenarioUnsupported):
