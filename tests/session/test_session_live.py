@@ -110,3 +110,20 @@ async def test_full_session_against_reference(reference: dict[str, Any]) -> None
     for t in outcome.transcripts:
         text = t.dumps()
         assert a["token"] not in text and b["token"] not in text
+
+
+async def test_read_only_session_writes_nothing(reference: dict[str, Any]) -> None:
+    a = reference["accounts"][0]
+    settings = Settings(target=reference["url"], token=a["token"], read_only=True,
+                        observe_seconds=0.3, heartbeat_timeout_s=1.5)
+    target = await discover(settings)
+    outcome = await run_session(settings, target)
+    async with httpx.AsyncClient() as client:
+        timeline = await client.get(f"{reference['url']}/api/v1/timelines/public")
+    assert timeline.status_code == 200 and timeline.json() == []
+    observed = outcome.results["delivery.read-only.observed[sse-public]"]
+    assert observed.verdict is Verdict.INFO
+    stimulated = outcome.results["delivery.public-status.arrives[sse-public-update]"]
+    assert stimulated.verdict is Verdict.NOT_EXERCISED
+    assert "read-only" in stimulated.message
+    assert not [r for r in outcome.results.values() if r.verdict is Verdict.FAIL]
