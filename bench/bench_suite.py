@@ -91,7 +91,7 @@ def run_once(heartbeat_s: float, extra: list[str]) -> Row:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| heartbeat | heartbeat timeout | wall time | session | cases | pass | fail | "
+        "| heartbeat | heartbeat timeout | wall time | session | results | pass | fail | "
         "not_exercised | exit | peak RSS |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]

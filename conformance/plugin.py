@@ -197,7 +197,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run is None:
         return
     try:
-        report = run.finish()
+        report = run.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     finally:
         run.close()
     if report is None:

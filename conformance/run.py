@@ -204,8 +204,11 @@ class SuiteRun:
             out.extend(redact_result(r, redactor) for r in self._outcome.extra_results)
         return out
 
-    def finish(self) -> RunReport | None:
-        """Write the reports for the cases that ran; None if no suite case ran."""
+    def finish(self, *, interrupted: bool = False) -> RunReport | None:
+        """Write the reports for the cases that ran; None if no suite case ran.
+
+        An interrupted run (Ctrl-C) still writes what it has, marked ``"interrupted": true``.
+        """
         if not self.started or self._aborted is not None:
             return None
         settings = self.effective_settings
@@ -229,6 +232,8 @@ class SuiteRun:
                          is_reference=self._target.is_reference)
         if self._session_error:
             extra["session_error"] = self._session_error
+        if interrupted:
+            extra["interrupted"] = True
         transcripts = self._outcome.transcripts if self._outcome is not None else []
         write_run_reports(report_dir, target=target, started_at=started_at, duration_s=duration,
                           results=results, transcripts=transcripts, redactor=self.redactor(),

@@ -23,7 +23,7 @@ from conformance.verdicts import Verdict
 
 health = has_purpose("health")
 sse_stream = all_of(is_transport("sse"), has_purpose("stream"))
-_REVOCATION_WORDS = ("revoke", "kill", "disable", "suspend", "delete-account")
+_REVOCATION_WORDS = ("revok", "revoc", "kill", "disable", "suspend", "delete-account")
 
 
 def _no_head(cx: JudgeContext) -> Observation:

@@ -60,7 +60,13 @@ def _head_evidence(cx: JudgeContext) -> str | None:
     return repr(head.fields.get("headers")) if head is not None else None
 
 
-@check("ws.handshake.no-unoffered-subprotocol", applies=ws)
+def _auth_in_context(*sources: str):  # type: ignore[no-untyped-def]
+    """Planning reads the context only: the planned meta carries no request headers."""
+    return lambda meta: meta.context.get("auth") in sources
+
+
+@check("ws.handshake.no-unoffered-subprotocol", applies=ws,
+       plan=all_of(ws_open, _auth_in_context("header", "query", "none")))
 def no_unoffered_subprotocol(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_101(cx)) is not None:
         yield skip
@@ -77,7 +83,8 @@ def no_unoffered_subprotocol(cx: JudgeContext) -> Iterator[Observation]:
                        evidence=_head_evidence(cx))
 
 
-@check("auth.token-source.subprotocol-echoed", applies=ws)
+@check("auth.token-source.subprotocol-echoed", applies=ws,
+       plan=all_of(ws_open, _auth_in_context("subprotocol")))
 def subprotocol_echoed(cx: JudgeContext) -> Iterator[Observation]:
     offered = _offered_subprotocols(cx.meta)
     if offered is None and cx.auth != "subprotocol":

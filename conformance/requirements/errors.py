@@ -35,14 +35,14 @@ define(
     "errors.sse.missing-tag",
     "MUST",
     source="code",
-    clause="streaming/index.js:1118-1140 ('Missing tag name parameter')",
+    clause="streaming/index.js:1073-1167 ('Missing tag name parameter')",
     description="A hashtag stream without tag is refused with a 4xx.",
 )
 define(
     "errors.sse.missing-list",
     "MUST",
     source="code",
-    clause="streaming/index.js:1150-1160 ('Missing list name parameter')",
+    clause="streaming/index.js:1073-1167 ('Missing list name parameter')",
     description="A list stream without list is refused with a 4xx.",
 )
 define(

@@ -42,14 +42,14 @@ define(
     "MUST",
     source="spec",
     clause="WHATWG HTML §9.2 (EventSource fails the connection on another MIME type); "
-    "streaming/index.js:931",
+    "streaming/index.js:931-933",
     description="A 200 SSE response has Content-Type text/event-stream.",
 )
 define(
     "http.sse.cache-control-no-store",
     "SHOULD",
     source="code",
-    clause="streaming/index.js:932 (Cache-Control: private, no-store)",
+    clause="streaming/index.js:931-933 (Cache-Control: private, no-store)",
     description="A 200 SSE response carries Cache-Control containing no-store, so proxies do not "
     "buffer or cache it.",
 )

@@ -30,14 +30,14 @@ define(
     "sse.framing.event-field",
     "MUST",
     source="docs",
-    clause="streaming.md 'Event types' (every event is named); streaming/index.js:953",
-    description="Every dispatched event has exactly one 'event:' line naming it.",
+    clause="streaming.md 'Event types' (every event is named); streaming/index.js:953-956",
+    description="Every dispatched event has an 'event:' line naming it.",
 )
 define(
     "sse.framing.data-field",
     "MUST",
     source="docs",
-    clause="streaming.md 'Event types'; streaming/index.js:954",
+    clause="streaming.md 'Event types'; streaming/index.js:953-956",
     description="Every event except filters_changed has a 'data:' line.",
 )
 define(
@@ -66,7 +66,7 @@ define(
     "sse.framing.single-data-line",
     "INFO",
     source="code",
-    clause="streaming/index.js:954 (one data line per event)",
+    clause="streaming/index.js:953-956 (one data line per event)",
     description="Records events whose data spans several data: lines (legal SSE; Mastodon "
     "sends one).",
 )

@@ -30,7 +30,7 @@ define(
     "ws.handshake.x-error-message",
     "INFO",
     source="code",
-    clause="streaming/index.js:220 (X-Error-Message header on a refused upgrade)",
+    clause="streaming/index.js:207-225 (X-Error-Message header on a refused upgrade)",
     description="Records the X-Error-Message header of a refused upgrade.",
 )
 define(
