@@ -57,12 +57,25 @@ def run_once(heartbeat_s: float, extra: list[str]) -> Row:
     timeout_s = heartbeat_timeout_for(heartbeat_s)
     with tempfile.TemporaryDirectory(prefix="msc-bench-") as tmp:
         report_dir = Path(tmp) / "report"
-        command = [*_command(), "run", "--embedded-heartbeat", f"{heartbeat_s:g}",
-                   "--heartbeat-timeout", f"{timeout_s:g}", "--report-dir", str(report_dir),
-                   "--", "-q", "-p", "no:randomly", *extra]
+        command = [
+            *_command(),
+            "run",
+            "--embedded-heartbeat",
+            f"{heartbeat_s:g}",
+            "--heartbeat-timeout",
+            f"{timeout_s:g}",
+            "--report-dir",
+            str(report_dir),
+            "--",
+            "-q",
+            "-p",
+            "no:randomly",
+            *extra,
+        ]
         started = time.monotonic()
-        process = subprocess.Popen(command, cwd=tmp, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = started + RUN_TIMEOUT_S
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -107,13 +120,21 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--heartbeat", type=float, action="append", dest="heartbeats",
-                        help="embedded server heartbeat in seconds (repeatable; default 15 and 1)")
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        action="append",
+        dest="heartbeats",
+        help="embedded server heartbeat in seconds (repeatable; default 15 and 1)",
+    )
     parser.add_argument("--runs", type=int, default=1, help="runs per heartbeat (default 1)")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
-    rows = [run_once(hb, args.pytest_args) for hb in (args.heartbeats or [15.0, 1.0])
-            for _ in range(args.runs)]
+    rows = [
+        run_once(hb, args.pytest_args)
+        for hb in (args.heartbeats or [15.0, 1.0])
+        for _ in range(args.runs)
+    ]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     print(table(rows))
     return 0

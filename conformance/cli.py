@@ -37,17 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(
-        "run", help="run the suite against --target, or against the embedded reference server",
+        "run",
+        help="run the suite against --target, or against the embedded reference server",
         description="Run the conformance suite. Every option also reads MSC_<OPTION> from the "
         "environment (e.g. MSC_TOKEN). Arguments after -- go to pytest.",
     )
     add_argparse_options(run)
-    run.add_argument("-k", dest="keyword", metavar="EXPR",
-                     help="only cases matching this pytest -k expression (id, stream, event...)")
+    run.add_argument(
+        "-k",
+        dest="keyword",
+        metavar="EXPR",
+        help="only cases matching this pytest -k expression (id, stream, event...)",
+    )
 
-    serve = commands.add_parser("serve", help="run the reference server alone",
-                                description="Run the embedded reference server until Ctrl-C; "
-                                "unknown options are passed to it.")
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server alone",
+        description="Run the embedded reference server until Ctrl-C; "
+        "unknown options are passed to it.",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     serve.add_argument("--heartbeat", type=float, metavar="S")
@@ -60,8 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json"), default="text")
 
     replay = commands.add_parser("replay", help="re-judge saved transcripts offline")
-    replay.add_argument("path", type=Path, metavar="PATH",
-                        help="a report directory, a transcripts .jsonl file, or a captures folder")
+    replay.add_argument(
+        "path",
+        type=Path,
+        metavar="PATH",
+        help="a report directory, a transcripts .jsonl file, or a captures folder",
+    )
     replay.add_argument("--report-dir", type=Path, metavar="DIR")
     replay.add_argument("--server-version", metavar="VERSION")
     return parser
@@ -98,16 +110,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "replay":
         from conformance.replay import replay_main
 
-        return replay_main(args.path, report_dir=args.report_dir,
-                           server_version=args.server_version)
+        return replay_main(
+            args.path, report_dir=args.report_dir, server_version=args.server_version
+        )
     return EXIT_USAGE  # pragma: no cover - argparse restricts the command
 
 
-def run_pytest_args(cli_values: dict[str, object], keyword: str | None,
-                    extra: Sequence[str]) -> list[str]:
+def run_pytest_args(
+    cli_values: dict[str, object], keyword: str | None, extra: Sequence[str]
+) -> list[str]:
     """The pytest argument list of a ``run`` (exposed for tests: no tokens from the env here)."""
-    args = [str(CASES_DIR), "-p", "conformance.plugin", "-p", "no:cacheprovider",
-            *_settings_to_args(cli_values)]
+    args = [
+        str(CASES_DIR),
+        "-p",
+        "conformance.plugin",
+        "-p",
+        "no:cacheprovider",
+        *_settings_to_args(cli_values),
+    ]
     if keyword:
         args += ["-k", keyword]
     args += list(extra)
@@ -115,8 +135,9 @@ def run_pytest_args(cli_values: dict[str, object], keyword: str | None,
 
 
 def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
-    cli_values = {name: getattr(args, name) for name in vars(args)
-                  if name not in {"command", "keyword"}}
+    cli_values = {
+        name: getattr(args, name) for name in vars(args) if name not in {"command", "keyword"}
+    }
     try:
         resolve_settings(cli_values)
     except SettingsError as exc:

@@ -199,38 +199,102 @@ class Option:
 _DEFAULTS = {f.name: f.default for f in fields(Settings)}
 
 OPTIONS: tuple[Option, ...] = (
-    Option("target", "--target", "base URL of the Mastodon server under test; "
-           "without it the embedded reference server is started", _parse_http_url, metavar="URL"),
-    Option("streaming_url", "--streaming-url", "streaming base URL (skips discovery through "
-           "/api/v2/instance)", _parse_streaming_url, metavar="URL"),
-    Option("token", "--token", "access token of the first test account (read write follow)",
-           metavar="TOKEN", secret=True),
-    Option("second_token", "--second-token", "access token of a second account, used to cause "
-           "notifications and mentions", metavar="TOKEN", secret=True),
-    Option("report_dir", "--report-dir", "write the reports exactly here "
-           "(default: reports/<target-host>-<UTC timestamp>/)", _parse_path, metavar="DIR"),
+    Option(
+        "target",
+        "--target",
+        "base URL of the Mastodon server under test; "
+        "without it the embedded reference server is started",
+        _parse_http_url,
+        metavar="URL",
+    ),
+    Option(
+        "streaming_url",
+        "--streaming-url",
+        "streaming base URL (skips discovery through /api/v2/instance)",
+        _parse_streaming_url,
+        metavar="URL",
+    ),
+    Option(
+        "token",
+        "--token",
+        "access token of the first test account (read write follow)",
+        metavar="TOKEN",
+        secret=True,
+    ),
+    Option(
+        "second_token",
+        "--second-token",
+        "access token of a second account, used to cause notifications and mentions",
+        metavar="TOKEN",
+        secret=True,
+    ),
+    Option(
+        "report_dir",
+        "--report-dir",
+        "write the reports exactly here (default: reports/<target-host>-<UTC timestamp>/)",
+        _parse_path,
+        metavar="DIR",
+    ),
     Option("stimulus", "--stimulus", "how events are caused", choices=("rest", "redis", "none")),
     Option("read_only", "--read-only", "never write to the target: observe only", switch=True),
-    Option("observe_seconds", "--observe-seconds", "how long passive streams are observed",
-           _parse_non_negative, metavar="S"),
-    Option("allow_public_posts", "--allow-public-posts", "allow public posts on a public host "
-           "(by default only loopback/private targets get them)", switch=True),
-    Option("heartbeat_timeout_s", "--heartbeat-timeout", "longest wait for an SSE heartbeat",
-           _parse_positive, metavar="S"),
+    Option(
+        "observe_seconds",
+        "--observe-seconds",
+        "how long passive streams are observed",
+        _parse_non_negative,
+        metavar="S",
+    ),
+    Option(
+        "allow_public_posts",
+        "--allow-public-posts",
+        "allow public posts on a public host (by default only loopback/private targets get them)",
+        switch=True,
+    ),
+    Option(
+        "heartbeat_timeout_s",
+        "--heartbeat-timeout",
+        "longest wait for an SSE heartbeat",
+        _parse_positive,
+        metavar="S",
+    ),
     Option("long", "--long", "also run the slow cases (WS ping/pong timeouts ...)", switch=True),
     Option("strict", "--strict", "treat SHOULD-level warnings as failures", switch=True),
-    Option("redis_url", "--redis-url", "Redis of the target (for --stimulus redis)",
-           _parse_redis_url, metavar="URL", secret=True),
-    Option("account_id", "--account-id", "id of the first account (default: verify_credentials)",
-           metavar="ID"),
+    Option(
+        "redis_url",
+        "--redis-url",
+        "Redis of the target (for --stimulus redis)",
+        _parse_redis_url,
+        metavar="URL",
+        secret=True,
+    ),
+    Option(
+        "account_id",
+        "--account-id",
+        "id of the first account (default: verify_credentials)",
+        metavar="ID",
+    ),
     Option("second_account_id", "--second-account-id", "id of the second account", metavar="ID"),
-    Option("list_id", "--list-id", "a list owned by the first account (default: create one)",
-           metavar="ID"),
-    Option("timeout_multiplier", "--timeout-multiplier", "scale every deadline (slow servers, CI)",
-           _parse_positive, metavar="X"),
+    Option(
+        "list_id",
+        "--list-id",
+        "a list owned by the first account (default: create one)",
+        metavar="ID",
+    ),
+    Option(
+        "timeout_multiplier",
+        "--timeout-multiplier",
+        "scale every deadline (slow servers, CI)",
+        _parse_positive,
+        metavar="X",
+    ),
     Option("verify_tls", "--insecure", "do not verify TLS certificates", switch=True, invert=True),
-    Option("embedded_heartbeat_s", "--embedded-heartbeat", "SSE heartbeat interval of the "
-           "embedded reference server", _parse_positive, metavar="S"),
+    Option(
+        "embedded_heartbeat_s",
+        "--embedded-heartbeat",
+        "SSE heartbeat interval of the embedded reference server",
+        _parse_positive,
+        metavar="S",
+    ),
 )
 
 _BY_FIELD = {opt.field: opt for opt in OPTIONS}
@@ -250,11 +314,23 @@ def _argparse_type(option: Option) -> Callable[[str], Any]:
 
 def _add(adder: Callable[..., Any], option: Option, dest: str) -> None:
     if option.switch:
-        adder(option.flag, dest=dest, action="store_const",
-              const=(not option.invert), default=None, help=option.help_text())
+        adder(
+            option.flag,
+            dest=dest,
+            action="store_const",
+            const=(not option.invert),
+            default=None,
+            help=option.help_text(),
+        )
     else:
-        adder(option.flag, dest=dest, default=None, type=_argparse_type(option),
-              metavar=option.metavar or option.field.upper(), help=option.help_text())
+        adder(
+            option.flag,
+            dest=dest,
+            default=None,
+            type=_argparse_type(option),
+            metavar=option.metavar or option.field.upper(),
+            help=option.help_text(),
+        )
 
 
 def add_argparse_options(parser: argparse.ArgumentParser | Any) -> None:
@@ -358,8 +434,10 @@ def settings_as_dict(settings: Settings) -> dict[str, Any]:
 
 def describe_settings(settings: Settings) -> list[str]:
     """``flag=value`` strings for the pytest header, secrets shown as ``<redacted>``."""
-    return [f"{name}={'none' if value is None else value}"
-            for name, value in settings_as_dict(settings).items()]
+    return [
+        f"{name}={'none' if value is None else value}"
+        for name, value in settings_as_dict(settings).items()
+    ]
 
 
 def with_embedded(settings: Settings, **values: Any) -> Settings:

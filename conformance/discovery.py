@@ -154,9 +154,7 @@ async def discover(
     )
 
 
-async def _read_instance(
-    client: httpx.AsyncClient, base: str
-) -> tuple[dict[str, Any], str | None]:
+async def _read_instance(client: httpx.AsyncClient, base: str) -> tuple[dict[str, Any], str | None]:
     status, body = await _get_json(client, f"{base}/api/v2/instance")
     if status == 200 and isinstance(body, dict):
         streaming = _dig(body, "configuration", "urls", "streaming")

@@ -66,8 +66,9 @@ class JudgedCase:
         if result.transcript:
             detail += f"\ntranscript: {result.transcript}"
         if result.verdict is Verdict.WARN and not self.strict:
-            warnings.warn(ConformanceWarning(f"{result.id} [{result.level}]: {detail}"),
-                          stacklevel=2)
+            warnings.warn(
+                ConformanceWarning(f"{result.id} [{result.level}]: {detail}"), stacklevel=2
+            )
             return
         pytest.fail(f"{result.verdict.value} [{result.level}]: {detail}", pytrace=False)
 
@@ -140,8 +141,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop the placeholder item pytest makes for a case module with no planned case."""
-    empty = [item for item in items if "planned_case" in getattr(item, "fixturenames", ())
-             and not hasattr(_planned(item), "requirement")]
+    empty = [
+        item
+        for item in items
+        if "planned_case" in getattr(item, "fixturenames", ())
+        and not hasattr(_planned(item), "requirement")
+    ]
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [item for item in items if item not in empty]
@@ -203,8 +208,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if report is None:
         return
     session.config.stash[_REPORT] = report.lines
-    if exitstatus not in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
-                          pytest.ExitCode.USAGE_ERROR):
+    if exitstatus not in (
+        pytest.ExitCode.INTERRUPTED,
+        pytest.ExitCode.INTERNAL_ERROR,
+        pytest.ExitCode.USAGE_ERROR,
+    ):
         session.exitstatus = report.status
 
 

@@ -88,8 +88,9 @@ class Redactor:
         if isinstance(obj, bytes | bytearray):
             return self.bytes(bytes(obj))
         if isinstance(obj, Mapping):
-            return {self.text(str(k)) if isinstance(k, str) else k: self.json(v)
-                    for k, v in obj.items()}
+            return {
+                self.text(str(k)) if isinstance(k, str) else k: self.json(v) for k, v in obj.items()
+            }
         if isinstance(obj, list | tuple):
             return [self.json(v) for v in obj]
         return obj

@@ -25,8 +25,17 @@ from conformance.transcript.model import Meta, Transcript, read_transcripts
 from conformance.verdicts import Result, Verdict, summarise
 
 EXIT_OK, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
-_CAPTURE_RECORD_KINDS = frozenset({"tcp-connect", "send-bytes", "recv-bytes", "redis-publish",
-                                   "redis-state", "eof", "client-close"})
+_CAPTURE_RECORD_KINDS = frozenset(
+    {
+        "tcp-connect",
+        "send-bytes",
+        "recv-bytes",
+        "redis-publish",
+        "redis-state",
+        "eof",
+        "client-close",
+    }
+)
 
 # -- fixture facts of captures/mastodon-*/ (INDEX.md "Fixture names"; sse-err-*, ws-0x) ---------
 
@@ -59,9 +68,22 @@ _SSE_STREAMS = {
     "/api/v1/streaming/list": "list",
     "/api/v1/streaming/direct": "direct",
 }
-_WS_STREAMS = frozenset({"user", "user:notification", "public", "public:media", "public:local",
-                         "public:local:media", "public:remote", "public:remote:media", "hashtag",
-                         "hashtag:local", "list", "direct"})
+_WS_STREAMS = frozenset(
+    {
+        "user",
+        "user:notification",
+        "public",
+        "public:media",
+        "public:local",
+        "public:local:media",
+        "public:remote",
+        "public:remote:media",
+        "hashtag",
+        "hashtag:local",
+        "list",
+        "direct",
+    }
+)
 
 
 def _header(headers: list[Any], name: str) -> str | None:
@@ -75,20 +97,24 @@ def _token(headers: list[Any], query: dict[str, list[str]]) -> str | None:
     """Mastodon's precedence (streaming/index.js:408-422): header, then query, then subprotocol."""
     auth = _header(headers, "authorization")
     if auth is not None:
-        return auth[len("Bearer "):] if auth.startswith("Bearer ") else auth
+        return auth[len("Bearer ") :] if auth.startswith("Bearer ") else auth
     if "access_token" in query:
         return query["access_token"][0]
     return _header(headers, "sec-websocket-protocol")
 
 
 def _scope_ok(stream: str, scopes: frozenset[str]) -> bool:
-    needed = {"read", "read:notifications"} if stream == "user:notification" else {
-        "read", "read:statuses"}
+    needed = (
+        {"read", "read:notifications"}
+        if stream == "user:notification"
+        else {"read", "read:statuses"}
+    )
     return bool(needed & scopes)
 
 
-def _stream_refusal(stream: str, owner: str, scopes: frozenset[str],
-                    query: dict[str, list[str]]) -> tuple[int, str] | None:
+def _stream_refusal(
+    stream: str, owner: str, scopes: frozenset[str], query: dict[str, list[str]]
+) -> tuple[int, str] | None:
     if not _scope_ok(stream, scopes):
         return 401, "Access token does not have the required scopes"
     if stream in ("hashtag", "hashtag:local"):
@@ -205,15 +231,20 @@ def load_path(path: Path) -> list[Transcript]:
 # -- judging -------------------------------------------------------------------------------------
 
 
-def replay_results(transcripts: list[Transcript], *, server_version: str | None = None,
-                   validator: object | None = None) -> list[Result]:
+def replay_results(
+    transcripts: list[Transcript],
+    *,
+    server_version: str | None = None,
+    validator: object | None = None,
+) -> list[Result]:
     """Judge every transcript offline (``long`` on: the recording holds whatever it holds)."""
     results: list[Result] = []
     seen: set[str] = set()
     for transcript in transcripts:
         transcript = with_capture_expectations(transcript)
-        for result in judge_transcript(transcript, server_version=server_version,
-                                       validator=validator, long=True):
+        for result in judge_transcript(
+            transcript, server_version=server_version, validator=validator, long=True
+        ):
             if result.transcript is None:
                 result = replace(result, transcript=transcript.meta.id)
             if result.id in seen:
@@ -244,8 +275,7 @@ def replay_main(path: Path, *, report_dir: Path | None, server_version: str | No
         target=f"replay:{path}",
         started_at=started.isoformat(timespec="seconds"),
         duration_s=time.monotonic() - clock,
-        extra={"mode": "replay", "transcripts": len(transcripts),
-               "server_version": server_version},
+        extra={"mode": "replay", "transcripts": len(transcripts), "server_version": server_version},
     )
     report = write_json_report(target_dir, info, results)
     counts = summarise(results)
@@ -259,8 +289,13 @@ def list_main(fmt: str) -> int:
     from conformance.requirements import REGISTRY
 
     rows = [
-        {"id": r.id, "level": r.level.value, "source": r.source, "clause": r.clause,
-         "description": r.description}
+        {
+            "id": r.id,
+            "level": r.level.value,
+            "source": r.source,
+            "clause": r.clause,
+            "description": r.description,
+        }
         for r in sorted(REGISTRY.values(), key=lambda r: r.id)
     ]
     if fmt == "json":

@@ -68,9 +68,14 @@ def _level_of(requirement: str) -> Level:
 def error_result(case: PlannedCase, message: str) -> Result:
     """A harness-side problem for one case: never the server's fault, never a fail."""
     return Result(
-        id=case.id, requirement=case.requirement, verdict=Verdict.ERROR,
-        level=_level_of(case.requirement), message=message, transport=case.transport,
-        stream=case.stream, event=case.event,
+        id=case.id,
+        requirement=case.requirement,
+        verdict=Verdict.ERROR,
+        level=_level_of(case.requirement),
+        message=message,
+        transport=case.transport,
+        stream=case.stream,
+        event=case.event,
     )
 
 
@@ -183,8 +188,11 @@ class SuiteRun:
             result = error_result(case, self._session_error or "the live session did not run")
         else:
             found = outcome.results.get(case.id)
-            result = found if found is not None else error_result(
-                case, "the live session produced no result for this planned case")
+            result = (
+                found
+                if found is not None
+                else error_result(case, "the live session produced no result for this planned case")
+            )
         result = redact_result(result, self.redactor())
         self.recorded[case.id] = result
         return result
@@ -227,17 +235,27 @@ class SuiteRun:
             "embedded": self._server is not None,
         }
         if self._target is not None:
-            extra.update(server_version=self._target.version,
-                         streaming_url=self._target.streaming_base,
-                         is_reference=self._target.is_reference)
+            extra.update(
+                server_version=self._target.version,
+                streaming_url=self._target.streaming_base,
+                is_reference=self._target.is_reference,
+            )
         if self._session_error:
             extra["session_error"] = self._session_error
         if interrupted:
             extra["interrupted"] = True
         transcripts = self._outcome.transcripts if self._outcome is not None else []
-        write_run_reports(report_dir, target=target, started_at=started_at, duration_s=duration,
-                          results=results, transcripts=transcripts, redactor=self.redactor(),
-                          strict=settings.strict, extra=extra)
+        write_run_reports(
+            report_dir,
+            target=target,
+            started_at=started_at,
+            duration_s=duration,
+            results=results,
+            transcripts=transcripts,
+            redactor=self.redactor(),
+            strict=settings.strict,
+            extra=extra,
+        )
         status = exit_status(results, strict=settings.strict)
         lines = self.redactor_lines(summary_lines(results, target=target, strict=settings.strict))
         lines.append(f"reports: {report_dir}")
@@ -279,6 +297,7 @@ def _point_at(settings: Settings, server: EmbeddedServer) -> Settings:
         account_id=first.id if first else None,
         second_account_id=second.id if second else None,
         list_id=list_id,
-        allow_public_posts=True if settings.allow_public_posts is None
+        allow_public_posts=True
+        if settings.allow_public_posts is None
         else settings.allow_public_posts,
     )

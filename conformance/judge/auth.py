@@ -31,16 +31,22 @@ def _accepted(cx: JudgeContext, want: int, source: str) -> Iterator[Observation]
         if not cx.recorded:
             yield unexercised("nothing was recorded on this connection")
         elif cx.end_how == "error":
-            yield unexercised(f"no response recorded (recorder error: "
-                              f"{cx.end.fields.get('detail', '') if cx.end else ''})")
+            yield unexercised(
+                f"no response recorded (recorder error: "
+                f"{cx.end.fields.get('detail', '') if cx.end else ''})"
+            )
         else:
-            yield violated(f"expected {want} with the token in the {source}; observed no "
-                           f"response (end {cx.end_how})")
+            yield violated(
+                f"expected {want} with the token in the {source}; observed no "
+                f"response (end {cx.end_how})"
+            )
     elif cx.status == want:
         yield held(f"token in the {source} accepted ({want})")
     else:
-        yield violated(f"expected {want} with a valid token in the {source}; observed "
-                       f"{cx.status}", evidence=cx.body[:300])
+        yield violated(
+            f"expected {want} with a valid token in the {source}; observed {cx.status}",
+            evidence=cx.body[:300],
+        )
 
 
 def _register(requirement: str, transport: str, source: str, want: int) -> None:
@@ -62,8 +68,11 @@ _register("auth.ws.token-subprotocol", "ws", "subprotocol", 101)
 def _anonymous(meta: Meta) -> bool:
     if meta.context.get("purpose") == "error":
         return anonymous_public(meta)
-    return meta.context.get("purpose") == "stream" and auth_of(meta) == "none" and (
-        anonymous_public(_as_missing(meta)))
+    return (
+        meta.context.get("purpose") == "stream"
+        and auth_of(meta) == "none"
+        and (anonymous_public(_as_missing(meta)))
+    )
 
 
 def _as_missing(meta: Meta) -> Meta:
@@ -72,8 +81,9 @@ def _as_missing(meta: Meta) -> Meta:
     return replace(meta, context={**meta.context, "expect_error": "Missing access token"})
 
 
-@check("auth.anonymous.public-streams", applies=all_of(is_transport("sse", "http", "ws"),
-                                                       _anonymous))
+@check(
+    "auth.anonymous.public-streams", applies=all_of(is_transport("sse", "http", "ws"), _anonymous)
+)
 def anonymous(cx: JudgeContext) -> Iterator[Observation]:
     if cx.head is None:
         yield unexercised(f"no response recorded (end {cx.end_how})")

@@ -48,7 +48,7 @@ def stream_of(meta: Meta) -> str | None:
         return value
     path, query = request_target(meta)
     if path.startswith(SSE_PREFIX) and meta.transport != "ws":
-        name = path[len(SSE_PREFIX):].strip("/").replace("/", ":")
+        name = path[len(SSE_PREFIX) :].strip("/").replace("/", ":")
         if name in ("public", "public:local", "public:remote"):
             media = query.get("only_media", [""])[0]
             if media not in _MEDIA_FALSE:
@@ -132,14 +132,20 @@ class Subscription:
     name: str
     param: Any = None
     t: float = 0.0
-    source: str = "query"   # query | message | context
+    source: str = "query"  # query | message | context
 
 
 class JudgeContext:
     """A transcript plus cached parses and request-derived facts."""
 
-    def __init__(self, transcript: Transcript, *, server_version: str | None = None,
-                 validator: Any = None, long: bool = False) -> None:
+    def __init__(
+        self,
+        transcript: Transcript,
+        *,
+        server_version: str | None = None,
+        validator: Any = None,
+        long: bool = False,
+    ) -> None:
         self.transcript = transcript
         self.meta = transcript.meta
         self.context = transcript.meta.context
@@ -165,8 +171,11 @@ class JudgeContext:
     @property
     def heartbeat_timeout_s(self) -> float:
         value = self.context.get("heartbeat_timeout_s")
-        return float(value) if isinstance(value, int | float) and value > 0 else (
-            DEFAULT_HEARTBEAT_TIMEOUT_S)
+        return (
+            float(value)
+            if isinstance(value, int | float) and value > 0
+            else (DEFAULT_HEARTBEAT_TIMEOUT_S)
+        )
 
     @property
     def validator(self) -> Any:
@@ -256,13 +265,30 @@ class JudgeContext:
         if self.meta.transport == "ws":
             for record, parsed in self.ws_received:
                 if isinstance(parsed, StreamMessage) and parsed.event is not None:
-                    out.append(Delivered("ws", parsed.event, parsed.payload,
-                                         parsed.payload_present, record.t, parsed.raw,
-                                         parsed.stream))
+                    out.append(
+                        Delivered(
+                            "ws",
+                            parsed.event,
+                            parsed.payload,
+                            parsed.payload_present,
+                            record.t,
+                            parsed.raw,
+                            parsed.stream,
+                        )
+                    )
         else:
             for ev in self.sse.events:
-                out.append(Delivered("sse", ev.event, ev.data if ev.has_data else None,
-                                     ev.has_data, ev.t, ev.raw, None))
+                out.append(
+                    Delivered(
+                        "sse",
+                        ev.event,
+                        ev.data if ev.has_data else None,
+                        ev.has_data,
+                        ev.t,
+                        ev.raw,
+                        None,
+                    )
+                )
         return out
 
     def delivered(self, *names: str) -> list[Delivered]:
@@ -300,17 +326,25 @@ class JudgeContext:
         for item in self.context.get("subscriptions") or []:
             if isinstance(item, dict) and isinstance(item.get("stream"), str):
                 name = item["stream"]
-                subs.append(Subscription(name, _param_for(name, item.get("tag"),
-                                                          item.get("list")), 0.0, "context"))
+                subs.append(
+                    Subscription(
+                        name, _param_for(name, item.get("tag"), item.get("list")), 0.0, "context"
+                    )
+                )
         for record, msg in self.sent_messages:
             if isinstance(msg, dict) and msg.get("type") == "subscribe":
                 streams = msg.get("stream")
                 names = streams if isinstance(streams, list) else [streams]
                 for name in names:
                     if isinstance(name, str):
-                        subs.append(Subscription(name, _param_for(name, msg.get("tag"),
-                                                                  msg.get("list")),
-                                                 record.t, "message"))
+                        subs.append(
+                            Subscription(
+                                name,
+                                _param_for(name, msg.get("tag"), msg.get("list")),
+                                record.t,
+                                "message",
+                            )
+                        )
         return subs
 
     def param_label(self) -> str:

@@ -36,12 +36,20 @@ from conformance.verdicts import Level, Result, Verdict, verdict_for_violation
 
 BARE_STRING_EVENTS = frozenset({"delete", "announcement.delete", "notifications_merged"})
 #: Keys that depend on who looks (or on when), ignored when comparing with the REST body.
-VIEWER_KEYS = frozenset({"favourited", "reblogged", "muted", "bookmarked", "pinned", "filtered",
-                         "quote_approval"})
-VOLATILE_ACCOUNT_KEYS = frozenset({"statuses_count", "followers_count", "following_count",
-                                   "last_status_at"})
-_RANK = {Verdict.NOT_EXERCISED: 0, Verdict.PASS: 1, Verdict.INFO: 2, Verdict.WARN: 3,
-         Verdict.ERROR: 4, Verdict.FAIL: 5}
+VIEWER_KEYS = frozenset(
+    {"favourited", "reblogged", "muted", "bookmarked", "pinned", "filtered", "quote_approval"}
+)
+VOLATILE_ACCOUNT_KEYS = frozenset(
+    {"statuses_count", "followers_count", "following_count", "last_status_at"}
+)
+_RANK = {
+    Verdict.NOT_EXERCISED: 0,
+    Verdict.PASS: 1,
+    Verdict.INFO: 2,
+    Verdict.WARN: 3,
+    Verdict.ERROR: 4,
+    Verdict.FAIL: 5,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +95,10 @@ def decode_payload(event: str, payload: Any) -> Any:
 def seen_events(transcript: Transcript) -> list[Seen]:
     """Every event a connection delivered, in arrival order, with decoded payloads."""
     cx = JudgeContext(transcript)
-    return [Seen(i, d.name, decode_payload(d.name, d.payload), d.stream, d.raw)
-            for i, d in enumerate(cx.delivered_events)]
+    return [
+        Seen(i, d.name, decode_payload(d.name, d.payload), d.stream, d.raw)
+        for i, d in enumerate(cx.delivered_events)
+    ]
 
 
 def _sid(value: Any) -> str | None:
@@ -192,9 +202,12 @@ class DeliveryJudge:
             if target is None or target_outcome is None or target_outcome.produced is None:
                 return Verdict.NOT_EXERCISED, "the status it acts on was not created", None
             if not self.found(key, target, target_outcome.produced):
-                return (Verdict.NOT_EXERCISED,
-                        f"the status ({target.key}) never arrived on {key}, so neither need "
-                        f"its {step.event}", None)
+                return (
+                    Verdict.NOT_EXERCISED,
+                    f"the status ({target.key}) never arrived on {key}, so neither need "
+                    f"its {step.event}",
+                    None,
+                )
         hits = self.found(key, step, outcome.produced)
         label = f"{step.scenario} ({outcome.produced.marker})"
         if hits:
@@ -218,18 +231,23 @@ class DeliveryJudge:
         barrier = STEP_BY_KEY[barrier_key]
         b_outcome = self.outcome(barrier_key)
         if b_outcome.produced is None:
-            return (Verdict.NOT_EXERCISED,
-                    f"barrier {barrier.scenario} did not run: {b_outcome.reason}", None)
+            return (
+                Verdict.NOT_EXERCISED,
+                f"barrier {barrier.scenario} did not run: {b_outcome.reason}",
+                None,
+            )
         if not self.found(key, barrier, b_outcome.produced):
-            return (Verdict.NOT_EXERCISED,
-                    f"barrier {barrier.scenario} never arrived on {key}, so absence is unproven",
-                    None)
-        return (Verdict.PASS,
-                f"{label} absent on {key} up to barrier {barrier.scenario}", None)
+            return (
+                Verdict.NOT_EXERCISED,
+                f"barrier {barrier.scenario} never arrived on {key}, so absence is unproven",
+                None,
+            )
+        return (Verdict.PASS, f"{label} absent on {key} up to barrier {barrier.scenario}", None)
 
     def payload_matches(self, key: str) -> tuple[Verdict | None, str, Any]:
-        stream = self.transcripts[key].meta.context.get("stream") if key in self.transcripts \
-            else None
+        stream = (
+            self.transcripts[key].meta.context.get("stream") if key in self.transcripts else None
+        )
         public = stream is not None and stream.startswith(("public", "hashtag"))
         for step_key in ("P",) if public else ("P", "PR"):
             outcome = self.outcome(step_key)
@@ -248,8 +266,11 @@ class DeliveryJudge:
                 return Verdict.NOT_EXERCISED, "no REST representation to compare with", None
             diffs = compare_status(hits[0].payload, rest)
             if diffs:
-                return (None, f"payload differs from GET /api/v1/statuses/:id: "
-                              f"{'; '.join(diffs[:5])}", hits[0].raw)
+                return (
+                    None,
+                    f"payload differs from GET /api/v1/statuses/:id: {'; '.join(diffs[:5])}",
+                    hits[0].raw,
+                )
             return Verdict.PASS, "payload equals the REST representation", None
         return _not_run(self.outcome("P"))
 
@@ -276,9 +297,11 @@ class DeliveryJudge:
         if problem:
             return Verdict.NOT_EXERCISED, problem, None
         unsubscribed = stream == MUX_UNSUBSCRIBED
-        produced = [(s, self.outcome(s.key).produced) for s in
-                    self._mux_steps(stream, after_unsubscribe=False)
-                    + ([] if unsubscribed else self._mux_steps(stream, after_unsubscribe=True))]
+        produced = [
+            (s, self.outcome(s.key).produced)
+            for s in self._mux_steps(stream, after_unsubscribe=False)
+            + ([] if unsubscribed else self._mux_steps(stream, after_unsubscribe=True))
+        ]
         produced = [(s, p) for s, p in produced if p is not None]
         if not produced:
             return Verdict.NOT_EXERCISED, f"no stimulus for {stream} ran", None
@@ -300,8 +323,11 @@ class DeliveryJudge:
                 continue
             hits = [f for f in frames if matches(step, p, f)]
             if len(hits) > 1:
-                return (None, f"{step.scenario} delivered {len(hits)} times for one "
-                              f"subscription to {stream}", hits[1].raw)
+                return (
+                    None,
+                    f"{step.scenario} delivered {len(hits)} times for one subscription to {stream}",
+                    hits[1].raw,
+                )
             judged += len(hits)
         if not judged:
             return Verdict.NOT_EXERCISED, f"nothing of ours arrived for {stream}", None
@@ -313,21 +339,31 @@ class DeliveryJudge:
         problem = self.open_problem("ws-multiplex")
         if problem:
             return Verdict.NOT_EXERCISED, problem, None
-        after = [(s, self.outcome(s.key).produced)
-                 for s in self._mux_steps(MUX_UNSUBSCRIBED, after_unsubscribe=True)]
+        after = [
+            (s, self.outcome(s.key).produced)
+            for s in self._mux_steps(MUX_UNSUBSCRIBED, after_unsubscribe=True)
+        ]
         after = [(s, p) for s, p in after if p is not None]
         leaked = self._mux_frames(MUX_UNSUBSCRIBED)
         for step, p in after:
             hits = [f for f in leaked if matches(step, p, f)]
             if hits:
-                return (None, f"{step.scenario} arrived for {MUX_UNSUBSCRIBED} after "
-                              "unsubscribing", hits[0].raw)
-        others = [f for f in self.seen("ws-multiplex")
-                  if f.stream and f.stream[0] != MUX_UNSUBSCRIBED]
+                return (
+                    None,
+                    f"{step.scenario} arrived for {MUX_UNSUBSCRIBED} after unsubscribing",
+                    hits[0].raw,
+                )
+        others = [
+            f for f in self.seen("ws-multiplex") if f.stream and f.stream[0] != MUX_UNSUBSCRIBED
+        ]
         for step, p in after:
             if any(matches(step, p, f) for f in others):
-                return (Verdict.PASS, f"{step.scenario} arrived on another subscription but not "
-                                      f"on {MUX_UNSUBSCRIBED}", None)
+                return (
+                    Verdict.PASS,
+                    f"{step.scenario} arrived on another subscription but not "
+                    f"on {MUX_UNSUBSCRIBED}",
+                    None,
+                )
         return Verdict.NOT_EXERCISED, "no barrier arrived after the unsubscribe", None
 
     def mux_keeps_others(self, stream: str) -> tuple[Verdict | None, str, Any]:
@@ -336,8 +372,10 @@ class DeliveryJudge:
         problem = self.open_problem("ws-multiplex")
         if problem:
             return Verdict.NOT_EXERCISED, problem, None
-        after = [(s, self.outcome(s.key).produced)
-                 for s in self._mux_steps(stream, after_unsubscribe=True)]
+        after = [
+            (s, self.outcome(s.key).produced)
+            for s in self._mux_steps(stream, after_unsubscribe=True)
+        ]
         after = [(s, p) for s, p in after if p is not None]
         if not after:
             return Verdict.NOT_EXERCISED, f"no stimulus for {stream} after the unsubscribe", None
@@ -402,8 +440,9 @@ def _steps_for_case(case: PlannedCase) -> Iterable[tuple[Step, str, str]]:
             yield step, f"{transport}-{stream}", "absent"
 
 
-def judge_delivery(transcripts: dict[str, Transcript], log: DeliveryLog,
-                   cases: Iterable[PlannedCase]) -> dict[str, Result]:
+def judge_delivery(
+    transcripts: dict[str, Transcript], log: DeliveryLog, cases: Iterable[PlannedCase]
+) -> dict[str, Result]:
     """One Result per delivery/multiplex planned case in ``cases`` (others are ignored)."""
     judge = DeliveryJudge(transcripts, log)
     out: dict[str, Result] = {}
@@ -441,8 +480,11 @@ def judge_delivery(transcripts: dict[str, Transcript], log: DeliveryLog,
     return out
 
 
-def _result(case: PlannedCase, observations: list[tuple[Verdict | None, str, Any]],
-            transcripts: dict[str, Transcript]) -> Result:
+def _result(
+    case: PlannedCase,
+    observations: list[tuple[Verdict | None, str, Any]],
+    transcripts: dict[str, Transcript],
+) -> Result:
     level = get_requirement(case.requirement).level
     if not observations:
         observations = [(Verdict.NOT_EXERCISED, "no stimulus step judges this case", None)]
@@ -452,10 +494,18 @@ def _result(case: PlannedCase, observations: list[tuple[Verdict | None, str, Any
     messages = list(dict.fromkeys(m for _, m, _ in top))
     evidence = next((repr(e)[:600] for _, _, e in top if e is not None), None)
     key = f"{case.transport}-{case.stream}"
-    return Result(id=case.id, requirement=case.requirement, verdict=top[0][0], level=level,
-                  message="; ".join(messages[:6]), transport=case.transport, stream=case.stream,
-                  event=case.event, evidence=evidence,
-                  transcript=key if key in transcripts else None)
+    return Result(
+        id=case.id,
+        requirement=case.requirement,
+        verdict=top[0][0],
+        level=level,
+        message="; ".join(messages[:6]),
+        transport=case.transport,
+        stream=case.stream,
+        event=case.event,
+        evidence=evidence,
+        transcript=key if key in transcripts else None,
+    )
 
 
 def _level_verdict(verdict: Verdict | None, level: Level) -> Verdict:
@@ -466,5 +516,11 @@ def _level_verdict(verdict: Verdict | None, level: Level) -> Verdict:
     return verdict
 
 
-__all__ = ["DeliveryLog", "StepOutcome", "compare_status", "judge_delivery", "matches",
-           "seen_events"]
+__all__ = [
+    "DeliveryLog",
+    "StepOutcome",
+    "compare_status",
+    "judge_delivery",
+    "matches",
+    "seen_events",
+]

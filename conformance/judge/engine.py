@@ -74,8 +74,9 @@ def judge_transcript(
             for obs in observations:
                 by_event.setdefault(obs.event, []).append(obs)
             for event in wanted:
-                results.append(_result(chk, cx, event, by_event.pop(event, []),
-                                       f"no {event} event observed"))
+                results.append(
+                    _result(chk, cx, event, by_event.pop(event, []), f"no {event} event observed")
+                )
             for event, group in by_event.items():
                 if _exercised(group):
                     results.append(_result(chk, cx, event, group, ""))
@@ -97,8 +98,12 @@ def _run(chk: Check, cx: JudgeContext) -> list[Observation]:
     try:
         return list(chk.fn(cx))
     except Exception as exc:  # a bug in a check is the suite's fault, never the server's
-        return [Observation(verdict=Verdict.ERROR,
-                            message=f"check {chk.fn.__name__} raised {type(exc).__name__}: {exc}")]
+        return [
+            Observation(
+                verdict=Verdict.ERROR,
+                message=f"check {chk.fn.__name__} raised {type(exc).__name__}: {exc}",
+            )
+        ]
 
 
 def _exercised(observations: Iterable[Observation]) -> bool:
@@ -112,13 +117,19 @@ def _verdict(obs: Observation, level: Level) -> Verdict:
     return verdict
 
 
-def _result(chk: Check, cx: JudgeContext, event: str | None, observations: list[Observation],
-            empty_message: str) -> Result:
+def _result(
+    chk: Check,
+    cx: JudgeContext,
+    event: str | None,
+    observations: list[Observation],
+    empty_message: str,
+) -> Result:
     requirement = get_requirement(chk.requirement)
     level = requirement.level
     if not observations:
-        observations = [Observation(verdict=Verdict.NOT_EXERCISED, message=empty_message,
-                                    event=event)]
+        observations = [
+            Observation(verdict=Verdict.NOT_EXERCISED, message=empty_message, event=event)
+        ]
     judged = [(_verdict(o, level), o) for o in observations]
     worst = max(_RANK[v] for v, _ in judged)
     verdict = next(v for v, _ in judged if _RANK[v] == worst)

@@ -38,8 +38,9 @@ KIND_BY_MESSAGE = {
 
 def anonymous_public(meta: Meta) -> bool:
     """A token-less request for a public stream: serving it is allowed (INFO), not a defect."""
-    return (meta.context.get("expect_error") == "Missing access token"
-            and is_public_stream(stream_of(meta)))
+    return meta.context.get("expect_error") == "Missing access token" and is_public_stream(
+        stream_of(meta)
+    )
 
 
 def _kind(meta: Meta) -> str:
@@ -59,9 +60,11 @@ def _refused_4xx(cx: JudgeContext) -> Iterator[Observation]:
         yield held(f"refused with {cx.status}")
     else:
         expected = cx.context.get("expect_status")
-        yield violated(f"expected a 4xx refusal{f' ({expected})' if expected else ''}; "
-                       f"observed {cx.status} {cx.header('Content-Type') or ''}".rstrip(),
-                       evidence=cx.body[:300])
+        yield violated(
+            f"expected a 4xx refusal{f' ({expected})' if expected else ''}; "
+            f"observed {cx.status} {cx.header('Content-Type') or ''}".rstrip(),
+            evidence=cx.body[:300],
+        )
 
 
 def _register_kind(requirement: str) -> None:
@@ -83,8 +86,9 @@ def refused_any(cx: JudgeContext) -> Iterator[Observation]:
     elif cx.status is not None and cx.status >= 400:
         yield held(f"refused with {cx.status}")
     else:
-        yield violated(f"expected a refusal (status >= 400); observed {cx.status}",
-                       evidence=cx.body[:300])
+        yield violated(
+            f"expected a refusal (status >= 400); observed {cx.status}", evidence=cx.body[:300]
+        )
 
 
 def _need_refusal(cx: JudgeContext) -> Observation | None:
@@ -93,8 +97,10 @@ def _need_refusal(cx: JudgeContext) -> Observation | None:
     return None
 
 
-@check("errors.http.status-exact", applies=all_of(http_error, lambda m: isinstance(
-    m.context.get("expect_status"), int)))
+@check(
+    "errors.http.status-exact",
+    applies=all_of(http_error, lambda m: isinstance(m.context.get("expect_status"), int)),
+)
 def status_exact(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_refusal(cx)) is not None:
         yield skip
@@ -103,8 +109,7 @@ def status_exact(cx: JudgeContext) -> Iterator[Observation]:
     if cx.status == expected:
         yield held(f"status {expected}")
     else:
-        yield violated(f"expected status {expected}; observed {cx.status}",
-                       evidence=cx.body[:300])
+        yield violated(f"expected status {expected}; observed {cx.status}", evidence=cx.body[:300])
 
 
 def _json_error(cx: JudgeContext) -> tuple[object, str | None]:
@@ -133,8 +138,9 @@ def json_body(cx: JudgeContext) -> Iterator[Observation]:
     if problem is None:
         yield held("JSON body with a string 'error'")
     else:
-        yield violated(f"expected a JSON body {{\"error\": str}}; observed {problem}",
-                       evidence=cx.body[:300])
+        yield violated(
+            f'expected a JSON body {{"error": str}}; observed {problem}', evidence=cx.body[:300]
+        )
 
 
 @check("errors.http.content-type-json", applies=http_error)
@@ -149,8 +155,10 @@ def content_type_json(cx: JudgeContext) -> Iterator[Observation]:
         yield violated(f"expected Content-Type application/json; observed {ctype!r}")
 
 
-@check("errors.http.message-exact", applies=all_of(http_error, lambda m: isinstance(
-    m.context.get("expect_error"), str)))
+@check(
+    "errors.http.message-exact",
+    applies=all_of(http_error, lambda m: isinstance(m.context.get("expect_error"), str)),
+)
 def message_exact(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_refusal(cx)) is not None:
         yield skip
@@ -163,5 +171,6 @@ def message_exact(cx: JudgeContext) -> Iterator[Observation]:
         yield held(f"error {expected!r}")
     else:
         observed = value.get("error") if isinstance(value, dict) else value
-        yield violated(f"expected error {expected!r}; observed {observed!r}",
-                       evidence=cx.body[:300])
+        yield violated(
+            f"expected error {expected!r}; observed {observed!r}", evidence=cx.body[:300]
+        )

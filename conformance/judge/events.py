@@ -38,8 +38,14 @@ DOCUMENTED_EVENTS = frozenset(
         "notifications_merged",
     }
 )
-OBJECT_EVENTS = ("update", "status.update", "notification", "conversation", "announcement",
-                 "announcement.reaction")
+OBJECT_EVENTS = (
+    "update",
+    "status.update",
+    "notification",
+    "conversation",
+    "announcement",
+    "announcement.reaction",
+)
 _BARE_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
 VENDOR_PREFIX = re.compile(r"^[a-z][a-z0-9_-]*:")
 
@@ -52,8 +58,12 @@ def _where(ev: Delivered) -> str:
 def name_documented(cx: JudgeContext) -> Iterator[Observation]:
     for ev in cx.delivered():
         if ev.name not in DOCUMENTED_EVENTS and not VENDOR_PREFIX.match(ev.name):
-            yield noted(f"undocumented event name {ev.name!r} (Mastodon forwards any name; "
-                        "clients ignore or crash on it)", evidence=ev.raw, event=ev.name)
+            yield noted(
+                f"undocumented event name {ev.name!r} (Mastodon forwards any name; "
+                "clients ignore or crash on it)",
+                evidence=ev.raw,
+                event=ev.name,
+            )
 
 
 @check("events.name.vendor-prefixed", applies=on_streams, plan=never, per_event=True)
@@ -73,12 +83,18 @@ def payload_json(cx: JudgeContext) -> Iterator[Observation]:
         try:
             value = json.loads(ev.payload)
         except ValueError as exc:
-            yield violated(f"expected {_where(ev)} to carry a JSON object; observed text that "
-                           f"is not JSON ({exc})", evidence=ev.raw)
+            yield violated(
+                f"expected {_where(ev)} to carry a JSON object; observed text that "
+                f"is not JSON ({exc})",
+                evidence=ev.raw,
+            )
             continue
         if not isinstance(value, dict):
-            yield violated(f"expected {_where(ev)} to carry a JSON object; observed JSON "
-                           f"{type(value).__name__}", evidence=ev.raw)
+            yield violated(
+                f"expected {_where(ev)} to carry a JSON object; observed JSON "
+                f"{type(value).__name__}",
+                evidence=ev.raw,
+            )
     if judged:
         yield held(f"{judged} entity payloads parse as JSON objects")
     else:
@@ -93,14 +109,21 @@ def _bare_id(cx: JudgeContext, name: str) -> Iterator[Observation]:
     for ev in seen:
         value = ev.payload
         if ev.transport == "ws" and not isinstance(value, str):
-            yield violated(f"expected the {name} payload to be the id as a string; observed "
-                           f"JSON {type(value).__name__} {value!r}", evidence=ev.raw)
+            yield violated(
+                f"expected the {name} payload to be the id as a string; observed "
+                f"JSON {type(value).__name__} {value!r}",
+                evidence=ev.raw,
+            )
         elif not isinstance(value, str) or not value:
-            yield violated(f"expected the {name} payload to be the bare id; observed no data",
-                           evidence=ev.raw)
+            yield violated(
+                f"expected the {name} payload to be the bare id; observed no data", evidence=ev.raw
+            )
         elif not _BARE_ID.match(value):
-            yield violated(f"expected the {name} payload to be the bare id (not JSON, not "
-                           f"quoted); observed {value[:80]!r}", evidence=ev.raw)
+            yield violated(
+                f"expected the {name} payload to be the bare id (not JSON, not "
+                f"quoted); observed {value[:80]!r}",
+                evidence=ev.raw,
+            )
         else:
             yield held(f"{name} payloads are bare ids")
 
@@ -110,14 +133,18 @@ def delete_bare_id(cx: JudgeContext) -> Iterator[Observation]:
     yield from _bare_id(cx, "delete")
 
 
-@check("events.announcement-delete.bare-id", applies=on_streams,
-       plan=expects("announcement.delete"))
+@check(
+    "events.announcement-delete.bare-id", applies=on_streams, plan=expects("announcement.delete")
+)
 def announcement_delete_bare_id(cx: JudgeContext) -> Iterator[Observation]:
     yield from _bare_id(cx, "announcement.delete")
 
 
-@check("events.notifications-merged.bare-value", applies=on_streams,
-       plan=expects("notifications_merged"))
+@check(
+    "events.notifications-merged.bare-value",
+    applies=on_streams,
+    plan=expects("notifications_merged"),
+)
 def notifications_merged(cx: JudgeContext) -> Iterator[Observation]:
     seen = cx.delivered("notifications_merged")
     if not seen:
@@ -128,8 +155,10 @@ def notifications_merged(cx: JudgeContext) -> Iterator[Observation]:
         if isinstance(value, str) and value and not value.lstrip().startswith(("{", "[")):
             yield held(f"notifications_merged payload {value[:20]!r}")
         else:
-            yield violated(f"expected a bare scalar payload (Mastodon: '1'); observed {value!r}",
-                           evidence=ev.raw)
+            yield violated(
+                f"expected a bare scalar payload (Mastodon: '1'); observed {value!r}",
+                evidence=ev.raw,
+            )
 
 
 @check("events.filters-changed.no-payload", applies=on_streams, plan=expects("filters_changed"))
@@ -141,12 +170,17 @@ def filters_changed(cx: JudgeContext) -> Iterator[Observation]:
     for ev in seen:
         if ev.transport == "ws":
             if ev.present:
-                yield violated(f"expected no payload key on filters_changed; observed payload "
-                               f"{ev.payload!r}", evidence=ev.raw)
+                yield violated(
+                    f"expected no payload key on filters_changed; observed payload {ev.payload!r}",
+                    evidence=ev.raw,
+                )
             else:
                 yield held("filters_changed frame without payload")
         elif ev.payload in (None, "", "undefined"):
             yield held(f"filters_changed with data {ev.payload!r}")
         else:
-            yield violated(f"expected filters_changed without data (or 'undefined'); observed "
-                           f"data {ev.payload[:80]!r}", evidence=ev.raw)
+            yield violated(
+                f"expected filters_changed without data (or 'undefined'); observed "
+                f"data {ev.payload[:80]!r}",
+                evidence=ev.raw,
+            )

@@ -38,11 +38,14 @@ def within_timeout(cx: JudgeContext) -> Iterator[Observation]:
     gaps = _gaps(times, start, stop)
     largest = max(gaps)
     if largest > timeout:
-        yield violated(f"expected a comment or event in every {timeout:g} s window; observed "
-                       f"a silence of {largest:.1f} s (gaps: {_fmt(gaps)} s)")
+        yield violated(
+            f"expected a comment or event in every {timeout:g} s window; observed "
+            f"a silence of {largest:.1f} s (gaps: {_fmt(gaps)} s)"
+        )
     elif stop - start >= timeout or _heartbeats(cx):
-        yield held(f"largest silence {largest:.1f} s over {stop - start:.1f} s (timeout "
-                   f"{timeout:g} s)")
+        yield held(
+            f"largest silence {largest:.1f} s over {stop - start:.1f} s (timeout {timeout:g} s)"
+        )
     else:
         yield unexercised(_too_short(stop - start, timeout))
 
@@ -60,8 +63,10 @@ def interval(cx: JudgeContext) -> Iterator[Observation]:
     between = [b - a for a, b in pairwise(times)]
     measured = f"comment intervals {_fmt(between)} s" if between else "no interval measured"
     if max(gaps) > timeout:
-        yield violated(f"expected heartbeat comments about every 15 s; observed a gap of "
-                       f"{max(gaps):.1f} s without a comment ({measured})")
+        yield violated(
+            f"expected heartbeat comments about every 15 s; observed a gap of "
+            f"{max(gaps):.1f} s without a comment ({measured})"
+        )
     elif stop - start >= timeout or _heartbeats(cx):
         yield held(f"heartbeat comments within {timeout:g} s ({measured})")
     else:
@@ -75,8 +80,9 @@ def _heartbeats(cx: JudgeContext) -> list[Comment]:
 
 
 def _too_short(span: float, timeout: float) -> str:
-    return (f"recording spans {span:.1f} s without a heartbeat, shorter than the timeout "
-            f"{timeout:g} s")
+    return (
+        f"recording spans {span:.1f} s without a heartbeat, shorter than the timeout {timeout:g} s"
+    )
 
 
 @check("sse.heartbeat.form", applies=sse_stream)
@@ -100,5 +106,7 @@ def form(cx: JudgeContext) -> Iterator[Observation]:
         yield unexercised("no heartbeat comment after the first comment")
         return
     described = "; ".join(f"{k} x{v}" for k, v in forms.items())
-    yield noted(f"heartbeat form: {described} (Mastodon >=4.6: ':thump' + blank line; before: "
-                "no blank line; both compatible)")
+    yield noted(
+        f"heartbeat form: {described} (Mastodon >=4.6: ':thump' + blank line; before: "
+        "no blank line; both compatible)"
+    )

@@ -133,16 +133,22 @@ def sse_first_byte(cx: JudgeContext) -> Iterator[Observation]:
         if delay <= deadline:
             yield held(f"first body byte {delay:.3f} s after the head (deadline {deadline:g} s)")
         else:
-            yield violated(f"expected a body byte within {deadline:g} s of the head; observed "
-                           f"the first after {delay:.3f} s", evidence=first.data[:200])
+            yield violated(
+                f"expected a body byte within {deadline:g} s of the head; observed "
+                f"the first after {delay:.3f} s",
+                evidence=first.data[:200],
+            )
         return
     waited = cx.last_t - cx.head_t
     if waited >= deadline:
-        yield violated(f"expected a body byte within {deadline:g} s of the head; observed none "
-                       f"in {waited:.1f} s")
+        yield violated(
+            f"expected a body byte within {deadline:g} s of the head; observed none "
+            f"in {waited:.1f} s"
+        )
     else:
-        yield unexercised(f"no body byte, but the recording lasted only {waited:.1f} s "
-                          f"(< {deadline:g} s)")
+        yield unexercised(
+            f"no body byte, but the recording lasted only {waited:.1f} s (< {deadline:g} s)"
+        )
 
 
 @check("http.sse.opening-comment", applies=sse_stream)
@@ -158,8 +164,10 @@ def sse_opening_comment(cx: JudgeContext) -> Iterator[Observation]:
         return
     first = items[0]
     if isinstance(first, Comment):
-        yield noted(f"stream opens with the comment {first.raw!r}"
-                    + (" (as Mastodon)" if first.text == ")" else " (Mastodon: ':)')"))
+        yield noted(
+            f"stream opens with the comment {first.raw!r}"
+            + (" (as Mastodon)" if first.text == ")" else " (Mastodon: ':)')")
+        )
     else:
         yield noted(f"stream opens with an event, not a comment: {first.raw[:80]!r}")
 
@@ -174,9 +182,11 @@ def sse_not_cut(cx: JudgeContext) -> Iterator[Observation]:
     if how is None:
         yield unexercised("no end record: recording still open")
     elif how in ("incomplete", "reset"):
-        yield violated(f"expected the stream to stay intact until we closed it; observed "
-                       f"end={how} at t={cx.last_t:.3f} s ({detail})",
-                       evidence=cx.body[-300:])
+        yield violated(
+            f"expected the stream to stay intact until we closed it; observed "
+            f"end={how} at t={cx.last_t:.3f} s ({detail})",
+            evidence=cx.body[-300:],
+        )
     elif how == "error":
         yield with_verdict(Verdict.ERROR, f"the recorder failed: {detail}")
     else:
@@ -204,8 +214,11 @@ def sse_stays_open(cx: JudgeContext) -> Iterator[Observation]:
         return
     how = cx.end_how
     if how == "eof" and not revocation_happened(cx):
-        yield violated(f"expected the stream open until we closed it; observed the server "
-                       f"ended it at t={cx.last_t:.3f} s", evidence=cx.body[-200:])
+        yield violated(
+            f"expected the stream open until we closed it; observed the server "
+            f"ended it at t={cx.last_t:.3f} s",
+            evidence=cx.body[-200:],
+        )
     elif how == "eof":
         yield held("the server ended the stream after the token was revoked")
     elif how in ("deadline", "client-close"):

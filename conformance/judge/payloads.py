@@ -35,8 +35,9 @@ def _decode(ev: Delivered) -> tuple[Any, str | None]:
         if not ev.present:
             return NO_PAYLOAD, None
         if not isinstance(ev.payload, str):
-            return None, (f"payload is JSON {type(ev.payload).__name__} {ev.payload!r:.60}, "
-                          "not a string")
+            return None, (
+                f"payload is JSON {type(ev.payload).__name__} {ev.payload!r:.60}, not a string"
+            )
         text = ev.payload
     else:
         if ev.payload is None:
@@ -65,28 +66,39 @@ def schema_valid(cx: JudgeContext) -> Iterator[Observation]:
             continue
         payload, problem = _decode(ev)
         if problem is not None:
-            yield violated(f"expected a {ev.name} payload string holding the entity; observed "
-                           f"{problem}", evidence=ev.raw, event=ev.name)
+            yield violated(
+                f"expected a {ev.name} payload string holding the entity; observed {problem}",
+                evidence=ev.raw,
+                event=ev.name,
+            )
             continue
-        findings = cx.validator.check_event(ev.name, payload, stream=_stream_name(cx, ev),
-                                            server_version=cx.server_version)
+        findings = cx.validator.check_event(
+            ev.name, payload, stream=_stream_name(cx, ev), server_version=cx.server_version
+        )
         fails = [f for f in findings if f.severity == "fail"]
         warns = [f for f in findings if f.severity == "warn"]
         infos = [f for f in findings if f.severity == "info"]
         if fails:
-            yield violated(f"{ev.name} at t={ev.t:.3f}: " + _describe(fails), evidence=ev.raw,
-                           event=ev.name)
+            yield violated(
+                f"{ev.name} at t={ev.t:.3f}: " + _describe(fails), evidence=ev.raw, event=ev.name
+            )
         elif warns:
-            yield with_verdict(Verdict.WARN, f"{ev.name} at t={ev.t:.3f}: " + _describe(warns),
-                               evidence=ev.raw, event=ev.name)
+            yield with_verdict(
+                Verdict.WARN,
+                f"{ev.name} at t={ev.t:.3f}: " + _describe(warns),
+                evidence=ev.raw,
+                event=ev.name,
+            )
         else:
             note = f" ({len(infos)} info: {_describe(infos)})" if infos else ""
             yield held(f"{ev.name} payload valid{note}", event=ev.name)
 
 
 def _describe(findings: list[Any]) -> str:
-    parts = [f"{f.pointer or '/'}: expected {f.expected}; observed {f.observed}"
-             for f in findings[:MAX_FINDINGS]]
+    parts = [
+        f"{f.pointer or '/'}: expected {f.expected}; observed {f.observed}"
+        for f in findings[:MAX_FINDINGS]
+    ]
     if len(findings) > MAX_FINDINGS:
         parts.append(f"... {len(findings) - MAX_FINDINGS} more")
     return "; ".join(parts)
@@ -103,11 +115,16 @@ def ws_payload_string(cx: JudgeContext) -> Iterator[Observation]:
             continue
         judged += 1
         if not ev.present:
-            yield violated(f"expected a payload string in the {ev.name} frame; observed no "
-                           "payload key", evidence=ev.raw)
+            yield violated(
+                f"expected a payload string in the {ev.name} frame; observed no payload key",
+                evidence=ev.raw,
+            )
         elif not isinstance(ev.payload, str):
-            yield violated(f"expected the {ev.name} payload as a JSON string; observed JSON "
-                           f"{type(ev.payload).__name__}", evidence=ev.raw)
+            yield violated(
+                f"expected the {ev.name} payload as a JSON string; observed JSON "
+                f"{type(ev.payload).__name__}",
+                evidence=ev.raw,
+            )
     if judged:
         yield held(f"{judged} payloads are strings")
     else:

@@ -60,8 +60,9 @@ def evidence_of(raw: Any) -> str | None:
 
 
 def held(message: str, *, event: str | None = None, evidence: Any = None) -> Observation:
-    return Observation(verdict=Verdict.PASS, message=message, event=event,
-                       evidence=evidence_of(evidence))
+    return Observation(
+        verdict=Verdict.PASS, message=message, event=event, evidence=evidence_of(evidence)
+    )
 
 
 def violated(message: str, *, evidence: Any = None, event: str | None = None) -> Observation:
@@ -74,15 +75,18 @@ def unexercised(message: str, *, event: str | None = None) -> Observation:
 
 def noted(message: str, *, evidence: Any = None, event: str | None = None) -> Observation:
     """An observation for an INFO requirement (or a non-binding remark)."""
-    return Observation(verdict=Verdict.INFO, message=message, evidence=evidence_of(evidence),
-                       event=event)
+    return Observation(
+        verdict=Verdict.INFO, message=message, evidence=evidence_of(evidence), event=event
+    )
 
 
-def with_verdict(verdict: Verdict, message: str, *, evidence: Any = None,
-                 event: str | None = None) -> Observation:
+def with_verdict(
+    verdict: Verdict, message: str, *, evidence: Any = None, event: str | None = None
+) -> Observation:
     """An explicit verdict, e.g. WARN for a schema finding of warn severity under a MUST."""
-    return Observation(verdict=verdict, message=message, evidence=evidence_of(evidence),
-                       event=event)
+    return Observation(
+        verdict=verdict, message=message, evidence=evidence_of(evidence), event=event
+    )
 
 
 MetaPredicate = Callable[[Meta], bool]

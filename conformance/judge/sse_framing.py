@@ -43,12 +43,17 @@ def valid_lines(cx: JudgeContext) -> Iterator[Observation]:
             why = "an unknown field or a field without a space after the colon"
         else:
             why = "a line without a colon"
-        yield violated(f"expected 'field: value' lines (event, data, id, retry); observed {why}: "
-                       f"{line[:80]!r}", evidence=line)
+        yield violated(
+            f"expected 'field: value' lines (event, data, id, retry); observed {why}: "
+            f"{line[:80]!r}",
+            evidence=line,
+        )
     for violation in cx.sse.violations:
         if violation.kind == "bom-not-at-start":
-            yield violated(f"expected no BOM inside the stream; observed {violation.detail}",
-                           evidence=violation.raw)
+            yield violated(
+                f"expected no BOM inside the stream; observed {violation.detail}",
+                evidence=violation.raw,
+            )
     if not bad:
         yield held("every non-comment line is 'field: value'")
 
@@ -78,8 +83,11 @@ def event_field(cx: JudgeContext) -> Iterator[Observation]:
         return
     bad = [e for e in events if not any(ln.startswith(b"event:") for ln in e.raw.splitlines())]
     for ev in bad:
-        yield violated("expected an 'event:' line naming the event; observed an event "
-                       f"without one (clients see 'message'): {ev.raw[:120]!r}", evidence=ev.raw)
+        yield violated(
+            "expected an 'event:' line naming the event; observed an event "
+            f"without one (clients see 'message'): {ev.raw[:120]!r}",
+            evidence=ev.raw,
+        )
     if not bad:
         yield held(f"{len(events)} events, each with an event: line")
 
@@ -95,8 +103,9 @@ def data_field(cx: JudgeContext) -> Iterator[Observation]:
         return
     bad = [e for e in events if not e.has_data]
     for ev in bad:
-        yield violated(f"expected a data: line in the {ev.event} event; observed none",
-                       evidence=ev.raw)
+        yield violated(
+            f"expected a data: line in the {ev.event} event; observed none", evidence=ev.raw
+        )
     if not bad:
         yield held(f"{len(events)} events carry data")
 
@@ -111,18 +120,25 @@ def blank_line(cx: JudgeContext) -> Iterator[Observation]:
         judged = True
         names = [line for line in ev.raw.splitlines() if line.startswith(b"event:")]
         if len(names) > 1:
-            yield violated(f"expected a blank line after each event; observed {len(names)} "
-                           "events merged into one block", evidence=ev.raw)
+            yield violated(
+                f"expected a blank line after each event; observed {len(names)} "
+                "events merged into one block",
+                evidence=ev.raw,
+            )
     for violation in cx.sse.violations:
         if violation.kind != "unterminated-event":
             continue
         merged = sum(1 for line in violation.raw.splitlines() if line.startswith(b"event:")) > 1
         if cx.end_how == "eof" or merged:
             judged = True
-            yield violated("expected every event to end with a blank line; observed "
-                           f"{violation.detail} at a clean end" if not merged else
-                           "expected a blank line after each event; observed several events "
-                           "never terminated", evidence=violation.raw)
+            yield violated(
+                "expected every event to end with a blank line; observed "
+                f"{violation.detail} at a clean end"
+                if not merged
+                else "expected a blank line after each event; observed several events "
+                "never terminated",
+                evidence=violation.raw,
+            )
     if judged:
         yield held("every event ends with a blank line")
     else:
@@ -146,11 +162,17 @@ def no_id_retry(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_stream(cx)) is not None:
         yield skip
         return
-    lines = [ln for ln in _complete_lines(cx.body) if ln.startswith((b"id:", b"retry:", b"id\r",
-                                                                     b"retry\r"))]
+    lines = [
+        ln
+        for ln in _complete_lines(cx.body)
+        if ln.startswith((b"id:", b"retry:", b"id\r", b"retry\r"))
+    ]
     if lines:
-        yield noted(f"server sends {len(lines)} id:/retry: lines (Mastodon sends none), "
-                    f"e.g. {lines[0][:60]!r}", evidence=lines[0])
+        yield noted(
+            f"server sends {len(lines)} id:/retry: lines (Mastodon sends none), "
+            f"e.g. {lines[0][:60]!r}",
+            evidence=lines[0],
+        )
     else:
         yield noted("no id:/retry: fields (as Mastodon: no resume)")
 
@@ -163,10 +185,15 @@ def single_data_line(cx: JudgeContext) -> Iterator[Observation]:
     if not cx.sse.events:
         yield unexercised("no event dispatched")
         return
-    multi = [e for e in cx.sse.events
-             if sum(1 for ln in e.raw.splitlines() if ln.startswith(b"data:")) > 1]
+    multi = [
+        e
+        for e in cx.sse.events
+        if sum(1 for ln in e.raw.splitlines() if ln.startswith(b"data:")) > 1
+    ]
     if multi:
-        yield noted(f"{len(multi)} events use several data: lines (legal SSE; Mastodon sends "
-                    "one)", evidence=multi[0].raw)
+        yield noted(
+            f"{len(multi)} events use several data: lines (legal SSE; Mastodon sends one)",
+            evidence=multi[0].raw,
+        )
     else:
         yield noted("every event has one data: line (as Mastodon)")

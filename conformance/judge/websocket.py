@@ -65,8 +65,11 @@ def _auth_in_context(*sources: str):  # type: ignore[no-untyped-def]
     return lambda meta: meta.context.get("auth") in sources
 
 
-@check("ws.handshake.no-unoffered-subprotocol", applies=ws,
-       plan=all_of(ws_open, _auth_in_context("header", "query", "none")))
+@check(
+    "ws.handshake.no-unoffered-subprotocol",
+    applies=ws,
+    plan=all_of(ws_open, _auth_in_context("header", "query", "none")),
+)
 def no_unoffered_subprotocol(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_101(cx)) is not None:
         yield skip
@@ -79,12 +82,17 @@ def no_unoffered_subprotocol(cx: JudgeContext) -> Iterator[Observation]:
     if echoed is None:
         yield held("no subprotocol offered, none selected")
     else:
-        yield violated(f"expected no Sec-WebSocket-Protocol (none offered); observed {echoed!r}",
-                       evidence=_head_evidence(cx))
+        yield violated(
+            f"expected no Sec-WebSocket-Protocol (none offered); observed {echoed!r}",
+            evidence=_head_evidence(cx),
+        )
 
 
-@check("auth.token-source.subprotocol-echoed", applies=ws,
-       plan=all_of(ws_open, _auth_in_context("subprotocol")))
+@check(
+    "auth.token-source.subprotocol-echoed",
+    applies=ws,
+    plan=all_of(ws_open, _auth_in_context("subprotocol")),
+)
 def subprotocol_echoed(cx: JudgeContext) -> Iterator[Observation]:
     offered = _offered_subprotocols(cx.meta)
     if offered is None and cx.auth != "subprotocol":
@@ -95,13 +103,19 @@ def subprotocol_echoed(cx: JudgeContext) -> Iterator[Observation]:
         return
     echoed = cx.header("Sec-WebSocket-Protocol")
     if echoed is None:
-        yield violated("expected the offered Sec-WebSocket-Protocol echoed in the 101; observed "
-                       "none (Chrome fails the connection)", evidence=_head_evidence(cx))
+        yield violated(
+            "expected the offered Sec-WebSocket-Protocol echoed in the 101; observed "
+            "none (Chrome fails the connection)",
+            evidence=_head_evidence(cx),
+        )
     elif offered is None or echoed.strip() in offered:
         yield held("offered subprotocol echoed")
     else:
-        yield violated("expected the offered Sec-WebSocket-Protocol value echoed exactly; "
-                       "observed a different value", evidence=_head_evidence(cx))
+        yield violated(
+            "expected the offered Sec-WebSocket-Protocol value echoed exactly; "
+            "observed a different value",
+            evidence=_head_evidence(cx),
+        )
 
 
 def _refusal_expected(meta: Meta) -> bool:
@@ -115,7 +129,7 @@ def _token_refusal(meta: Meta) -> bool:
     if not _refusal_expected(meta):
         return False
     error = str(meta.context.get("expect_error") or "")
-    return (meta.context.get("expect_status") in (None, 401) or "token" in error.lower())
+    return meta.context.get("expect_status") in (None, 401) or "token" in error.lower()
 
 
 @check("ws.handshake.refused-without-valid-token", applies=all_of(ws, _token_refusal))
@@ -126,8 +140,11 @@ def refused(cx: JudgeContext) -> Iterator[Observation]:
         else:
             yield unexercised(f"no handshake response recorded (end {cx.end_how})")
     elif cx.status == 101:
-        yield violated("expected the upgrade refused (no 101) for a missing/invalid token; "
-                       "observed 101 Switching Protocols", evidence=_head_evidence(cx))
+        yield violated(
+            "expected the upgrade refused (no 101) for a missing/invalid token; "
+            "observed 101 Switching Protocols",
+            evidence=_head_evidence(cx),
+        )
     else:
         yield held(f"upgrade refused with {cx.status}")
 
@@ -148,8 +165,11 @@ def x_error_message(cx: JudgeContext) -> Iterator[Observation]:
         yield unexercised("no HTTP refusal to judge")
         return
     value = cx.header("X-Error-Message")
-    yield noted(f"X-Error-Message: {value!r}" if value is not None else
-                "no X-Error-Message header (Mastodon sends one)")
+    yield noted(
+        f"X-Error-Message: {value!r}"
+        if value is not None
+        else "no X-Error-Message header (Mastodon sends one)"
+    )
 
 
 @check("ws.frame.text", applies=ws_open)
@@ -163,8 +183,10 @@ def frame_text(cx: JudgeContext) -> Iterator[Observation]:
         return
     binary = [r for r in data_frames if r.fields.get("opcode") == "binary"]
     for record in binary:
-        yield violated(f"expected text frames; observed a binary frame at t={record.t:.3f}",
-                       evidence=record.data)
+        yield violated(
+            f"expected text frames; observed a binary frame at t={record.t:.3f}",
+            evidence=record.data,
+        )
     if not binary:
         yield held(f"{len(data_frames)} data frames, all text")
 
@@ -182,12 +204,17 @@ def frame_json(cx: JudgeContext) -> Iterator[Observation]:
     for record, parsed in texts:
         if parsed is None:
             bad += 1
-            yield violated(f"expected a JSON text frame; observed invalid UTF-8 at "
-                           f"t={record.t:.3f}", evidence=record.data)
+            yield violated(
+                f"expected a JSON text frame; observed invalid UTF-8 at t={record.t:.3f}",
+                evidence=record.data,
+            )
         elif isinstance(parsed, Malformed):
             bad += 1
-            yield violated(f"expected a JSON object (event or error); observed {parsed.reason}: "
-                           f"{parsed.raw[:60]!r}", evidence=parsed.raw)
+            yield violated(
+                f"expected a JSON object (event or error); observed {parsed.reason}: "
+                f"{parsed.raw[:60]!r}",
+                evidence=parsed.raw,
+            )
     if not bad:
         yield held(f"{len(texts)} text frames, all JSON messages")
 
@@ -212,8 +239,10 @@ def message_shape(cx: JudgeContext) -> Iterator[Observation]:
             problems.append("'payload' missing")
         if problems:
             bad += 1
-            yield violated("expected {stream: [...], event: str, payload}; observed "
-                           + ", ".join(problems), evidence=msg.raw)
+            yield violated(
+                "expected {stream: [...], event: str, payload}; observed " + ", ".join(problems),
+                evidence=msg.raw,
+            )
     if not bad:
         yield held(f"{len(messages)} event frames have stream, event and payload")
 
@@ -224,16 +253,20 @@ def _matches(stream: list[Any], sub: Subscription) -> bool:
     if sub.name in ("hashtag", "hashtag:local", "list"):
         if len(stream) != 2:
             return False
-        return stream[1] == sub.param or (sub.param is not None and str(stream[1]) ==
-                                          str(sub.param))
+        return stream[1] == sub.param or (
+            sub.param is not None and str(stream[1]) == str(sub.param)
+        )
     return len(stream) == 1
 
 
 def _expected_arrays(subs: list[Subscription]) -> str:
     out = []
     for sub in subs:
-        out.append(f"[{sub.name!r}]" if sub.param is None and sub.name not in (
-            "hashtag", "hashtag:local", "list") else f"[{sub.name!r}, {sub.param!r}]")
+        out.append(
+            f"[{sub.name!r}]"
+            if sub.param is None and sub.name not in ("hashtag", "hashtag:local", "list")
+            else f"[{sub.name!r}, {sub.param!r}]"
+        )
     return ", ".join(dict.fromkeys(out))
 
 
@@ -242,8 +275,9 @@ def stream_matches(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_101(cx)) is not None:
         yield skip
         return
-    messages = [p for _, p in cx.ws_received
-                if isinstance(p, StreamMessage) and p.stream is not None]
+    messages = [
+        p for _, p in cx.ws_received if isinstance(p, StreamMessage) and p.stream is not None
+    ]
     if not messages:
         yield unexercised("no event frame with a stream array received")
         return
@@ -256,8 +290,11 @@ def stream_matches(cx: JudgeContext) -> Iterator[Observation]:
         assert msg.stream is not None
         if not any(_matches(msg.stream, sub) for sub in subs):
             bad += 1
-            yield violated(f"expected stream in {_expected_arrays(subs)}; observed "
-                           f"{msg.stream!r} ({msg.event})", evidence=msg.raw)
+            yield violated(
+                f"expected stream in {_expected_arrays(subs)}; observed "
+                f"{msg.stream!r} ({msg.event})",
+                evidence=msg.raw,
+            )
     if not bad:
         yield held(f"{len(messages)} event frames name a subscribed stream")
 
@@ -345,8 +382,10 @@ def error_reported(cx: JudgeContext) -> Iterator[Observation]:
         return
     for t, expected, msg, _ in matched:
         if msg is None:
-            yield violated(f"expected an error frame after the bad subscribe at t={t:.3f} "
-                           f"(Mastodon: {expected!r}); observed none")
+            yield violated(
+                f"expected an error frame after the bad subscribe at t={t:.3f} "
+                f"(Mastodon: {expected!r}); observed none"
+            )
         else:
             yield held(f"bad subscribe at t={t:.3f} answered with an error frame")
 
@@ -365,8 +404,7 @@ def error_message_exact(cx: JudgeContext) -> Iterator[Observation]:
         if msg.error == expected:
             yield held(f"error text {expected!r}")
         else:
-            yield violated(f"expected error {expected!r}; observed {msg.error!r}",
-                           evidence=msg.raw)
+            yield violated(f"expected error {expected!r}; observed {msg.error!r}", evidence=msg.raw)
 
 
 def _after_unsubscribe(cx: JudgeContext, t: float) -> bool:
@@ -385,8 +423,10 @@ def error_frame_shape(cx: JudgeContext) -> Iterator[Observation]:
         return
     for record, msg in frames:
         if msg.status is None and not _after_unsubscribe(cx, record.t):
-            yield violated("expected {\"error\": str, \"status\": int}; observed no integer "
-                           "status", evidence=msg.raw)
+            yield violated(
+                'expected {"error": str, "status": int}; observed no integer status',
+                evidence=msg.raw,
+            )
         else:
             yield held("error frames have error and status")
 
@@ -420,11 +460,19 @@ def socket_stays_open(cx: JudgeContext) -> Iterator[Observation]:
     server = _server_close_t(cx)
     client = _client_close_t(cx)
     if server is not None and (client is None or server < client):
-        code = next((r.fields.get("close_code") for r, _ in cx.ws_received
-                     if r.fields.get("opcode") == "close"), None)
-        yield violated(f"expected the socket to stay open after the bad subscribe at "
-                       f"t={bad[0][0]:.3f}; observed the server closing it at t={server:.3f} "
-                       f"(close code {code})")
+        code = next(
+            (
+                r.fields.get("close_code")
+                for r, _ in cx.ws_received
+                if r.fields.get("opcode") == "close"
+            ),
+            None,
+        )
+        yield violated(
+            f"expected the socket to stay open after the bad subscribe at "
+            f"t={bad[0][0]:.3f}; observed the server closing it at t={server:.3f} "
+            f"(close code {code})"
+        )
     else:
         yield held("socket stayed open after the bad subscribe until we closed it")
 
@@ -447,14 +495,19 @@ def ping_pong(cx: JudgeContext) -> Iterator[Observation]:
             continue
         other = next((p for p in pongs if p.t >= ping.t), None)
         if other is not None:
-            yield violated(f"expected a pong with our ping data {ping.data!r}; observed "
-                           f"{other.data!r}", evidence=other.data)
+            yield violated(
+                f"expected a pong with our ping data {ping.data!r}; observed {other.data!r}",
+                evidence=other.data,
+            )
         elif any(t.t >= ping.t for t in timeouts) or cx.last_t - ping.t >= PONG_WAIT_S:
-            yield violated(f"expected a pong to our ping at t={ping.t:.3f}; observed none "
-                           f"(recording ran {cx.last_t - ping.t:.1f} s after it)")
+            yield violated(
+                f"expected a pong to our ping at t={ping.t:.3f}; observed none "
+                f"(recording ran {cx.last_t - ping.t:.1f} s after it)"
+            )
         else:
-            yield unexercised(f"no pong, but the recording ended {cx.last_t - ping.t:.3f} s "
-                              "after our ping")
+            yield unexercised(
+                f"no pong, but the recording ended {cx.last_t - ping.t:.3f} s after our ping"
+            )
 
 
 def _long_ws(meta: Meta) -> bool:
@@ -482,9 +535,11 @@ def server_keepalive(cx: JudgeContext) -> Iterator[Observation]:
     largest = max(gaps) if gaps else stop - start
     listed = ", ".join(f"{p - start:.1f}" for p in pings) or "none"
     if not pings or largest > window:
-        yield violated(f"expected a server ping within {window:g} s and then every "
-                       f"~{SERVER_PING_INTERVAL_S:g} s; observed pings at [{listed}] s, largest "
-                       f"gap {largest:.1f} s")
+        yield violated(
+            f"expected a server ping within {window:g} s and then every "
+            f"~{SERVER_PING_INTERVAL_S:g} s; observed pings at [{listed}] s, largest "
+            f"gap {largest:.1f} s"
+        )
     else:
         yield held(f"server pings at [{listed}] s after the upgrade")
 
@@ -502,11 +557,14 @@ def no_pong_terminated(cx: JudgeContext) -> Iterator[Observation]:
     server = _server_close_t(cx)
     client = _client_close_t(cx)
     if server is not None and (client is None or server < client):
-        yield noted(f"server disconnected {server - pings[0].t:.1f} s after its first "
-                    f"unanswered ping (Mastodon: at the next 30 s tick)")
+        yield noted(
+            f"server disconnected {server - pings[0].t:.1f} s after its first "
+            f"unanswered ping (Mastodon: at the next 30 s tick)"
+        )
     else:
-        yield noted(f"connection still open {cx.last_t - pings[0].t:.1f} s after an "
-                    "unanswered ping")
+        yield noted(
+            f"connection still open {cx.last_t - pings[0].t:.1f} s after an unanswered ping"
+        )
 
 
 @check("ws.close.binary-1003", applies=ws_open, plan=all_of(ws_open, context_flag("send_binary")))
@@ -515,13 +573,15 @@ def binary_1003(cx: JudgeContext) -> Iterator[Observation]:
     if sent is None:
         yield unexercised("we sent no binary frame")
         return
-    close = next((r for r, _ in cx.ws_received
-                  if r.fields.get("opcode") == "close" and r.t >= sent.t), None)
+    close = next(
+        (r for r, _ in cx.ws_received if r.fields.get("opcode") == "close" and r.t >= sent.t), None
+    )
     if close is None:
         yield noted("no close frame after our binary frame (Mastodon: close 1003)")
     else:
         code = close.fields.get("close_code")
-        yield noted(f"binary frame answered with close {code} "
-                    f"{close.fields.get('close_reason', '')!r}"
-                    + (" (as Mastodon)" if code == 1003 else " (Mastodon: 1003)"))
-
+        yield noted(
+            f"binary frame answered with close {code} "
+            f"{close.fields.get('close_reason', '')!r}"
+            + (" (as Mastodon)" if code == 1003 else " (Mastodon: 1003)")
+        )

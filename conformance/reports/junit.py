@@ -36,7 +36,11 @@ def _body(result: Result) -> str:
 
 
 def build_junit(
-    results: list[Result], *, target: str, started_at: str, duration_s: float,
+    results: list[Result],
+    *,
+    target: str,
+    started_at: str,
+    duration_s: float,
     strict: bool = False,
 ) -> ET.ElementTree:
     ordered = sorted(results, key=lambda r: r.id)
@@ -44,32 +48,38 @@ def build_junit(
     cases = []
     for result in ordered:
         case = ET.Element(
-            "testcase", {"classname": _clean(result.requirement), "name": _clean(result.id),
-                         "time": "0"}
+            "testcase",
+            {"classname": _clean(result.requirement), "name": _clean(result.id), "time": "0"},
         )
         verdict = result.verdict
         if verdict is Verdict.FAIL or (verdict is Verdict.WARN and strict):
             counts["failures"] += 1
-            child = ET.SubElement(case, "failure", {"message": _clean(result.message),
-                                                    "type": verdict.value})
+            child = ET.SubElement(
+                case, "failure", {"message": _clean(result.message), "type": verdict.value}
+            )
             child.text = _body(result)
         elif verdict is Verdict.ERROR:
             counts["errors"] += 1
-            child = ET.SubElement(case, "error", {"message": _clean(result.message),
-                                                  "type": "error"})
+            child = ET.SubElement(
+                case, "error", {"message": _clean(result.message), "type": "error"}
+            )
             child.text = _body(result)
         elif verdict is Verdict.NOT_EXERCISED:
             counts["skipped"] += 1
-            ET.SubElement(case, "skipped",
-                          {"message": _clean(f"not_exercised: {result.message}")})
+            ET.SubElement(case, "skipped", {"message": _clean(f"not_exercised: {result.message}")})
         elif verdict in (Verdict.WARN, Verdict.INFO):
             out = ET.SubElement(case, "system-out")
             out.text = _clean(f"{verdict.value} ({result.level.value}): {_body(result)}")
         cases.append(case)
 
-    attrs = {"name": SUITE_NAME, "tests": str(len(ordered)), "failures": str(counts["failures"]),
-             "errors": str(counts["errors"]), "skipped": str(counts["skipped"]),
-             "time": f"{duration_s:.3f}"}
+    attrs = {
+        "name": SUITE_NAME,
+        "tests": str(len(ordered)),
+        "failures": str(counts["failures"]),
+        "errors": str(counts["errors"]),
+        "skipped": str(counts["skipped"]),
+        "time": f"{duration_s:.3f}",
+    }
     root = ET.Element("testsuites", attrs)
     suite = ET.SubElement(root, "testsuite", {**attrs, "timestamp": started_at})
     properties = ET.SubElement(suite, "properties")
@@ -80,12 +90,18 @@ def build_junit(
 
 
 def write_junit(
-    report_dir: Path, results: list[Result], *, target: str, started_at: str, duration_s: float,
+    report_dir: Path,
+    results: list[Result],
+    *,
+    target: str,
+    started_at: str,
+    duration_s: float,
     strict: bool = False,
 ) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "junit.xml"
-    tree = build_junit(results, target=target, started_at=started_at, duration_s=duration_s,
-                       strict=strict)
+    tree = build_junit(
+        results, target=target, started_at=started_at, duration_s=duration_s, strict=strict
+    )
     tree.write(path, encoding="utf-8", xml_declaration=True)
     return path

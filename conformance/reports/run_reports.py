@@ -70,11 +70,21 @@ def write_run_reports(
     """Write the run's artifacts into ``report_dir``; returns the paths by kind."""
     redactor = redactor or Redactor()
     clean = [redact_result(r, redactor) for r in results]
-    info = RunInfo(target=redactor.url(target), started_at=started_at, duration_s=duration_s,
-                   extra=redactor.json(extra or {}))
+    info = RunInfo(
+        target=redactor.url(target),
+        started_at=started_at,
+        duration_s=duration_s,
+        extra=redactor.json(extra or {}),
+    )
     paths = {"json": write_json_report(report_dir, info, clean)}
-    paths["junit"] = write_junit(report_dir, clean, target=info.target, started_at=started_at,
-                                 duration_s=duration_s, strict=strict)
+    paths["junit"] = write_junit(
+        report_dir,
+        clean,
+        target=info.target,
+        started_at=started_at,
+        duration_s=duration_s,
+        strict=strict,
+    )
     transcript_dir = report_dir / "transcripts"
     transcript_dir.mkdir(parents=True, exist_ok=True)
     listed = [redactor.transcript(t) for t in transcripts]

@@ -32,8 +32,10 @@ def exit_status(results: list[Result], *, strict: bool = False) -> int:
 
 def summary_lines(results: list[Result], *, target: str, strict: bool = False) -> list[str]:
     counts = summarise(results)
-    lines = [f"target: {target}",
-             "summary: " + ", ".join(f"{counts[key]} {key}" for key in SUMMARY_KEYS)]
+    lines = [
+        f"target: {target}",
+        "summary: " + ", ".join(f"{counts[key]} {key}" for key in SUMMARY_KEYS),
+    ]
     listed = [Verdict.FAIL, Verdict.ERROR] + ([Verdict.WARN] if strict else [])
     for verdict in listed:
         rows = sorted((r for r in results if r.verdict is verdict), key=lambda r: r.id)

@@ -81,7 +81,7 @@ define(
     source="code",
     clause="streaming/index.js:1218-1230 ({error, status}); 1262-1276 (unsubscribe: no status); "
     "Mastodon.py on_websocket_error",
-    description="An error frame is {\"error\": string, \"status\": integer} (status may be "
+    description='An error frame is {"error": string, "status": integer} (status may be '
     "absent after an unsubscribe).",
 )
 define(

@@ -100,8 +100,13 @@ class Connection:
     needs: frozenset[str] = frozenset()
     role: str = ""  # "", "mux", "revocable", "server-ping", "no-pong"
 
-    def context(self, *, heartbeat_timeout_s: float, expect_events: Iterable[str] = (),
-                resolve: dict[str, str] | None = None) -> dict[str, Any]:
+    def context(
+        self,
+        *,
+        heartbeat_timeout_s: float,
+        expect_events: Iterable[str] = (),
+        resolve: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """The ``Meta.context`` for this connection (see ARCHITECTURE.md)."""
         return {
             "purpose": self.purpose,
@@ -112,8 +117,9 @@ class Connection:
             "expect_status": self.expect_status,
             "expect_error": self.expect_error,
             "expect_events": sorted(set(expect_events)),
-            "subscriptions": [{k: _resolve(v, resolve) for k, v in sub}
-                              for sub in self.subscriptions],
+            "subscriptions": [
+                {k: _resolve(v, resolve) for k, v in sub} for sub in self.subscriptions
+            ],
             "heartbeat_timeout_s": heartbeat_timeout_s,
             "case": self.key,
         }
@@ -128,6 +134,7 @@ def _resolve(value: str, resolve: dict[str, str] | None) -> str:
 
 
 # --- stimulus steps ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -170,83 +177,264 @@ _REF_NEEDS = frozenset({"rest", "reference"})
 #: Warm-up: proves each subscription is live before anything is judged (events published
 #: before a subscription is active are lost on Mastodon). Not judged as delivery.
 WARMUP: tuple[Step, ...] = (
-    Step("W-media", sc.STATUS_PUBLIC_MEDIA, "update", "status", "",
-         arrive=(*_HOME, *_TAGGED, "public:media", "public:local:media"),
-         needs=_PUB_NEEDS, warmup=True),
+    Step(
+        "W-media",
+        sc.STATUS_PUBLIC_MEDIA,
+        "update",
+        "status",
+        "",
+        arrive=(*_HOME, *_TAGGED, "public:media", "public:local:media"),
+        needs=_PUB_NEEDS,
+        warmup=True,
+    ),
     Step("W-private", sc.STATUS_PRIVATE, "update", "status", "", arrive=_HOME, warmup=True),
-    Step("W-remote", sc.STATUS_REMOTE_MEDIA, "update", "status", "",
-         arrive=("public:remote", "public:remote:media"), needs=_REF_NEEDS, warmup=True),
-    Step("W-direct", sc.STATUS_DIRECT, "conversation", "conversation", "",
-         arrive=("direct",), warmup=True),
-    Step("W-mention", sc.STATUS_MENTION, "notification", "notification:mention", "",
-         arrive=("user:notification",), warmup=True),
+    Step(
+        "W-remote",
+        sc.STATUS_REMOTE_MEDIA,
+        "update",
+        "status",
+        "",
+        arrive=("public:remote", "public:remote:media"),
+        needs=_REF_NEEDS,
+        warmup=True,
+    ),
+    Step(
+        "W-direct",
+        sc.STATUS_DIRECT,
+        "conversation",
+        "conversation",
+        "",
+        arrive=("direct",),
+        warmup=True,
+    ),
+    Step(
+        "W-mention",
+        sc.STATUS_MENTION,
+        "notification",
+        "notification:mention",
+        "",
+        arrive=("user:notification",),
+        warmup=True,
+    ),
 )
 
 STEPS: tuple[Step, ...] = (
-    Step("P", sc.STATUS_PUBLIC, "update", "status", "delivery.public-status.arrives",
-         arrive=(*_HOME, *_TAGGED),
-         absent=("public:remote", *_MEDIA, "user:notification", "direct"),
-         absent_requirement="delivery.public-status.excluded",
-         extra_absent_keys=(OTHER_TAG_KEY,), needs=_PUB_NEEDS),
-    Step("PM", sc.STATUS_PUBLIC_MEDIA, "update", "status", "delivery.media-status.arrives",
-         arrive=(*_HOME, *_TAGGED, "public:media", "public:local:media"),
-         absent=("public:remote", "public:remote:media"),
-         absent_requirement="delivery.media-status.excluded", needs=_PUB_NEEDS),
-    Step("R", sc.STATUS_REMOTE_MEDIA, "update", "status", "delivery.remote-status.arrives",
-         arrive=("public", "public:media", "public:remote", "public:remote:media", "hashtag"),
-         absent=("public:local", "public:local:media", "hashtag:local", *_HOME),
-         absent_requirement="delivery.remote-status.excluded", needs=_REF_NEEDS),
-    Step("U", sc.STATUS_UNLISTED, "update", "status", "delivery.unlisted-status.arrives",
-         arrive=_HOME, absent=_TAGGED, absent_requirement="delivery.unlisted-status.excluded"),
-    Step("PR", sc.STATUS_PRIVATE, "update", "status", "delivery.private-status.arrives",
-         arrive=_HOME, absent=_TAGGED, absent_requirement="delivery.private-status.excluded"),
-    Step("L", sc.LIST_MEMBER_STATUS, "update", "status", "delivery.list-member.arrives",
-         arrive=("list",)),
-    Step("M", sc.STATUS_MENTION, "notification", "notification:mention",
-         "delivery.mention.notifies", arrive=_NOTIF),
-    Step("D", sc.STATUS_DIRECT, "conversation", "conversation", "delivery.direct.conversation",
-         arrive=("direct",), absent=_TAGGED, absent_requirement="delivery.direct.excluded"),
-    Step("DN", sc.STATUS_DIRECT, "notification", "notification:mention",
-         "delivery.direct.notifies", arrive=_NOTIF),
-    Step("O", sc.STATUS_OWN, "update", "status", "delivery.own-status.arrives",
-         arrive=("user",)),
-    Step("F", sc.FAVOURITE, "notification", "notification:favourite",
-         "delivery.favourite.notifies", arrive=_NOTIF, params=(("status_id", "@O.status"),)),
-    Step("RB", sc.REBLOG, "notification", "notification:reblog", "delivery.reblog.notifies",
-         arrive=_NOTIF, params=(("status_id", "@O.status"),)),
-    Step("FO", sc.FOLLOW, "notification", "notification:follow", "delivery.follow.notifies",
-         arrive=_NOTIF),
-    Step("E", sc.STATUS_EDIT, "status.update", "status", "delivery.edit.status-update",
-         arrive=(*_HOME, *_TAGGED), targets=("P", "PR"), arrive_from="@target"),
-    Step("X", sc.STATUS_DELETE, "delete", "status-id", "delivery.delete.everywhere",
-         arrive=(*_HOME, *_TAGGED), targets=("P", "PR"), arrive_from="@target"),
-    Step("FC", sc.FILTER_CHANGE, "filters_changed", "any", "delivery.filter-change.observed",
-         arrive=("user",)),
-    Step("AN", sc.ANNOUNCEMENT, "announcement", "announcement",
-         "delivery.announcement.arrives", arrive=("user",), needs=_REF_NEEDS),
-    Step("AR", sc.ANNOUNCEMENT_REACTION, "announcement.reaction", "reaction",
-         "delivery.announcement-reaction.arrives", arrive=("user",),
-         params=(("announcement_id", "@AN.announcement"),), needs=_REF_NEEDS),
-    Step("AD", sc.ANNOUNCEMENT_DELETE, "announcement.delete", "announcement-id",
-         "delivery.announcement-delete.arrives", arrive=("user",),
-         params=(("announcement_id", "@AN.announcement"),), needs=_REF_NEEDS),
-    Step("BL", sc.BLOCKED_AUTHOR, "update", "status", "",
-         absent=("public", "hashtag"),
-         absent_requirement="delivery.blocked-author.excluded", sync_before=True,
-         needs=frozenset({"rest", "reference", "public-posts"})),
-    Step("MU", sc.MUTED_AUTHOR, "update", "status", "",
-         absent=("public", "public:local", "hashtag", "hashtag:local"),
-         absent_requirement="delivery.muted-author.excluded", sync_before=True,
-         needs=_PUB_NEEDS),
+    Step(
+        "P",
+        sc.STATUS_PUBLIC,
+        "update",
+        "status",
+        "delivery.public-status.arrives",
+        arrive=(*_HOME, *_TAGGED),
+        absent=("public:remote", *_MEDIA, "user:notification", "direct"),
+        absent_requirement="delivery.public-status.excluded",
+        extra_absent_keys=(OTHER_TAG_KEY,),
+        needs=_PUB_NEEDS,
+    ),
+    Step(
+        "PM",
+        sc.STATUS_PUBLIC_MEDIA,
+        "update",
+        "status",
+        "delivery.media-status.arrives",
+        arrive=(*_HOME, *_TAGGED, "public:media", "public:local:media"),
+        absent=("public:remote", "public:remote:media"),
+        absent_requirement="delivery.media-status.excluded",
+        needs=_PUB_NEEDS,
+    ),
+    Step(
+        "R",
+        sc.STATUS_REMOTE_MEDIA,
+        "update",
+        "status",
+        "delivery.remote-status.arrives",
+        arrive=("public", "public:media", "public:remote", "public:remote:media", "hashtag"),
+        absent=("public:local", "public:local:media", "hashtag:local", *_HOME),
+        absent_requirement="delivery.remote-status.excluded",
+        needs=_REF_NEEDS,
+    ),
+    Step(
+        "U",
+        sc.STATUS_UNLISTED,
+        "update",
+        "status",
+        "delivery.unlisted-status.arrives",
+        arrive=_HOME,
+        absent=_TAGGED,
+        absent_requirement="delivery.unlisted-status.excluded",
+    ),
+    Step(
+        "PR",
+        sc.STATUS_PRIVATE,
+        "update",
+        "status",
+        "delivery.private-status.arrives",
+        arrive=_HOME,
+        absent=_TAGGED,
+        absent_requirement="delivery.private-status.excluded",
+    ),
+    Step(
+        "L",
+        sc.LIST_MEMBER_STATUS,
+        "update",
+        "status",
+        "delivery.list-member.arrives",
+        arrive=("list",),
+    ),
+    Step(
+        "M",
+        sc.STATUS_MENTION,
+        "notification",
+        "notification:mention",
+        "delivery.mention.notifies",
+        arrive=_NOTIF,
+    ),
+    Step(
+        "D",
+        sc.STATUS_DIRECT,
+        "conversation",
+        "conversation",
+        "delivery.direct.conversation",
+        arrive=("direct",),
+        absent=_TAGGED,
+        absent_requirement="delivery.direct.excluded",
+    ),
+    Step(
+        "DN",
+        sc.STATUS_DIRECT,
+        "notification",
+        "notification:mention",
+        "delivery.direct.notifies",
+        arrive=_NOTIF,
+    ),
+    Step("O", sc.STATUS_OWN, "update", "status", "delivery.own-status.arrives", arrive=("user",)),
+    Step(
+        "F",
+        sc.FAVOURITE,
+        "notification",
+        "notification:favourite",
+        "delivery.favourite.notifies",
+        arrive=_NOTIF,
+        params=(("status_id", "@O.status"),),
+    ),
+    Step(
+        "RB",
+        sc.REBLOG,
+        "notification",
+        "notification:reblog",
+        "delivery.reblog.notifies",
+        arrive=_NOTIF,
+        params=(("status_id", "@O.status"),),
+    ),
+    Step(
+        "FO",
+        sc.FOLLOW,
+        "notification",
+        "notification:follow",
+        "delivery.follow.notifies",
+        arrive=_NOTIF,
+    ),
+    Step(
+        "E",
+        sc.STATUS_EDIT,
+        "status.update",
+        "status",
+        "delivery.edit.status-update",
+        arrive=(*_HOME, *_TAGGED),
+        targets=("P", "PR"),
+        arrive_from="@target",
+    ),
+    Step(
+        "X",
+        sc.STATUS_DELETE,
+        "delete",
+        "status-id",
+        "delivery.delete.everywhere",
+        arrive=(*_HOME, *_TAGGED),
+        targets=("P", "PR"),
+        arrive_from="@target",
+    ),
+    Step(
+        "FC",
+        sc.FILTER_CHANGE,
+        "filters_changed",
+        "any",
+        "delivery.filter-change.observed",
+        arrive=("user",),
+    ),
+    Step(
+        "AN",
+        sc.ANNOUNCEMENT,
+        "announcement",
+        "announcement",
+        "delivery.announcement.arrives",
+        arrive=("user",),
+        needs=_REF_NEEDS,
+    ),
+    Step(
+        "AR",
+        sc.ANNOUNCEMENT_REACTION,
+        "announcement.reaction",
+        "reaction",
+        "delivery.announcement-reaction.arrives",
+        arrive=("user",),
+        params=(("announcement_id", "@AN.announcement"),),
+        needs=_REF_NEEDS,
+    ),
+    Step(
+        "AD",
+        sc.ANNOUNCEMENT_DELETE,
+        "announcement.delete",
+        "announcement-id",
+        "delivery.announcement-delete.arrives",
+        arrive=("user",),
+        params=(("announcement_id", "@AN.announcement"),),
+        needs=_REF_NEEDS,
+    ),
+    Step(
+        "BL",
+        sc.BLOCKED_AUTHOR,
+        "update",
+        "status",
+        "",
+        absent=("public", "hashtag"),
+        absent_requirement="delivery.blocked-author.excluded",
+        sync_before=True,
+        needs=frozenset({"rest", "reference", "public-posts"}),
+    ),
+    Step(
+        "MU",
+        sc.MUTED_AUTHOR,
+        "update",
+        "status",
+        "",
+        absent=("public", "public:local", "hashtag", "hashtag:local"),
+        absent_requirement="delivery.muted-author.excluded",
+        sync_before=True,
+        needs=_PUB_NEEDS,
+    ),
     # Closing barriers: public statuses by A (muting B must not hide them; with media, so the
     # media streams get one too) and one on the other tag.
-    Step("Z", sc.STATUS_OWN, "update", "status", "delivery.own-status.arrives",
-         arrive=("user", *_TAGGED, "public:media", "public:local:media"),
-         params=(("visibility", "public"), ("media", True)), needs=_PUB_NEEDS),
-    Step("ZT", sc.STATUS_OWN, "update", "status", "delivery.other-tag.arrives",
-         params=(("visibility", "public"), ("tag", OTHER_TAG)), needs=_PUB_NEEDS),
-    Step("TR", sc.TOKEN_REVOKE, "", "end", "delivery.token-revoke.ends-stream",
-         needs=_REF_NEEDS),
+    Step(
+        "Z",
+        sc.STATUS_OWN,
+        "update",
+        "status",
+        "delivery.own-status.arrives",
+        arrive=("user", *_TAGGED, "public:media", "public:local:media"),
+        params=(("visibility", "public"), ("media", True)),
+        needs=_PUB_NEEDS,
+    ),
+    Step(
+        "ZT",
+        sc.STATUS_OWN,
+        "update",
+        "status",
+        "delivery.other-tag.arrives",
+        params=(("visibility", "public"), ("tag", OTHER_TAG)),
+        needs=_PUB_NEEDS,
+    ),
+    Step("TR", sc.TOKEN_REVOKE, "", "end", "delivery.token-revoke.ends-stream", needs=_REF_NEEDS),
 )
 STEP_BY_KEY = {s.key: s for s in (*WARMUP, *STEPS)}
 
@@ -258,7 +446,7 @@ def barrier_for(step_key: str, target: str, steps: tuple[Step, ...] = STEPS) -> 
     """The first later step whose event must arrive on ``target`` (a stream name or, for
     extra connections, a connection key): once it arrives, ``step_key``'s absence is judged."""
     keys = [s.key for s in steps]
-    for later in steps[keys.index(step_key) + 1:]:
+    for later in steps[keys.index(step_key) + 1 :]:
         if later.arrive_from is not None:
             continue  # its arrival set depends on the run: not a dependable barrier
         if target in later.arrive or target in EXTRA_ARRIVALS.get(later.key, ()):
@@ -268,43 +456,123 @@ def barrier_for(step_key: str, target: str, steps: tuple[Step, ...] = STEPS) -> 
 
 # --- connections ---------------------------------------------------------------------------
 
-_ERRORS_SSE: tuple[tuple[str, str, tuple[tuple[str, str], ...], str, str, int, str,
-                         frozenset[str]], ...] = (
+_ERRORS_SSE: tuple[
+    tuple[str, str, tuple[tuple[str, str], ...], str, str, int, str, frozenset[str]], ...
+] = (
     # key, path, params, auth, token, status, error, needs
-    ("sse-err-unknown-endpoint", f"{SSE_BASE}/nonexistent", (), "header", "a", 400,
-     "Unknown channel requested", frozenset()),
-    ("sse-err-missing-token", f"{SSE_BASE}/user", (), "none", "none", 401,
-     "Missing access token", frozenset()),
-    ("sse-err-invalid-token", f"{SSE_BASE}/user", (), "header", "invalid", 401,
-     "Invalid access token", frozenset()),
-    ("sse-err-insufficient-scope", f"{SSE_BASE}/public", (), "header",
-     "scope:read:notifications", 401, "Access token does not have the required scopes",
-     frozenset({"reference"})),
-    ("sse-err-hashtag-without-tag", f"{SSE_BASE}/hashtag", (), "header", "a", 400,
-     "Missing tag name parameter", frozenset()),
-    ("sse-err-list-without-list", f"{SSE_BASE}/list", (), "header", "a", 400,
-     "Missing list name parameter", frozenset()),
-    ("sse-err-foreign-list", f"{SSE_BASE}/list", (("list", LIST),), "header", "b", 401,
-     "Not authorized to stream this list", frozenset({"list"})),
+    (
+        "sse-err-unknown-endpoint",
+        f"{SSE_BASE}/nonexistent",
+        (),
+        "header",
+        "a",
+        400,
+        "Unknown channel requested",
+        frozenset(),
+    ),
+    (
+        "sse-err-missing-token",
+        f"{SSE_BASE}/user",
+        (),
+        "none",
+        "none",
+        401,
+        "Missing access token",
+        frozenset(),
+    ),
+    (
+        "sse-err-invalid-token",
+        f"{SSE_BASE}/user",
+        (),
+        "header",
+        "invalid",
+        401,
+        "Invalid access token",
+        frozenset(),
+    ),
+    (
+        "sse-err-insufficient-scope",
+        f"{SSE_BASE}/public",
+        (),
+        "header",
+        "scope:read:notifications",
+        401,
+        "Access token does not have the required scopes",
+        frozenset({"reference"}),
+    ),
+    (
+        "sse-err-hashtag-without-tag",
+        f"{SSE_BASE}/hashtag",
+        (),
+        "header",
+        "a",
+        400,
+        "Missing tag name parameter",
+        frozenset(),
+    ),
+    (
+        "sse-err-list-without-list",
+        f"{SSE_BASE}/list",
+        (),
+        "header",
+        "a",
+        400,
+        "Missing list name parameter",
+        frozenset(),
+    ),
+    (
+        "sse-err-foreign-list",
+        f"{SSE_BASE}/list",
+        (("list", LIST),),
+        "header",
+        "b",
+        401,
+        "Not authorized to stream this list",
+        frozenset({"list"}),
+    ),
 )
 _ERROR_STREAMS = {
-    "sse-err-unknown-endpoint": None, "sse-err-missing-token": "user",
-    "sse-err-invalid-token": "user", "sse-err-insufficient-scope": "public",
-    "sse-err-hashtag-without-tag": "hashtag", "sse-err-list-without-list": "list",
+    "sse-err-unknown-endpoint": None,
+    "sse-err-missing-token": "user",
+    "sse-err-invalid-token": "user",
+    "sse-err-insufficient-scope": "public",
+    "sse-err-hashtag-without-tag": "hashtag",
+    "sse-err-list-without-list": "list",
     "sse-err-foreign-list": "list",
 }
 
 #: WebSocket subscribe probes: (key, subscribe frame fields, expected error text, needs).
-_WS_BAD_SUBSCRIBES: tuple[tuple[str, tuple[tuple[str, str], ...], str, str | None,
-                                frozenset[str]], ...] = (
-    ("ws-err-unknown-stream", (("stream", "nonexistent"),), "Unknown stream type", None,
-     frozenset()),
-    ("ws-err-hashtag-without-tag", (("stream", "hashtag"),), "Missing tag name parameter",
-     "hashtag", frozenset()),
-    ("ws-err-list-without-list", (("stream", "list"),), "Missing list name parameter", "list",
-     frozenset()),
-    ("ws-err-foreign-list", (("stream", "list"), ("list", "999999999")),
-     "Not authorized to stream this list", "list", frozenset()),
+_WS_BAD_SUBSCRIBES: tuple[
+    tuple[str, tuple[tuple[str, str], ...], str, str | None, frozenset[str]], ...
+] = (
+    (
+        "ws-err-unknown-stream",
+        (("stream", "nonexistent"),),
+        "Unknown stream type",
+        None,
+        frozenset(),
+    ),
+    (
+        "ws-err-hashtag-without-tag",
+        (("stream", "hashtag"),),
+        "Missing tag name parameter",
+        "hashtag",
+        frozenset(),
+    ),
+    (
+        "ws-err-list-without-list",
+        (("stream", "list"),),
+        "Missing list name parameter",
+        "list",
+        frozenset(),
+    ),
+    (
+        "ws-err-foreign-list",
+        (("stream", "list"), ("list", "999999999")),
+        "Not authorized to stream this list",
+        "list",
+        frozenset(),
+    ),
 )
 
 MUX_SUBSCRIPTIONS: tuple[tuple[tuple[str, str], ...], ...] = (
@@ -318,55 +586,180 @@ MUX_UNSUBSCRIBED = "public:local"
 def connections(settings: Any) -> list[Connection]:
     """Every transcript the run records, in a stable order."""
     out: list[Connection] = [
-        Connection("http-health", "http", "health", None, f"{SSE_BASE}/health", auth="none",
-                   token="none"),
+        Connection(
+            "http-health", "http", "health", None, f"{SSE_BASE}/health", auth="none", token="none"
+        ),
     ]
     for spec in STREAMS:
         needs = frozenset({"list"}) if spec.name == "list" else frozenset()
-        out.append(Connection(f"sse-{spec.name}", "sse", "stream", spec.name, spec.sse_path,
-                              spec.sse_params, matrix=True, needs=needs))
+        out.append(
+            Connection(
+                f"sse-{spec.name}",
+                "sse",
+                "stream",
+                spec.name,
+                spec.sse_path,
+                spec.sse_params,
+                matrix=True,
+                needs=needs,
+            )
+        )
     for spec in STREAMS:
         needs = frozenset({"list"}) if spec.name == "list" else frozenset()
-        out.append(Connection(f"ws-{spec.name}", "ws", "stream", spec.name, SSE_BASE,
-                              (("stream", spec.name), *spec.ws_params), matrix=True,
-                              needs=needs))
-    out.append(Connection(OTHER_TAG_KEY, "sse", "stream", "hashtag", f"{SSE_BASE}/hashtag",
-                          (("tag", OTHER_TAG),)))
+        out.append(
+            Connection(
+                f"ws-{spec.name}",
+                "ws",
+                "stream",
+                spec.name,
+                SSE_BASE,
+                (("stream", spec.name), *spec.ws_params),
+                matrix=True,
+                needs=needs,
+            )
+        )
+    out.append(
+        Connection(
+            OTHER_TAG_KEY, "sse", "stream", "hashtag", f"{SSE_BASE}/hashtag", (("tag", OTHER_TAG),)
+        )
+    )
     # Token sources: header is the default above; query and subprotocol on both transports.
     for auth in ("query", "subprotocol"):
-        out.append(Connection(f"sse-user-auth-{auth}", "sse", "stream", "user",
-                              f"{SSE_BASE}/user", auth=auth))
-        out.append(Connection(f"ws-user-auth-{auth}", "ws", "stream", "user", SSE_BASE,
-                              (("stream", "user"),), auth=auth))
-    out.append(Connection("ws-multiplex", "ws", "stream", None, SSE_BASE,
-                          subscriptions=MUX_SUBSCRIPTIONS, role="mux"))
+        out.append(
+            Connection(
+                f"sse-user-auth-{auth}", "sse", "stream", "user", f"{SSE_BASE}/user", auth=auth
+            )
+        )
+        out.append(
+            Connection(
+                f"ws-user-auth-{auth}",
+                "ws",
+                "stream",
+                "user",
+                SSE_BASE,
+                (("stream", "user"),),
+                auth=auth,
+            )
+        )
+    out.append(
+        Connection(
+            "ws-multiplex",
+            "ws",
+            "stream",
+            None,
+            SSE_BASE,
+            subscriptions=MUX_SUBSCRIPTIONS,
+            role="mux",
+        )
+    )
     for key, path, params, auth, token, status, error, needs in _ERRORS_SSE:
-        out.append(Connection(key, "http", "error", _ERROR_STREAMS[key], path, params,
-                              auth=auth, token=token, expect_status=status,
-                              expect_error=error, needs=needs))
+        out.append(
+            Connection(
+                key,
+                "http",
+                "error",
+                _ERROR_STREAMS[key],
+                path,
+                params,
+                auth=auth,
+                token=token,
+                expect_status=status,
+                expect_error=error,
+                needs=needs,
+            )
+        )
     for key, fields, error, stream, needs in _WS_BAD_SUBSCRIBES:
-        out.append(Connection(key, "ws", "stream", stream, SSE_BASE, auth="header",
-                              expect_error=error, subscriptions=(fields, (("stream", "user"),)),
-                              needs=needs))
-    out.append(Connection("ws-err-missing-token", "ws", "error", "user", SSE_BASE,
-                          (("stream", "user"),), auth="none", token="none",
-                          expect_status=401, expect_error="Missing access token"))
-    out.append(Connection("ws-err-invalid-token", "ws", "error", "user", SSE_BASE,
-                          (("stream", "user"),), auth="query", token="invalid",
-                          expect_status=401, expect_error="Invalid access token"))
-    out.append(Connection("sse-user-revocable", "sse", "stream", "user", f"{SSE_BASE}/user",
-                          token="revocable", needs=frozenset({"reference", "rest"}),
-                          role="revocable"))
-    out.append(Connection("ws-user-revocable", "ws", "stream", "user", SSE_BASE,
-                          (("stream", "user"),), token="revocable",
-                          needs=frozenset({"reference", "rest"}), role="revocable"))
+        out.append(
+            Connection(
+                key,
+                "ws",
+                "stream",
+                stream,
+                SSE_BASE,
+                auth="header",
+                expect_error=error,
+                subscriptions=(fields, (("stream", "user"),)),
+                needs=needs,
+            )
+        )
+    out.append(
+        Connection(
+            "ws-err-missing-token",
+            "ws",
+            "error",
+            "user",
+            SSE_BASE,
+            (("stream", "user"),),
+            auth="none",
+            token="none",
+            expect_status=401,
+            expect_error="Missing access token",
+        )
+    )
+    out.append(
+        Connection(
+            "ws-err-invalid-token",
+            "ws",
+            "error",
+            "user",
+            SSE_BASE,
+            (("stream", "user"),),
+            auth="query",
+            token="invalid",
+            expect_status=401,
+            expect_error="Invalid access token",
+        )
+    )
+    out.append(
+        Connection(
+            "sse-user-revocable",
+            "sse",
+            "stream",
+            "user",
+            f"{SSE_BASE}/user",
+            token="revocable",
+            needs=frozenset({"reference", "rest"}),
+            role="revocable",
+        )
+    )
+    out.append(
+        Connection(
+            "ws-user-revocable",
+            "ws",
+            "stream",
+            "user",
+            SSE_BASE,
+            (("stream", "user"),),
+            token="revocable",
+            needs=frozenset({"reference", "rest"}),
+            role="revocable",
+        )
+    )
     if getattr(settings, "long", False):
-        out.append(Connection("ws-long-server-ping", "ws", "stream", "public:local", SSE_BASE,
-                              (("stream", "public:local"),), role="server-ping",
-                              needs=frozenset({"long"})))
-        out.append(Connection("ws-long-no-pong", "ws", "stream", "public:local", SSE_BASE,
-                              (("stream", "public:local"),), role="no-pong",
-                              needs=frozenset({"long"})))
+        out.append(
+            Connection(
+                "ws-long-server-ping",
+                "ws",
+                "stream",
+                "public:local",
+                SSE_BASE,
+                (("stream", "public:local"),),
+                role="server-ping",
+                needs=frozenset({"long"}),
+            )
+        )
+        out.append(
+            Connection(
+                "ws-long-no-pong",
+                "ws",
+                "stream",
+                "public:local",
+                SSE_BASE,
+                (("stream", "public:local"),),
+                role="no-pong",
+                needs=frozenset({"long"}),
+            )
+        )
     return out
 
 
@@ -389,6 +782,7 @@ def expected_events(conn: Connection, settings: Any) -> list[str]:
 
 # --- planned cases -------------------------------------------------------------------------
 
+
 def delivery_cases(settings: Any = None) -> list[PlannedCase]:
     """The delivery matrix and multiplexing cases (this package's own requirement ids)."""
     out: list[PlannedCase] = []
@@ -402,47 +796,127 @@ def delivery_cases(settings: Any = None) -> list[PlannedCase]:
     for step in STEPS:
         if step.scenario == sc.TOKEN_REVOKE:
             for transport in ("sse", "ws"):
-                add(PlannedCase(f"{step.requirement}[{transport}-user]", step.requirement,
-                                "delivery", transport, "user", None, step.needs))
+                add(
+                    PlannedCase(
+                        f"{step.requirement}[{transport}-user]",
+                        step.requirement,
+                        "delivery",
+                        transport,
+                        "user",
+                        None,
+                        step.needs,
+                    )
+                )
             continue
         for stream in step.arrive:
             for transport in ("sse", "ws"):
                 cid = f"{step.requirement}[{transport}-{stream}-{step.event}]"
-                add(PlannedCase(cid, step.requirement, "delivery", transport, stream,
-                                step.event, step.needs))
+                add(
+                    PlannedCase(
+                        cid, step.requirement, "delivery", transport, stream, step.event, step.needs
+                    )
+                )
         if step.key in EXTRA_ARRIVALS:
-            add(PlannedCase(f"{step.requirement}[sse-hashtag-{step.event}]", step.requirement,
-                            "delivery", "sse", "hashtag", step.event, step.needs))
+            add(
+                PlannedCase(
+                    f"{step.requirement}[sse-hashtag-{step.event}]",
+                    step.requirement,
+                    "delivery",
+                    "sse",
+                    "hashtag",
+                    step.event,
+                    step.needs,
+                )
+            )
         for stream in step.absent:
             assert step.absent_requirement
             for transport in ("sse", "ws"):
                 cid = f"{step.absent_requirement}[{transport}-{stream}-{step.event}]"
-                add(PlannedCase(cid, step.absent_requirement, "delivery", transport, stream,
-                                step.event, step.needs))
+                add(
+                    PlannedCase(
+                        cid,
+                        step.absent_requirement,
+                        "delivery",
+                        transport,
+                        stream,
+                        step.event,
+                        step.needs,
+                    )
+                )
         for _key in step.extra_absent_keys:
-            add(PlannedCase("delivery.other-tag.excluded[sse-hashtag-update]",
-                            "delivery.other-tag.excluded", "delivery", "sse", "hashtag",
-                            "update", step.needs))
+            add(
+                PlannedCase(
+                    "delivery.other-tag.excluded[sse-hashtag-update]",
+                    "delivery.other-tag.excluded",
+                    "delivery",
+                    "sse",
+                    "hashtag",
+                    "update",
+                    step.needs,
+                )
+            )
     # Payload equality with the REST representation: home (rendered for A) and anonymous.
     for stream in ("user", "list", "public", "hashtag"):
         for transport in ("sse", "ws"):
-            add(PlannedCase(f"delivery.payload.matches-rest[{transport}-{stream}-update]",
-                            "delivery.payload.matches-rest", "delivery", transport, stream,
-                            "update", frozenset({"rest", "public-posts"})
-                            if stream in PUBLIC_STREAMS else frozenset({"rest"})))
+            add(
+                PlannedCase(
+                    f"delivery.payload.matches-rest[{transport}-{stream}-update]",
+                    "delivery.payload.matches-rest",
+                    "delivery",
+                    transport,
+                    stream,
+                    "update",
+                    frozenset({"rest", "public-posts"})
+                    if stream in PUBLIC_STREAMS
+                    else frozenset({"rest"}),
+                )
+            )
     for sub in MUX_SUBSCRIPTIONS:
         stream = dict(sub)["stream"]
-        add(PlannedCase(f"ws.multiplex.delivers-each[ws-{stream}]", "ws.multiplex.delivers-each",
-                        "websocket", "ws", stream, None, frozenset({"rest"})))
-        add(PlannedCase(f"ws.multiplex.no-duplicates[ws-{stream}]",
-                        "ws.multiplex.no-duplicates", "websocket", "ws", stream, None,
-                        frozenset({"rest"})))
-    add(PlannedCase(f"ws.multiplex.unsubscribe-stops[ws-{MUX_UNSUBSCRIBED}]",
-                    "ws.multiplex.unsubscribe-stops", "websocket", "ws", MUX_UNSUBSCRIBED,
-                    None, _PUB_NEEDS))
-    add(PlannedCase("ws.multiplex.unsubscribe-keeps-others[ws-hashtag]",
-                    "ws.multiplex.unsubscribe-keeps-others", "websocket", "ws", "hashtag",
-                    None, _PUB_NEEDS))
+        add(
+            PlannedCase(
+                f"ws.multiplex.delivers-each[ws-{stream}]",
+                "ws.multiplex.delivers-each",
+                "websocket",
+                "ws",
+                stream,
+                None,
+                frozenset({"rest"}),
+            )
+        )
+        add(
+            PlannedCase(
+                f"ws.multiplex.no-duplicates[ws-{stream}]",
+                "ws.multiplex.no-duplicates",
+                "websocket",
+                "ws",
+                stream,
+                None,
+                frozenset({"rest"}),
+            )
+        )
+    add(
+        PlannedCase(
+            f"ws.multiplex.unsubscribe-stops[ws-{MUX_UNSUBSCRIBED}]",
+            "ws.multiplex.unsubscribe-stops",
+            "websocket",
+            "ws",
+            MUX_UNSUBSCRIBED,
+            None,
+            _PUB_NEEDS,
+        )
+    )
+    add(
+        PlannedCase(
+            "ws.multiplex.unsubscribe-keeps-others[ws-hashtag]",
+            "ws.multiplex.unsubscribe-keeps-others",
+            "websocket",
+            "ws",
+            "hashtag",
+            None,
+            _PUB_NEEDS,
+        )
+    )
     return out
 
 
@@ -454,8 +928,10 @@ def plan_meta(conn: Connection, settings: Any) -> Any:
         id=conn.key,
         transport=conn.transport,
         request={"path": conn.path, "params": dict(conn.params)},
-        context=conn.context(heartbeat_timeout_s=float(settings.heartbeat_timeout_s),
-                             expect_events=expected_events(conn, settings)),
+        context=conn.context(
+            heartbeat_timeout_s=float(settings.heartbeat_timeout_s),
+            expect_events=expected_events(conn, settings),
+        ),
     )
 
 
@@ -479,19 +955,33 @@ def plan_cases(settings: Any) -> list[PlannedCase]:
             if planned.id in seen:
                 continue  # the same check on two transcripts: one case, worst verdict wins
             seen.add(planned.id)
-            out.append(PlannedCase(
-                id=planned.id, requirement=planned.requirement,
-                group=group_of(planned.requirement), transport=conn.transport,
-                stream=conn.stream, event=getattr(planned, "event", None), needs=conn.needs,
-            ))
+            out.append(
+                PlannedCase(
+                    id=planned.id,
+                    requirement=planned.requirement,
+                    group=group_of(planned.requirement),
+                    transport=conn.transport,
+                    stream=conn.stream,
+                    event=getattr(planned, "event", None),
+                    needs=conn.needs,
+                )
+            )
     for case in delivery_cases(settings):
         if case.id not in seen:
             seen.add(case.id)
             out.append(case)
     if getattr(settings, "read_only", False):
-        out.append(PlannedCase("delivery.read-only.observed[sse-public]",
-                               "delivery.read-only.observed", "delivery", "sse", "public", None,
-                               frozenset({"read-only"})))
+        out.append(
+            PlannedCase(
+                "delivery.read-only.observed[sse-public]",
+                "delivery.read-only.observed",
+                "delivery",
+                "sse",
+                "public",
+                None,
+                frozenset({"read-only"}),
+            )
+        )
     return out
 
 

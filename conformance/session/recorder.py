@@ -35,9 +35,19 @@ def _join(base: str, path: str) -> str:
 class LiveConnection:
     """One recorder (SSE, WS or a plain HTTP exchange) for one ``Connection``."""
 
-    def __init__(self, conn: Connection, meta: Meta, *, client: httpx.AsyncClient,
-                 http_base: str, ws_base: str, token: str | None, redactor: Redactor,
-                 connect_timeout_s: float, idle_timeout_s: float) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        meta: Meta,
+        *,
+        client: httpx.AsyncClient,
+        http_base: str,
+        ws_base: str,
+        token: str | None,
+        redactor: Redactor,
+        connect_timeout_s: float,
+        idle_timeout_s: float,
+    ) -> None:
         self.conn = conn
         self.meta = meta
         self._client = client
@@ -56,8 +66,9 @@ class LiveConnection:
             if conn.auth == "query" and token:
                 params.append(("access_token", token))
             self.url = _join(http_base, conn.path) + (f"?{urlencode(params)}" if params else "")
-        headers: list[tuple[str, str]] = [("Accept", "text/event-stream")] \
-            if conn.transport == "sse" else []
+        headers: list[tuple[str, str]] = (
+            [("Accept", "text/event-stream")] if conn.transport == "sse" else []
+        )
         if token and conn.auth == "header":
             headers.append(("Authorization", f"Bearer {token}"))
         elif token and conn.auth == "subprotocol":
@@ -66,16 +77,28 @@ class LiveConnection:
         if conn.transport == "sse":
             from conformance.transports.sse import SSERecorder
 
-            self.recorder = SSERecorder(client, self.url, headers=headers, meta=meta,
-                                        connect_timeout_s=connect_timeout_s,
-                                        idle_timeout_s=idle_timeout_s, redactor=redactor)
+            self.recorder = SSERecorder(
+                client,
+                self.url,
+                headers=headers,
+                meta=meta,
+                connect_timeout_s=connect_timeout_s,
+                idle_timeout_s=idle_timeout_s,
+                redactor=redactor,
+            )
         elif conn.transport == "ws":
             from conformance.transports.ws import WSRecorder
 
             via = conn.auth if token else "none"
-            self.recorder = WSRecorder(self.url, token=token, token_via=via,  # type: ignore[arg-type]
-                                       meta=meta, open_timeout_s=connect_timeout_s,
-                                       answer_pings=conn.role != "no-pong", redactor=redactor)
+            self.recorder = WSRecorder(
+                self.url,
+                token=token,
+                token_via=via,  # type: ignore[arg-type]
+                meta=meta,
+                open_timeout_s=connect_timeout_s,
+                answer_pings=conn.role != "no-pong",
+                redactor=redactor,
+            )
 
     @property
     def key(self) -> str:
@@ -106,8 +129,14 @@ class LiveConnection:
         from conformance.transports.http import record_http
 
         self._transcript = await record_http(
-            self._client, "GET", self.url, headers=self.headers, meta=self.meta,
-            deadline_s=self._connect_timeout_s, redactor=self._redactor)
+            self._client,
+            "GET",
+            self.url,
+            headers=self.headers,
+            meta=self.meta,
+            deadline_s=self._connect_timeout_s,
+            redactor=self._redactor,
+        )
 
     def events(self) -> list[tuple[str, Any, list[Any] | None]]:
         """(event name, decoded payload, WS stream array) delivered so far."""

@@ -47,8 +47,14 @@ from conformance.verdicts import Level, Result, Verdict
 
 log = logging.getLogger(__name__)
 
-_RANK = {Verdict.NOT_EXERCISED: 0, Verdict.PASS: 1, Verdict.INFO: 2, Verdict.WARN: 3,
-         Verdict.ERROR: 4, Verdict.FAIL: 5}
+_RANK = {
+    Verdict.NOT_EXERCISED: 0,
+    Verdict.PASS: 1,
+    Verdict.INFO: 2,
+    Verdict.WARN: 3,
+    Verdict.ERROR: 4,
+    Verdict.FAIL: 5,
+}
 
 
 @dataclass
@@ -81,18 +87,24 @@ class _Run:
 
 # --- entry point ---------------------------------------------------------------------------
 
+
 async def run_session(settings: Any, target: Any) -> SessionOutcome:
     """Record and judge one live run; one Result per planned case, always."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     cases = plan_cases(settings)
-    run = _Run(settings=settings, target=target, tag=f"msc{secrets.token_hex(5)}",
-               mult=max(float(getattr(settings, "timeout_multiplier", 1.0) or 1.0), 0.1),
-               available=set())
+    run = _Run(
+        settings=settings,
+        target=target,
+        tag=f"msc{secrets.token_hex(5)}",
+        mult=max(float(getattr(settings, "timeout_multiplier", 1.0) or 1.0), 0.1),
+        available=set(),
+    )
     redactor = Redactor(_secrets(settings))
     driver: Driver | None = None
-    client = httpx.AsyncClient(verify=bool(getattr(settings, "verify_tls", True)),
-                               timeout=run.seconds(10.0))
+    client = httpx.AsyncClient(
+        verify=bool(getattr(settings, "verify_tls", True)), timeout=run.seconds(10.0)
+    )
     try:
         driver, setup_tokens = await _prepare(run, client)
         redactor = redactor.extend(setup_tokens.values())
@@ -109,31 +121,42 @@ async def run_session(settings: Any, target: Any) -> SessionOutcome:
             with contextlib.suppress(Exception):
                 await asyncio.shield(driver.cleanup())
         await client.aclose()
-    transcripts = {k: redactor.transcript(c.transcript) for k, c in run.live.items()
-                   if c.transcript is not None}
+    transcripts = {
+        k: redactor.transcript(c.transcript)
+        for k, c in run.live.items()
+        if c.transcript is not None
+    }
     results, extras = _judge(run, cases, transcripts)
-    return SessionOutcome(results=results, extra_results=extras,
-                          transcripts=list(transcripts.values()), started_at=started_at,
-                          duration_s=time.monotonic() - t0, notes=run.notes)
+    return SessionOutcome(
+        results=results,
+        extra_results=extras,
+        transcripts=list(transcripts.values()),
+        started_at=started_at,
+        duration_s=time.monotonic() - t0,
+        notes=run.notes,
+    )
 
 
 def _secrets(settings: Any) -> list[str]:
     fn = getattr(settings, "secrets", None)
     if callable(fn):
         return [s for s in fn() if s]
-    return [s for s in (getattr(settings, "token", None), getattr(settings, "second_token", None))
-            if s]
+    return [
+        s for s in (getattr(settings, "token", None), getattr(settings, "second_token", None)) if s
+    ]
 
 
 # --- setup ---------------------------------------------------------------------------------
+
 
 async def _prepare(run: _Run, client: httpx.AsyncClient) -> tuple[Driver | None, dict[str, str]]:
     """Pick and set up the stimulus driver; decide which needs this run can meet."""
     s, target = run.settings, run.target
     if getattr(s, "long", False):
         run.available.add("long")
-    allow_public = s.allow_public_posts if s.allow_public_posts is not None else (
-        not target.is_public_host)
+    allow_public = (
+        s.allow_public_posts if s.allow_public_posts is not None else (not target.is_public_host)
+    )
     if allow_public:
         run.available.add("public-posts")
     if target.is_reference:
@@ -154,10 +177,17 @@ async def _prepare(run: _Run, client: httpx.AsyncClient) -> tuple[Driver | None,
     else:
         from conformance.stimulus.rest import RestDriver
 
-        driver = RestDriver(client, target.base_url, s.token, s.second_token,
-                            allow_public_posts=bool(allow_public),
-                            reference_extras=bool(target.is_reference), list_id=s.list_id,
-                            tag=run.tag, request_timeout_s=run.seconds(10.0))
+        driver = RestDriver(
+            client,
+            target.base_url,
+            s.token,
+            s.second_token,
+            allow_public_posts=bool(allow_public),
+            reference_extras=bool(target.is_reference),
+            list_id=s.list_id,
+            tag=run.tag,
+            request_timeout_s=run.seconds(10.0),
+        )
     if driver is None:
         return None, {}
     try:
@@ -208,8 +238,9 @@ def _missing(run: _Run, conn: Connection, tokens: dict[str, str]) -> str | None:
     return None
 
 
-async def _open_all(run: _Run, client: httpx.AsyncClient, redactor: Redactor,
-                    tokens: dict[str, str]) -> None:
+async def _open_all(
+    run: _Run, client: httpx.AsyncClient, redactor: Redactor, tokens: dict[str, str]
+) -> None:
     s = run.settings
     list_id = run.list_id or s.list_id or ""
     resolve = {TAG: run.tag, OTHER_TAG: f"{run.tag}other", LIST: list_id}
@@ -220,15 +251,26 @@ async def _open_all(run: _Run, client: httpx.AsyncClient, redactor: Redactor,
             run.skipped[conn.key] = reason
             continue
         planned = plan_meta(conn, s)
-        meta = Meta(id=conn.key, transport=conn.transport, request={},
-                    context=conn.context(heartbeat_timeout_s=float(s.heartbeat_timeout_s),
-                                         expect_events=planned.context["expect_events"],
-                                         resolve=resolve),
-                    server=server)
+        meta = Meta(
+            id=conn.key,
+            transport=conn.transport,
+            request={},
+            context=conn.context(
+                heartbeat_timeout_s=float(s.heartbeat_timeout_s),
+                expect_events=planned.context["expect_events"],
+                resolve=resolve,
+            ),
+            server=server,
+        )
         run.live[conn.key] = LiveConnection(
-            conn, meta, client=client, http_base=run.target.streaming_base,
-            ws_base=run.target.ws_base, token=resolve_token(conn.token, s, tokens),
-            redactor=redactor, connect_timeout_s=run.seconds(10.0),
+            conn,
+            meta,
+            client=client,
+            http_base=run.target.streaming_base,
+            ws_base=run.target.ws_base,
+            token=resolve_token(conn.token, s, tokens),
+            redactor=redactor,
+            connect_timeout_s=run.seconds(10.0),
             idle_timeout_s=max(run.seconds(60.0), float(s.heartbeat_timeout_s) * 3),
         )
     await _gather_bounded([c.start() for c in run.live.values()], run.seconds(30.0))
@@ -245,8 +287,9 @@ async def _subscribe(run: _Run) -> None:
         if c.conn.transport != "ws" or not c.is_open or not c.conn.subscriptions:
             continue
         for sub in c.meta.context.get("subscriptions", []):
-            await c.recorder.send_text(subscribe_message(
-                sub["stream"], tag=sub.get("tag"), list_id=sub.get("list")))
+            await c.recorder.send_text(
+                subscribe_message(sub["stream"], tag=sub.get("tag"), list_id=sub.get("list"))
+            )
 
 
 async def _gather_bounded(aws: Iterable[Awaitable[Any]], deadline_s: float) -> None:
@@ -263,6 +306,7 @@ async def _gather_bounded(aws: Iterable[Awaitable[Any]], deadline_s: float) -> N
 
 # --- stimulation ---------------------------------------------------------------------------
 
+
 def _conn_keys(step: Step, stream_or_key: str) -> list[str]:
     if stream_or_key.startswith(("sse-", "ws-")):
         return [stream_or_key]
@@ -276,20 +320,22 @@ def _pred(step: Step, produced: Produced) -> Any:
     return check
 
 
-async def _produce(run: _Run, driver: Driver, step: Step, params: dict[str, Any],
-                   marker: str) -> StepOutcome:
+async def _produce(
+    run: _Run, driver: Driver, step: Step, params: dict[str, Any], marker: str
+) -> StepOutcome:
     for need in step.needs:
         if need not in run.available:
-            reason = {"public-posts": "public posts are off for this target "
-                                      "(--allow-public-posts)",
-                      "reference": "needs the reference server's /_reference extras"}.get(
-                need, f"needs {need}")
+            reason = {
+                "public-posts": "public posts are off for this target (--allow-public-posts)",
+                "reference": "needs the reference server's /_reference extras",
+            }.get(need, f"needs {need}")
             return StepOutcome(step.key, None, reason)
     if not driver.supports(step.scenario):
         return StepOutcome(step.key, None, driver.unsupported_reason(step.scenario))
     try:
-        produced = await asyncio.wait_for(driver.produce(step.scenario, marker, **params),
-                                          run.seconds(30.0))
+        produced = await asyncio.wait_for(
+            driver.produce(step.scenario, marker, **params), run.seconds(30.0)
+        )
     except ScenarioUnsupported as exc:
         return StepOutcome(step.key, None, exc.reason)
     except (StimulusError, TimeoutError) as exc:
@@ -306,8 +352,9 @@ async def _warm_up(run: _Run, driver: Driver) -> None:
             return
         waits: list[tuple[Step, Awaitable[bool]]] = []
         for step in pending:
-            outcome = await _produce(run, driver, step, {"tag": run.tag},
-                                     f"{run.tag}-{step.key.lower()}{round_no}")
+            outcome = await _produce(
+                run, driver, step, {"tag": run.tag}, f"{run.tag}-{step.key.lower()}{round_no}"
+            )
             if outcome.produced is None:
                 continue
             targets = [*step.arrive]
@@ -317,12 +364,18 @@ async def _warm_up(run: _Run, driver: Driver) -> None:
                 for key in _conn_keys(step, target):
                     c = run.live.get(key)
                     if c is not None and c.is_open:
-                        waits.append((step, c.wait_event(_pred(step, outcome.produced),
-                                                         run.seconds(3.0 + 2 * round_no),
-                                                         f"warm-up {step.key} on {key}")))
+                        waits.append(
+                            (
+                                step,
+                                c.wait_event(
+                                    _pred(step, outcome.produced),
+                                    run.seconds(3.0 + 2 * round_no),
+                                    f"warm-up {step.key} on {key}",
+                                ),
+                            )
+                        )
         got = await asyncio.gather(*(w for _, w in waits))
-        pending = list({s.key: s for (s, _), ok in zip(waits, got, strict=True)
-                        if not ok}.values())
+        pending = list({s.key: s for (s, _), ok in zip(waits, got, strict=True) if not ok}.values())
     if pending:
         run.notes.append(f"warm-up incomplete for {[s.key for s in pending]}")
 
@@ -334,8 +387,11 @@ async def _wait_arrivals(run: _Run, deadline_s: float) -> None:
     for key, step, produced in pending:
         c = run.live.get(key)
         if c is not None and c.is_open:
-            waits.append(c.wait_event(_pred(step, produced), deadline_s,
-                                      f"{step.event} for {step.key} on {key}"))
+            waits.append(
+                c.wait_event(
+                    _pred(step, produced), deadline_s, f"{step.event} for {step.key} on {key}"
+                )
+            )
     await asyncio.gather(*waits)
 
 
@@ -396,7 +452,8 @@ async def _stimulate(run: _Run, driver: Driver) -> None:
         outcome = await _produce(run, driver, step, params, f"{run.tag}-{step.key.lower()}")
         if outcome.produced is not None and target_key:
             produced = dataclasses.replace(
-                outcome.produced, detail={**outcome.produced.detail, "target_step": target_key})
+                outcome.produced, detail={**outcome.produced.detail, "target_step": target_key}
+            )
             outcome = dataclasses.replace(outcome, produced=produced)
         run.log.outcomes[step.key] = outcome
         if outcome.produced is None:
@@ -437,8 +494,11 @@ async def _wait_revoked(run: _Run) -> None:
         if c.conn.transport == "ws":
             waits.append(c.recorder.wait_closed(run.seconds(5.0)))
         else:
-            waits.append(c.recorder.wait_for(lambda _i: False, run.seconds(5.0),
-                                             what="stream end after revocation"))
+            waits.append(
+                c.recorder.wait_for(
+                    lambda _i: False, run.seconds(5.0), what="stream end after revocation"
+                )
+            )
     await asyncio.gather(*waits)
 
 
@@ -446,11 +506,15 @@ async def _observe(run: _Run) -> None:
     """Read-only: just listen on the public streams for --observe-seconds."""
     c = run.live.get("sse-public")
     if c is not None and c.recorder is not None:
-        await c.recorder.wait_for(lambda _i: False, float(run.settings.observe_seconds),
-                                  what="read-only observation window")
+        await c.recorder.wait_for(
+            lambda _i: False,
+            float(run.settings.observe_seconds),
+            what="read-only observation window",
+        )
 
 
 # --- keep-alive window ---------------------------------------------------------------------
+
 
 def _heartbeat_seen(items: Any) -> bool:
     from conformance.sse.events import Comment
@@ -473,9 +537,15 @@ async def _hold(run: _Run) -> None:
         elif c.conn.transport == "ws" and c.conn.role not in ("no-pong", "server-ping"):
             waits.append(_ping(run, c))
         elif c.conn.role == "server-ping":
-            waits.append(c.recorder.wait_for_records(
-                lambda rs: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping"
-                               for r in rs), run.seconds(40.0), what="server ping"))
+            waits.append(
+                c.recorder.wait_for_records(
+                    lambda rs: any(
+                        r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping" for r in rs
+                    ),
+                    run.seconds(40.0),
+                    what="server ping",
+                )
+            )
         elif c.conn.role == "no-pong":
             waits.append(c.recorder.wait_closed(run.seconds(75.0)))
     await asyncio.gather(*waits)
@@ -493,8 +563,10 @@ async def _heartbeat_window(c: LiveConnection, hb: float) -> None:
 async def _ping(run: _Run, c: LiveConnection) -> None:
     await c.recorder.ping(b"msc")
     await c.recorder.wait_for_records(
-        lambda rs: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "pong"
-                       for r in rs), run.seconds(5.0), what="pong to our ping")
+        lambda rs: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "pong" for r in rs),
+        run.seconds(5.0),
+        what="pong to our ping",
+    )
 
 
 async def _close_all(run: _Run) -> None:
@@ -503,12 +575,14 @@ async def _close_all(run: _Run) -> None:
 
 # --- judging -------------------------------------------------------------------------------
 
+
 def _worse(a: Result, b: Result) -> Result:
     return b if _RANK[b.verdict] > _RANK[a.verdict] else a
 
 
-def _judge(run: _Run, cases: list[PlannedCase], transcripts: dict[str, Transcript]
-           ) -> tuple[dict[str, Result], list[Result]]:
+def _judge(
+    run: _Run, cases: list[PlannedCase], transcripts: dict[str, Transcript]
+) -> tuple[dict[str, Result], list[Result]]:
     from conformance.judge import judge_transcript, planned_results
 
     planned = {c.id: c for c in cases}
@@ -523,8 +597,11 @@ def _judge(run: _Run, cases: list[PlannedCase], transcripts: dict[str, Transcrip
         if run.live[key].conn.role == "revocable":
             continue  # ended on purpose; judged by the delivery judge only
         try:
-            judged = judge_transcript(transcript, server_version=run.target.version,
-                                      long=bool(getattr(run.settings, "long", False)))
+            judged = judge_transcript(
+                transcript,
+                server_version=run.target.version,
+                long=bool(getattr(run.settings, "long", False)),
+            )
         except Exception as exc:  # a judge bug is the suite's error, never the server's
             run.notes.append(f"judging {key} raised {type(exc).__name__}: {exc}")
             continue
@@ -551,9 +628,16 @@ def _unjudged(case: PlannedCase, reason: str) -> Result:
     from conformance.requirements import REGISTRY
 
     req = REGISTRY.get(case.requirement)
-    return Result(id=case.id, requirement=case.requirement, verdict=Verdict.NOT_EXERCISED,
-                  level=req.level if req else Level.INFO, message=reason,
-                  transport=case.transport, stream=case.stream, event=case.event)
+    return Result(
+        id=case.id,
+        requirement=case.requirement,
+        verdict=Verdict.NOT_EXERCISED,
+        level=req.level if req else Level.INFO,
+        message=reason,
+        transport=case.transport,
+        stream=case.stream,
+        event=case.event,
+    )
 
 
 __all__ = ["SessionOutcome", "run_session"]

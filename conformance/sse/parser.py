@@ -89,8 +89,11 @@ class SSEParser:
         data = bytes(data)
         if self._closed:
             if data:
-                out.append(Violation(kind="data-after-close", detail=f"{len(data)} bytes", t=t,
-                                     raw=data[:64]))
+                out.append(
+                    Violation(
+                        kind="data-after-close", detail=f"{len(data)} bytes", t=t, raw=data[:64]
+                    )
+                )
             return out
         if self._start is not None:
             self._start += data
@@ -208,8 +211,9 @@ class SSEParser:
             self._reported_endings.add(ending)
             name = "CR" if ending == b"\r" else "CRLF"
             out.append(
-                Violation(kind="cr-line-ending", detail=f"first line ended with {name}", t=t,
-                          raw=raw)
+                Violation(
+                    kind="cr-line-ending", detail=f"first line ended with {name}", t=t, raw=raw
+                )
             )
         if self._line_overflow:
             self._line_overflow = False
@@ -253,8 +257,12 @@ class SSEParser:
                 value = value[1:]
             elif value and name in _KNOWN_FIELDS:
                 out.append(
-                    Violation(kind="field-without-space", detail=f"{name}: no space after colon",
-                              t=t, raw=raw)
+                    Violation(
+                        kind="field-without-space",
+                        detail=f"{name}: no space after colon",
+                        t=t,
+                        raw=raw,
+                    )
                 )
         if name == "data":
             self._data_lines.append(value)
@@ -274,12 +282,17 @@ class SSEParser:
                 )
         elif line.startswith(BOM):
             out.append(
-                Violation(kind="bom-not-at-start",
-                          detail=f"line starts with U+FEFF: field {name!r} ignored", t=t, raw=raw)
+                Violation(
+                    kind="bom-not-at-start",
+                    detail=f"line starts with U+FEFF: field {name!r} ignored",
+                    t=t,
+                    raw=raw,
+                )
             )
         else:
-            out.append(Violation(kind="unknown-field", detail=f"field {name!r} ignored", t=t,
-                                 raw=raw))
+            out.append(
+                Violation(kind="unknown-field", detail=f"field {name!r} ignored", t=t, raw=raw)
+            )
 
     def _dispatch(self, blank_raw: bytes, t: float, out: list[SSEItem]) -> None:
         raw = bytes(self._block_raw) + blank_raw
@@ -333,8 +346,9 @@ class SSEParse:
 
     @classmethod
     def of(cls, items: Iterable[SSEItem], parser: SSEParser, *, closed: bool) -> SSEParse:
-        result = cls(line_endings=set(parser.line_endings), bom_stripped=parser.bom_stripped,
-                     closed=closed)
+        result = cls(
+            line_endings=set(parser.line_endings), bom_stripped=parser.bom_stripped, closed=closed
+        )
         for item in items:
             result.items.append(item)
             if isinstance(item, Event):
@@ -365,8 +379,9 @@ def parse_sse_transcript(transcript: Transcript, *, max_line_bytes: int = 1 << 2
     return SSEParse.of(items, parser, closed=closed)
 
 
-def parse_sse_bytes(data: bytes, *, t: float = 0.0, close: bool = True,
-                    max_line_bytes: int = 1 << 20) -> SSEParse:
+def parse_sse_bytes(
+    data: bytes, *, t: float = 0.0, close: bool = True, max_line_bytes: int = 1 << 20
+) -> SSEParse:
     """Parse a whole body at once (tests, offline tools)."""
     parser = SSEParser(max_line_bytes=max_line_bytes)
     items = parser.feed(data, t)

@@ -64,8 +64,15 @@ _PNG = base64.b64decode(
 
 #: Scenarios that need the reference server's ``/_reference/*`` extras.
 _EXTRAS_ONLY = frozenset(
-    {STATUS_REMOTE, STATUS_REMOTE_MEDIA, BLOCKED_AUTHOR, ANNOUNCEMENT, ANNOUNCEMENT_REACTION,
-     ANNOUNCEMENT_DELETE, TOKEN_REVOKE}
+    {
+        STATUS_REMOTE,
+        STATUS_REMOTE_MEDIA,
+        BLOCKED_AUTHOR,
+        ANNOUNCEMENT,
+        ANNOUNCEMENT_REACTION,
+        ANNOUNCEMENT_DELETE,
+        TOKEN_REVOKE,
+    }
 )
 _PUBLIC_ONLY = frozenset({STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, MUTED_AUTHOR})
 REMOTE_ACCT = "carol@remote.example"
@@ -133,8 +140,14 @@ class RestDriver:
             self.requests_made += 1
             try:
                 response = await self._client.request(
-                    method, url, headers=headers, json=json, params=params, files=files,
-                    data=data, timeout=self._timeout,
+                    method,
+                    url,
+                    headers=headers,
+                    json=json,
+                    params=params,
+                    files=files,
+                    data=data,
+                    timeout=self._timeout,
                 )
             except httpx.HTTPError as exc:
                 raise StimulusError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
@@ -190,45 +203,64 @@ class RestDriver:
 
         if not await self._is_following("a", b.id):
             await self._call("a", "POST", f"/api/v1/accounts/{b.id}/follow")
-            self._remember("unfollow a->b", lambda: self._call(
-                "a", "POST", f"/api/v1/accounts/{b.id}/unfollow"))
+            self._remember(
+                "unfollow a->b",
+                lambda: self._call("a", "POST", f"/api/v1/accounts/{b.id}/unfollow"),
+            )
 
         list_id = self._given_list_id
         if list_id is None:
-            created = await self._call("a", "POST", "/api/v1/lists",
-                                       json={"title": "conformance run"})
+            created = await self._call(
+                "a", "POST", "/api/v1/lists", json={"title": "conformance run"}
+            )
             list_id = str(created["id"])
-            self._remember("delete list", lambda: self._call(
-                "a", "DELETE", f"/api/v1/lists/{list_id}"))
+            self._remember(
+                "delete list", lambda: self._call("a", "DELETE", f"/api/v1/lists/{list_id}")
+            )
         members = await self._call("a", "GET", f"/api/v1/lists/{list_id}/accounts")
         if not any(str(m.get("id")) == b.id for m in members or []):
-            await self._call("a", "POST", f"/api/v1/lists/{list_id}/accounts",
-                             json={"account_ids": [b.id]})
-            self._remember("list remove b", lambda: self._call(
-                "a", "DELETE", f"/api/v1/lists/{list_id}/accounts",
-                params={"account_ids[]": b.id}))
+            await self._call(
+                "a", "POST", f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [b.id]}
+            )
+            self._remember(
+                "list remove b",
+                lambda: self._call(
+                    "a",
+                    "DELETE",
+                    f"/api/v1/lists/{list_id}/accounts",
+                    params={"account_ids[]": b.id},
+                ),
+            )
 
         tokens: dict[str, str] = {}
         remote_acct = None
         if self.reference_extras:
-            for role, scopes in (("scope:read:notifications", "read:notifications"),
-                                 ("revocable", "read")):
+            for role, scopes in (
+                ("scope:read:notifications", "read:notifications"),
+                ("revocable", "read"),
+            ):
                 try:
-                    minted = await self._call("none", "POST", "/_reference/tokens",
-                                              json={"account_id": a.id, "scopes": scopes},
-                                              ok=(200, 201))
+                    minted = await self._call(
+                        "none",
+                        "POST",
+                        "/_reference/tokens",
+                        json={"account_id": a.id, "scopes": scopes},
+                        ok=(200, 201),
+                    )
                     tokens[role] = minted["access_token"]
                 except (StimulusError, KeyError, TypeError) as exc:
                     notes.append(f"could not mint a {role} token: {exc}")
             try:
-                remote = await self._call("a", "GET", "/api/v1/accounts/lookup",
-                                          params={"acct": REMOTE_ACCT})
+                remote = await self._call(
+                    "a", "GET", "/api/v1/accounts/lookup", params={"acct": REMOTE_ACCT}
+                )
                 self._remote_id = str(remote["id"])
                 remote_acct = REMOTE_ACCT
             except (StimulusError, KeyError, TypeError) as exc:
                 notes.append(f"no remote account: {exc}")
-        self._info = SetupInfo(a=a, b=b, list_id=list_id, tokens=tokens,
-                               remote_acct=remote_acct, notes=tuple(notes))
+        self._info = SetupInfo(
+            a=a, b=b, list_id=list_id, tokens=tokens, remote_acct=remote_acct, notes=tuple(notes)
+        )
         return self._info
 
     async def produce(self, scenario: str, marker: str, **params: Any) -> Produced:
@@ -263,8 +295,9 @@ class RestDriver:
 
     async def _is_following(self, who: str, target_id: str) -> bool:
         try:
-            rels = await self._call(who, "GET", "/api/v1/accounts/relationships",
-                                    params={"id[]": target_id})
+            rels = await self._call(
+                who, "GET", "/api/v1/accounts/relationships", params={"id[]": target_id}
+            )
         except StimulusError:
             return False
         return bool(rels) and bool(rels[0].get("following"))
@@ -276,8 +309,10 @@ class RestDriver:
     async def _post_status(self, who: str, body: dict[str, Any]) -> dict[str, Any]:
         status = await self._call(who, "POST", "/api/v1/statuses", json=body)
         status_id = str(status["id"])
-        self._remember(f"status {status_id}", lambda: self._call(
-            who, "DELETE", f"/api/v1/statuses/{status_id}", ok=(200, 404)))
+        self._remember(
+            f"status {status_id}",
+            lambda: self._call(who, "DELETE", f"/api/v1/statuses/{status_id}", ok=(200, 404)),
+        )
         return status
 
     async def _viewed_by_a(self, status_id: str) -> Any:
@@ -287,9 +322,18 @@ class RestDriver:
         except StimulusError:
             return None
 
-    async def _status(self, scenario: str, marker: str, params: dict[str, Any], *, who: str,
-                      visibility: str, with_tag: bool = True, mention: bool = False,
-                      media: bool = False) -> Produced:
+    async def _status(
+        self,
+        scenario: str,
+        marker: str,
+        params: dict[str, Any],
+        *,
+        who: str,
+        visibility: str,
+        with_tag: bool = True,
+        mention: bool = False,
+        media: bool = False,
+    ) -> Produced:
         assert self._info is not None
         text = self._text(marker, params, with_tag=with_tag)
         if mention:
@@ -301,16 +345,26 @@ class RestDriver:
         status_id = str(status["id"])
         viewed = await self._viewed_by_a(status_id) if visibility != "direct" else None
         return Produced(
-            scenario=scenario, marker=marker, ids={"status": status_id},
+            scenario=scenario,
+            marker=marker,
+            ids={"status": status_id},
             rest_bodies={"status": status, "status_as_a": viewed},
-            detail={"author": who, "visibility": visibility, "media": media,
-                    "tag": params.get("tag", self.tag) if with_tag else None},
+            detail={
+                "author": who,
+                "visibility": visibility,
+                "media": media,
+                "tag": params.get("tag", self.tag) if with_tag else None,
+            },
         )
 
     async def _upload_media(self, who: str) -> str:
         media = await self._call(
-            who, "POST", "/api/v2/media", files={"file": ("pixel.png", _PNG, "image/png")},
-            data={"description": "conformance pixel"}, ok=(200, 202),
+            who,
+            "POST",
+            "/api/v2/media",
+            files={"file": ("pixel.png", _PNG, "image/png")},
+            data={"description": "conformance pixel"},
+            ok=(200, 202),
         )
         media_id = str(media["id"])
         if media.get("url") is None:  # 202: processed asynchronously; wait until it is usable
@@ -327,8 +381,14 @@ class RestDriver:
     # --- scenario handlers ---------------------------------------------------------------------
 
     async def _h_public(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
-        return await self._status(scenario, marker, params, who="b", visibility="public",
-                                  media=scenario == STATUS_PUBLIC_MEDIA)
+        return await self._status(
+            scenario,
+            marker,
+            params,
+            who="b",
+            visibility="public",
+            media=scenario == STATUS_PUBLIC_MEDIA,
+        )
 
     async def _h_unlisted(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         return await self._status(scenario, marker, params, who="b", visibility="unlisted")
@@ -337,39 +397,69 @@ class RestDriver:
         return await self._status(scenario, marker, params, who="b", visibility="private")
 
     async def _h_direct(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
-        return await self._status(scenario, marker, params, who="b", visibility="direct",
-                                  with_tag=False, mention=True)
+        return await self._status(
+            scenario, marker, params, who="b", visibility="direct", with_tag=False, mention=True
+        )
 
     async def _h_mention(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
-        return await self._status(scenario, marker, params, who="b",
-                                  visibility=params.get("visibility", "unlisted"),
-                                  with_tag=False, mention=True)
+        return await self._status(
+            scenario,
+            marker,
+            params,
+            who="b",
+            visibility=params.get("visibility", "unlisted"),
+            with_tag=False,
+            mention=True,
+        )
 
     async def _h_own(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         visibility = params.get("visibility", "unlisted")
         if visibility == "public" and not self.allow_public_posts:
             raise ScenarioUnsupported(scenario, "public posts are off for this target")
-        return await self._status(scenario, marker, params, who="a", visibility=visibility,
-                                  with_tag=visibility == "public",
-                                  media=bool(params.get("media", False)))
+        return await self._status(
+            scenario,
+            marker,
+            params,
+            who="a",
+            visibility=visibility,
+            with_tag=visibility == "public",
+            media=bool(params.get("media", False)),
+        )
 
     async def _h_favourite(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         status_id = _need(params, "status_id", scenario)
         body = await self._call("b", "POST", f"/api/v1/statuses/{status_id}/favourite")
-        self._remember(f"unfavourite {status_id}", lambda: self._call(
-            "b", "POST", f"/api/v1/statuses/{status_id}/unfavourite", ok=(200, 404)))
-        return Produced(scenario=scenario, marker=marker, ids={"status": status_id},
-                        rest_bodies={"status": body}, detail={"by": "b"})
+        self._remember(
+            f"unfavourite {status_id}",
+            lambda: self._call(
+                "b", "POST", f"/api/v1/statuses/{status_id}/unfavourite", ok=(200, 404)
+            ),
+        )
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"status": status_id},
+            rest_bodies={"status": body},
+            detail={"by": "b"},
+        )
 
     async def _h_reblog(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         status_id = _need(params, "status_id", scenario)
         body = await self._call("b", "POST", f"/api/v1/statuses/{status_id}/reblog")
-        self._remember(f"unreblog {status_id}", lambda: self._call(
-            "b", "POST", f"/api/v1/statuses/{status_id}/unreblog", ok=(200, 404)))
+        self._remember(
+            f"unreblog {status_id}",
+            lambda: self._call(
+                "b", "POST", f"/api/v1/statuses/{status_id}/unreblog", ok=(200, 404)
+            ),
+        )
         reblog_id = str(body["id"]) if isinstance(body, dict) and "id" in body else ""
-        return Produced(scenario=scenario, marker=marker,
-                        ids={"status": status_id, "reblog": reblog_id},
-                        rest_bodies={"reblog": body}, detail={"by": "b"})
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"status": status_id, "reblog": reblog_id},
+            rest_bodies={"reblog": body},
+            detail={"by": "b"},
+        )
 
     async def _h_follow(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         assert self._info is not None
@@ -377,58 +467,88 @@ class RestDriver:
         was_following = await self._is_following("b", a_id)
         if was_following:  # re-follow to cause a fresh notification; restored as it was
             await self._call("b", "POST", f"/api/v1/accounts/{a_id}/unfollow")
-            self._remember("refollow b->a", lambda: self._call(
-                "b", "POST", f"/api/v1/accounts/{a_id}/follow"))
+            self._remember(
+                "refollow b->a", lambda: self._call("b", "POST", f"/api/v1/accounts/{a_id}/follow")
+            )
         body = await self._call("b", "POST", f"/api/v1/accounts/{a_id}/follow")
         if not was_following:
-            self._remember("unfollow b->a", lambda: self._call(
-                "b", "POST", f"/api/v1/accounts/{a_id}/unfollow"))
-        return Produced(scenario=scenario, marker=marker,
-                        ids={"account": self._info.b.id, "target": a_id},
-                        rest_bodies={"relationship": body}, detail={"by": "b"})
+            self._remember(
+                "unfollow b->a",
+                lambda: self._call("b", "POST", f"/api/v1/accounts/{a_id}/unfollow"),
+            )
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"account": self._info.b.id, "target": a_id},
+            rest_bodies={"relationship": body},
+            detail={"by": "b"},
+        )
 
     async def _h_edit(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         status_id = _need(params, "status_id", scenario)
         who = params.get("author", "b")
         text = params.get("text") or f"{self._text(marker, params)} (edited)"
-        body = await self._call(who, "PUT", f"/api/v1/statuses/{status_id}",
-                                json={"status": text, "language": "en"})
-        return Produced(scenario=scenario, marker=marker, ids={"status": status_id},
-                        rest_bodies={"status": body, "status_as_a": await self._viewed_by_a(
-                            status_id)}, detail={"author": who})
+        body = await self._call(
+            who, "PUT", f"/api/v1/statuses/{status_id}", json={"status": text, "language": "en"}
+        )
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"status": status_id},
+            rest_bodies={"status": body, "status_as_a": await self._viewed_by_a(status_id)},
+            detail={"author": who},
+        )
 
     async def _h_delete(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         status_id = _need(params, "status_id", scenario)
         who = params.get("author", "b")
         await self._call(who, "DELETE", f"/api/v1/statuses/{status_id}")
         self._forget(f"status {status_id}")
-        return Produced(scenario=scenario, marker=marker, ids={"status": status_id},
-                        detail={"author": who})
+        return Produced(
+            scenario=scenario, marker=marker, ids={"status": status_id}, detail={"author": who}
+        )
 
     async def _h_filter(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         body = await self._call(
-            "a", "POST", "/api/v2/filters",
-            json={"title": marker, "context": ["public"], "filter_action": "warn",
-                  "keywords_attributes": [{"keyword": f"{marker}zz", "whole_word": True}]},
+            "a",
+            "POST",
+            "/api/v2/filters",
+            json={
+                "title": marker,
+                "context": ["public"],
+                "filter_action": "warn",
+                "keywords_attributes": [{"keyword": f"{marker}zz", "whole_word": True}],
+            },
         )
         filter_id = str(body["id"])
-        self._remember(f"filter {filter_id}", lambda: self._call(
-            "a", "DELETE", f"/api/v2/filters/{filter_id}", ok=(200, 404)))
-        return Produced(scenario=scenario, marker=marker, ids={"filter": filter_id},
-                        rest_bodies={"filter": body}, detail={"by": "a"})
+        self._remember(
+            f"filter {filter_id}",
+            lambda: self._call("a", "DELETE", f"/api/v2/filters/{filter_id}", ok=(200, 404)),
+        )
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"filter": filter_id},
+            rest_bodies={"filter": body},
+            detail={"by": "a"},
+        )
 
     async def _h_muted(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         """A mutes B, then B posts with the tag: A's filtered streams must drop it."""
         assert self._info is not None
         b_id = self._info.b.id
-        await self._call("a", "POST", f"/api/v1/accounts/{b_id}/mute",
-                         json={"notifications": True})
-        self._remember("unmute b", lambda: self._call(
-            "a", "POST", f"/api/v1/accounts/{b_id}/unmute"))
+        await self._call("a", "POST", f"/api/v1/accounts/{b_id}/mute", json={"notifications": True})
+        self._remember(
+            "unmute b", lambda: self._call("a", "POST", f"/api/v1/accounts/{b_id}/unmute")
+        )
         produced = await self._status(scenario, marker, params, who="b", visibility="public")
-        return Produced(scenario=scenario, marker=marker, ids=produced.ids,
-                        rest_bodies={"status": produced.rest_bodies.get("status")},
-                        detail={**produced.detail, "muted_by": "a"})
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids=produced.ids,
+            rest_bodies={"status": produced.rest_bodies.get("status")},
+            detail={**produced.detail, "muted_by": "a"},
+        )
 
     async def _h_blocked(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         """A blocks the remote author, who then posts with the tag."""
@@ -436,53 +556,86 @@ class RestDriver:
             raise ScenarioUnsupported(scenario, "no remote account on this target")
         remote_id = self._remote_id
         await self._call("a", "POST", f"/api/v1/accounts/{remote_id}/block")
-        self._remember("unblock remote", lambda: self._call(
-            "a", "POST", f"/api/v1/accounts/{remote_id}/unblock"))
+        self._remember(
+            "unblock remote",
+            lambda: self._call("a", "POST", f"/api/v1/accounts/{remote_id}/unblock"),
+        )
         produced = await self._h_remote(scenario, marker, params)
-        return Produced(scenario=scenario, marker=marker, ids=produced.ids,
-                        rest_bodies=produced.rest_bodies,
-                        detail={**produced.detail, "blocked_by": "a"})
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids=produced.ids,
+            rest_bodies=produced.rest_bodies,
+            detail={**produced.detail, "blocked_by": "a"},
+        )
 
     async def _h_remote(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         media = scenario == STATUS_REMOTE_MEDIA or bool(params.get("media", False))
         body = await self._call(
-            "none", "POST", "/_reference/remote_statuses",
-            json={"text": self._text(marker, params), "visibility": "public",
-                  "language": "en", "media": media}, ok=(200, 201),
+            "none",
+            "POST",
+            "/_reference/remote_statuses",
+            json={
+                "text": self._text(marker, params),
+                "visibility": "public",
+                "language": "en",
+                "media": media,
+            },
+            ok=(200, 201),
         )
         status_id = str(body["id"])
-        self._remember(f"remote status {status_id}", lambda: self._call(
-            "none", "DELETE", f"/_reference/remote_statuses/{status_id}", ok=(200, 204, 404)))
-        return Produced(scenario=scenario, marker=marker, ids={"status": status_id},
-                        rest_bodies={"status": body},
-                        detail={"author": "remote", "visibility": "public", "media": media,
-                                "tag": params.get("tag", self.tag)})
+        self._remember(
+            f"remote status {status_id}",
+            lambda: self._call(
+                "none", "DELETE", f"/_reference/remote_statuses/{status_id}", ok=(200, 204, 404)
+            ),
+        )
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"status": status_id},
+            rest_bodies={"status": body},
+            detail={
+                "author": "remote",
+                "visibility": "public",
+                "media": media,
+                "tag": params.get("tag", self.tag),
+            },
+        )
 
-    async def _h_announcement(self, scenario: str, marker: str,
-                              params: dict[str, Any]) -> Produced:
-        body = await self._call("none", "POST", "/_reference/announcements",
-                                json={"text": marker}, ok=(200, 201))
+    async def _h_announcement(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
+        body = await self._call(
+            "none", "POST", "/_reference/announcements", json={"text": marker}, ok=(200, 201)
+        )
         ann_id = str(body["id"])
-        self._remember(f"announcement {ann_id}", lambda: self._call(
-            "none", "DELETE", f"/_reference/announcements/{ann_id}", ok=(200, 204, 404)))
-        return Produced(scenario=scenario, marker=marker, ids={"announcement": ann_id},
-                        rest_bodies={"announcement": body})
+        self._remember(
+            f"announcement {ann_id}",
+            lambda: self._call(
+                "none", "DELETE", f"/_reference/announcements/{ann_id}", ok=(200, 204, 404)
+            ),
+        )
+        return Produced(
+            scenario=scenario,
+            marker=marker,
+            ids={"announcement": ann_id},
+            rest_bodies={"announcement": body},
+        )
 
     async def _h_reaction(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         ann_id = _need(params, "announcement_id", scenario)
         name = params.get("name", "👍")
         path = f"/api/v1/announcements/{ann_id}/reactions/{quote(name, safe='')}"
         await self._call("a", "PUT", path, ok=(200, 204))
-        self._remember(f"reaction {ann_id}", lambda: self._call(
-            "a", "DELETE", path, ok=(200, 204, 404)))
-        return Produced(scenario=scenario, marker=marker, ids={"announcement": ann_id},
-                        detail={"name": name})
+        self._remember(
+            f"reaction {ann_id}", lambda: self._call("a", "DELETE", path, ok=(200, 204, 404))
+        )
+        return Produced(
+            scenario=scenario, marker=marker, ids={"announcement": ann_id}, detail={"name": name}
+        )
 
-    async def _h_ann_delete(self, scenario: str, marker: str,
-                            params: dict[str, Any]) -> Produced:
+    async def _h_ann_delete(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         ann_id = _need(params, "announcement_id", scenario)
-        await self._call("none", "DELETE", f"/_reference/announcements/{ann_id}",
-                         ok=(200, 204))
+        await self._call("none", "DELETE", f"/_reference/announcements/{ann_id}", ok=(200, 204))
         self._forget(f"announcement {ann_id}")
         self._forget(f"reaction {ann_id}")
         return Produced(scenario=scenario, marker=marker, ids={"announcement": ann_id})

@@ -79,8 +79,12 @@ def load_capture(path: Path) -> Transcript:
     base_url = cmeta.get("server", {}).get("base_url", "")
     if transport == "ws":
         base_url = base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    request: dict[str, Any] = {"method": method, "path": target, "url": base_url + target,
-                               "headers": headers}
+    request: dict[str, Any] = {
+        "method": method,
+        "path": target,
+        "url": base_url + target,
+        "headers": headers,
+    }
     context = derive_context(
         capture_id=cmeta["id"],
         transport=transport,
@@ -108,8 +112,10 @@ def _transport(capture_transport: str, method: str, target: str) -> str:
     if capture_transport == "ws":
         return "ws"
     path = urlsplit(target).path
-    if method.upper() == "GET" and path.startswith(STREAMING_PREFIX) and not path.endswith(
-        "/health"
+    if (
+        method.upper() == "GET"
+        and path.startswith(STREAMING_PREFIX)
+        and not path.endswith("/health")
     ):
         return "sse"  # a stream request, including the refused ones (sse-err-*)
     return "http"

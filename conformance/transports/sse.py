@@ -101,8 +101,9 @@ class SSERecorder:
         head_wait = asyncio.create_task(self._head.wait())
         guard = self._connect_timeout_s + self._idle_timeout_s + 1.0
         try:
-            done, _ = await asyncio.wait({head_wait, self._task}, timeout=guard,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {head_wait, self._task}, timeout=guard, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             head_wait.cancel()
         if not done:

@@ -204,15 +204,20 @@ class WSRecorder:
         self, predicate: WSPredicate, deadline_s: float, *, what: str | None = None
     ) -> bool:
         """Wait until ``predicate(items())`` holds; False if the connection ended or at deadline."""
-        return await self._wait(lambda: predicate(self._messages), deadline_s,
-                                what or _describe(predicate))
+        return await self._wait(
+            lambda: predicate(self._messages), deadline_s, what or _describe(predicate)
+        )
 
     async def wait_for_records(
         self, predicate: RecordPredicate, deadline_s: float, *, what: str | None = None
     ) -> bool:
         """Like ``wait_for`` over the transcript records (pings, close frames, the end)."""
-        return await self._wait(lambda: predicate(self.transcript.records), deadline_s,
-                                what or _describe(predicate), stop_at_end=False)
+        return await self._wait(
+            lambda: predicate(self.transcript.records),
+            deadline_s,
+            what or _describe(predicate),
+            stop_at_end=False,
+        )
 
     async def wait_closed(self, deadline_s: float) -> bool:
         """Wait until the connection ended (server close, reset, ...)."""
@@ -350,8 +355,9 @@ class WSRecorder:
             while True:
                 await conn.recv()
 
-    async def _wait(self, check: Callable[[], bool], deadline_s: float, what: str,
-                    *, stop_at_end: bool = True) -> bool:
+    async def _wait(
+        self, check: Callable[[], bool], deadline_s: float, what: str, *, stop_at_end: bool = True
+    ) -> bool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + deadline_s
         while True:

@@ -17,7 +17,9 @@ from conformance.embedded import reference_env
 def test_serve_runs_the_reference_server_until_sigterm() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance", "serve", "--port", "0", "--heartbeat", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=reference_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=reference_env(),
     )
     try:
         assert proc.stdout is not None

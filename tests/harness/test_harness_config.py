@@ -50,8 +50,9 @@ def test_env_overrides_default_and_flag_overrides_env() -> None:
 
 
 def test_switches_read_boolean_words_from_env_and_insecure_inverts() -> None:
-    settings = resolve_settings(_parse([]), {"MSC_LONG": "yes", "MSC_INSECURE": "1",
-                                             "MSC_READ_ONLY": "false"})
+    settings = resolve_settings(
+        _parse([]), {"MSC_LONG": "yes", "MSC_INSECURE": "1", "MSC_READ_ONLY": "false"}
+    )
     assert settings.long is True
     assert settings.verify_tls is False
     assert settings.read_only is False
@@ -76,8 +77,20 @@ def test_bad_env_values_raise_settings_error(env: dict[str, str], needle: str) -
 
 
 def test_round_trip_through_settings_to_args_gives_the_same_settings() -> None:
-    argv = ["--target", "https://m.example/", "--token", "t0k", "--insecure", "--long",
-            "--heartbeat-timeout", "2.5", "--report-dir", "out", "--stimulus", "none"]
+    argv = [
+        "--target",
+        "https://m.example/",
+        "--token",
+        "t0k",
+        "--insecure",
+        "--long",
+        "--heartbeat-timeout",
+        "2.5",
+        "--report-dir",
+        "out",
+        "--stimulus",
+        "none",
+    ]
     values = _parse(argv)
     assert _parse(settings_to_args(values)) == values
     settings = resolve_settings(values, {})
@@ -87,8 +100,9 @@ def test_round_trip_through_settings_to_args_gives_the_same_settings() -> None:
 
 
 def test_describe_settings_never_shows_a_token() -> None:
-    settings = Settings(token="secret-one", second_token="secret-two",
-                        redis_url="redis://:pw-secret@h:6379/0")
+    settings = Settings(
+        token="secret-one", second_token="secret-two", redis_url="redis://:pw-secret@h:6379/0"
+    )
     text = "\n".join(describe_settings(settings))
     assert "secret" not in text
     assert "token=<redacted>" in text
@@ -121,13 +135,14 @@ def test_cli_run_passes_flags_and_extra_args_to_pytest_in_process() -> None:
     args = cli.run_pytest_args(values, "hashtag", ["-x"])
     assert args[0] == str(cli.CASES_DIR)
     assert args[1:3] == ["-p", "conformance.plugin"]
-    assert args[args.index("--token"):args.index("--token") + 2] == ["--token", "tok"]
+    assert args[args.index("--token") : args.index("--token") + 2] == ["--token", "tok"]
     assert "--long" in args
     assert "--target" not in args
     assert args[-3:] == ["-k", "hashtag", "-x"]
 
 
-@pytest.mark.parametrize(("pytest_code", "expected"), [(0, 0), (1, 1), (2, 2), (3, 2), (4, 2),
-                                                        (5, 2)])
+@pytest.mark.parametrize(
+    ("pytest_code", "expected"), [(0, 0), (1, 1), (2, 2), (3, 2), (4, 2), (5, 2)]
+)
 def test_pytest_statuses_map_to_cli_statuses(pytest_code: int, expected: int) -> None:
     assert cli.map_pytest_status(pytest_code) == expected

@@ -21,6 +21,7 @@ def _app(v2: Any = None, v1: Any = None, reference: bool = False) -> web.Applica
             if body is None:
                 return web.json_response({"error": "not found"}, status=404)
             return web.json_response(body)
+
         return handle
 
     app.router.add_get("/api/v2/instance", handler(v2))
@@ -45,8 +46,10 @@ async def serve() -> AsyncIterator[Callable[..., Any]]:
         await server.close()
 
 
-V2 = {"version": "4.8.0-alpha.1",
-      "configuration": {"urls": {"streaming": "wss://streaming.example"}}}
+V2 = {
+    "version": "4.8.0-alpha.1",
+    "configuration": {"urls": {"streaming": "wss://streaming.example"}},
+}
 
 
 async def test_v2_streaming_url_is_mapped_to_https(serve: Callable[..., Any]) -> None:
@@ -69,15 +72,16 @@ async def test_falls_back_to_v1_streaming_api(serve: Callable[..., Any]) -> None
 
 
 async def test_v2_without_streaming_url_also_falls_back(serve: Callable[..., Any]) -> None:
-    base = await serve(v2={"version": "4.0.0", "configuration": {}},
-                       v1={"version": "4.0.0", "urls": {"streaming_api": "wss://v1.example"}})
+    base = await serve(
+        v2={"version": "4.0.0", "configuration": {}},
+        v1={"version": "4.0.0", "urls": {"streaming_api": "wss://v1.example"}},
+    )
     assert (await discover(Settings(target=base))).streaming_base == "https://v1.example"
 
 
 async def test_streaming_url_flag_overrides_the_instance(serve: Callable[..., Any]) -> None:
     base = await serve(v2=V2, reference=True)
-    info = await discover(Settings(target=base, streaming_url="ws://127.0.0.1:9/"),
-                          embedded=True)
+    info = await discover(Settings(target=base, streaming_url="ws://127.0.0.1:9/"), embedded=True)
     assert info.streaming_base == "http://127.0.0.1:9"
     assert info.version == "4.8.0-alpha.1"
     assert info.is_reference is True
@@ -99,8 +103,16 @@ async def test_unreachable_target_is_a_discovery_error(unused_tcp_port: int) -> 
 
 @pytest.mark.parametrize(
     ("address", "public"),
-    [("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False), ("169.254.1.1", False),
-     ("::1", False), ("fe80::1%eth0", False), ("93.184.216.34", True), ("2606:4700::1", True)],
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("169.254.1.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("93.184.216.34", True),
+        ("2606:4700::1", True),
+    ],
 )
 def test_public_address_classification(address: str, public: bool) -> None:
     assert is_public_address(address) is public

@@ -33,11 +33,27 @@ def _command() -> list[str]:
 def test_run_against_embedded_server_exits_0_with_no_failures(tmp_path: Path) -> None:
     report_dir = tmp_path / "report"
     proc = subprocess.run(
-        [*_command(), "run", "--embedded-heartbeat", "1", "--heartbeat-timeout", "2.5",
-         "--report-dir", str(report_dir), "--", "-q", "-p", "no:randomly"],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=tmp_path, check=False,
+        [
+            *_command(),
+            "run",
+            "--embedded-heartbeat",
+            "1",
+            "--heartbeat-timeout",
+            "2.5",
+            "--report-dir",
+            str(report_dir),
+            "--",
+            "-q",
+            "-p",
+            "no:randomly",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        cwd=tmp_path,
+        check=False,
     )
-    tail = (proc.stdout[-6000:] + proc.stderr[-3000:])
+    tail = proc.stdout[-6000:] + proc.stderr[-3000:]
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
     failing = [r["id"] for r in report["results"] if r["verdict"] in ("fail", "error")]
     assert report["summary"]["fail"] == 0, f"failing: {failing}\n{tail}"
@@ -50,9 +66,12 @@ def test_run_against_embedded_server_exits_0_with_no_failures(tmp_path: Path) ->
     files = sorted((report_dir / "transcripts").glob("*.jsonl"))
     assert files, "no transcripts written"
     assert all(read_transcripts(f) for f in files)
-    artifacts = "\n".join(p.read_text(encoding="utf-8") for p in report_dir.rglob("*")
-                          if p.is_file())
-    leaked = re.findall(r"Bearer (?!REDACTED)[A-Za-z0-9_\-]{8,}|access_token=(?!REDACTED)\w{8,}",
-                        artifacts + proc.stdout + proc.stderr)
+    artifacts = "\n".join(
+        p.read_text(encoding="utf-8") for p in report_dir.rglob("*") if p.is_file()
+    )
+    leaked = re.findall(
+        r"Bearer (?!REDACTED)[A-Za-z0-9_\-]{8,}|access_token=(?!REDACTED)\w{8,}",
+        artifacts + proc.stdout + proc.stderr,
+    )
     assert not leaked, f"tokens in artifacts or output: {leaked[:3]}"
     assert not (tmp_path / "reports").exists()  # --report-dir is honoured exactly

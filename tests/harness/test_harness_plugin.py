@@ -83,20 +83,37 @@ class StandIn:
         if self.crash:
             raise RuntimeError("recorder exploded")
         results = {
-            c.id: Result(id=c.id, requirement=c.requirement, verdict=self.verdicts[c.id],
-                         level=Level.SHOULD if self.verdicts[c.id] is Verdict.WARN
-                         else Level.MUST,
-                         message=f"expected x, observed y (token {settings.token})",
-                         evidence="raw: bytes", transport=c.transport, stream=c.stream)
+            c.id: Result(
+                id=c.id,
+                requirement=c.requirement,
+                verdict=self.verdicts[c.id],
+                level=Level.SHOULD if self.verdicts[c.id] is Verdict.WARN else Level.MUST,
+                message=f"expected x, observed y (token {settings.token})",
+                evidence="raw: bytes",
+                transport=c.transport,
+                stream=c.stream,
+            )
             for c in PLAN
         }
-        extra = [Result(id="events.unknown[sse-user]", requirement="events.unknown",
-                        verdict=Verdict.INFO, level=Level.INFO, message="saw event 'x'")]
+        extra = [
+            Result(
+                id="events.unknown[sse-user]",
+                requirement="events.unknown",
+                verdict=Verdict.INFO,
+                level=Level.INFO,
+                message="saw event 'x'",
+            )
+        ]
         return Outcome(results=results, extra_results=extra)
 
     async def discover(self, settings: Any, *, embedded: bool = False) -> TargetInfo:
-        return TargetInfo(base_url=settings.target, streaming_base=settings.target,
-                          version="4.8.0", is_public_host=False, embedded=embedded)
+        return TargetInfo(
+            base_url=settings.target,
+            streaming_base=settings.target,
+            version="4.8.0",
+            is_public_host=False,
+            embedded=embedded,
+        )
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -108,8 +125,19 @@ class StandIn:
 
 def _run(pytester: pytest.Pytester, standin: StandIn, *args: str) -> pytest.RunResult:
     return pytester.runpytest_inprocess(
-        str(CASES_DIR), "-p", "no:cacheprovider", "--target", "http://fake.example",
-        "--token", TOKEN, "--report-dir", "out", "-rA", *args, plugins=[standin])
+        str(CASES_DIR),
+        "-p",
+        "no:cacheprovider",
+        "--target",
+        "http://fake.example",
+        "--token",
+        TOKEN,
+        "--report-dir",
+        "out",
+        "-rA",
+        *args,
+        plugins=[standin],
+    )
 
 
 def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) -> None:
@@ -126,8 +154,14 @@ def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) 
     assert "summary: 2 pass, 1 fail, 1 warn, 1 info, 1 not_exercised, 1 error" in out
 
     report = json.loads((pytester.path / "out" / "report.json").read_text())
-    assert report["summary"] == {"pass": 2, "fail": 1, "warn": 1, "info": 1,
-                                 "not_exercised": 1, "error": 1}
+    assert report["summary"] == {
+        "pass": 2,
+        "fail": 1,
+        "warn": 1,
+        "info": 1,
+        "not_exercised": 1,
+        "error": 1,
+    }
     assert report["target"] == "http://fake.example"
     assert report["settings"]["token"] == "<redacted>"
     assert (pytester.path / "out" / "junit.xml").is_file()
@@ -166,9 +200,11 @@ def test_k_selects_by_transport_stream_and_requirement(pytester: pytest.Pytester
     assert result.ret == 0
     report = json.loads((pytester.path / "out" / "report.json").read_text())
     ids = {row["id"] for row in report["results"]}
-    assert ids == {"http.health.status-ok[http-health]",
-                   "delivery.update.arrives[sse-hashtag:local-update]",
-                   "events.unknown[sse-user]"}
+    assert ids == {
+        "http.health.status-ok[http-health]",
+        "delivery.update.arrives[sse-hashtag:local-update]",
+        "events.unknown[sse-user]",
+    }
 
 
 def test_unreachable_target_exits_2_with_a_message(
@@ -176,8 +212,15 @@ def test_unreachable_target_exits_2_with_a_message(
 ) -> None:
     standin = StandIn(VERDICTS)
     result = pytester.runpytest_inprocess(
-        str(CASES_DIR), "-p", "no:cacheprovider", "--report-dir", "out",
-        "--target", f"http://127.0.0.1:{unused_tcp_port}", plugins=[_RealDiscovery(standin)])
+        str(CASES_DIR),
+        "-p",
+        "no:cacheprovider",
+        "--report-dir",
+        "out",
+        "--target",
+        f"http://127.0.0.1:{unused_tcp_port}",
+        plugins=[_RealDiscovery(standin)],
+    )
     assert result.ret == 2
     assert "is unreachable" in result.stdout.str()
     assert standin.session_runs == 0
@@ -195,8 +238,9 @@ class _RealDiscovery:
 
 
 def test_bad_option_in_a_suite_run_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess(str(CASES_DIR), "-p", "no:cacheprovider",
-                                          "--observe-seconds", "never")
+    result = pytester.runpytest_inprocess(
+        str(CASES_DIR), "-p", "no:cacheprovider", "--observe-seconds", "never"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
@@ -204,8 +248,9 @@ def test_plugin_is_inert_for_ordinary_test_runs(pytester: pytest.Pytester, tmp_p
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
     standin = StandIn(VERDICTS)
-    result = pytester.runpytest_inprocess("-p", "conformance.plugin", "-p", "no:cacheprovider",
-                                          plugins=[standin])
+    result = pytester.runpytest_inprocess(
+        "-p", "conformance.plugin", "-p", "no:cacheprovider", plugins=[standin]
+    )
     result.assert_outcomes(passed=1)
     assert result.ret == 0
     assert standin.session_runs == 0

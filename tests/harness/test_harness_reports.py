@@ -18,15 +18,26 @@ TOKEN = "tok-SECRET-0123456789"
 
 
 def _result(case: str, verdict: Verdict, level: Level = Level.MUST, **kw: object) -> Result:
-    return Result(id=f"{case}[sse-user]", requirement=case, verdict=verdict, level=level,
-                  message=kw.pop("message", f"{verdict.value} message"), transport="sse",
-                  stream="user", **kw)  # type: ignore[arg-type]
+    return Result(
+        id=f"{case}[sse-user]",
+        requirement=case,
+        verdict=verdict,
+        level=level,
+        message=kw.pop("message", f"{verdict.value} message"),
+        transport="sse",
+        stream="user",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 RESULTS = [
     _result("a.pass", Verdict.PASS),
-    _result("b.fail", Verdict.FAIL, message=f"expected 200, observed 401 for {TOKEN}",
-            evidence="HTTP/1.1 401 \x00bad"),
+    _result(
+        "b.fail",
+        Verdict.FAIL,
+        message=f"expected 200, observed 401 for {TOKEN}",
+        evidence="HTTP/1.1 401 \x00bad",
+    ),
     _result("c.warn", Verdict.WARN, Level.SHOULD),
     _result("d.info", Verdict.INFO, Level.INFO),
     _result("e.skip", Verdict.NOT_EXERCISED, message="needs --allow-public-posts"),
@@ -35,32 +46,58 @@ RESULTS = [
 
 
 def _write(tmp_path: Path, results: list[Result], **kw: object) -> dict[str, Path]:
-    transcript = Transcript(meta=Meta(id="sse/user", transport="sse",
-                                      request={"url": f"http://h/x?access_token={TOKEN}"}))
+    transcript = Transcript(
+        meta=Meta(
+            id="sse/user", transport="sse", request={"url": f"http://h/x?access_token={TOKEN}"}
+        )
+    )
     transcript.add(0.0, "connect")
     transcript.add(0.1, "body-chunk", data=f"data: {TOKEN}\n\n".encode())
     transcript.add(0.2, "end", how="client-close", detail="")
     return write_run_reports(
-        tmp_path, target="http://127.0.0.1:4000", started_at="2026-01-02T03:04:05Z",
-        duration_s=1.23456, results=results, transcripts=[transcript],
-        redactor=Redactor([TOKEN]), extra={"settings": {"token": "<redacted>"}}, **kw)
+        tmp_path,
+        target="http://127.0.0.1:4000",
+        started_at="2026-01-02T03:04:05Z",
+        duration_s=1.23456,
+        results=results,
+        transcripts=[transcript],
+        redactor=Redactor([TOKEN]),
+        extra={"settings": {"token": "<redacted>"}},
+        **kw,
+    )
 
 
 def test_report_json_has_the_contract_keys_and_redacted_rows(tmp_path: Path) -> None:
     _write(tmp_path, RESULTS)
     report = json.loads((tmp_path / "report.json").read_text())
-    assert {"target", "suite_version", "started_at", "duration_s", "summary",
-            "results"} <= report.keys()
+    assert {
+        "target",
+        "suite_version",
+        "started_at",
+        "duration_s",
+        "summary",
+        "results",
+    } <= report.keys()
     assert report["target"] == "http://127.0.0.1:4000"
     assert report["started_at"] == "2026-01-02T03:04:05Z"
     assert report["duration_s"] == 1.235
-    assert report["summary"] == {"pass": 1, "fail": 1, "warn": 1, "info": 1,
-                                 "not_exercised": 1, "error": 1}
+    assert report["summary"] == {
+        "pass": 1,
+        "fail": 1,
+        "warn": 1,
+        "info": 1,
+        "not_exercised": 1,
+        "error": 1,
+    }
     assert report["settings"] == {"token": "<redacted>"}
     rows = {row["id"]: row for row in report["results"]}
     fail = rows["b.fail[sse-user]"]
     assert {k: fail[k] for k in ("verdict", "level", "transport", "stream")} == {
-        "verdict": "fail", "level": "MUST", "transport": "sse", "stream": "user"}
+        "verdict": "fail",
+        "level": "MUST",
+        "transport": "sse",
+        "stream": "user",
+    }
     assert fail["message"] == "expected 200, observed 401 for REDACTED"
     assert TOKEN not in (tmp_path / "report.json").read_text()
 
@@ -70,8 +107,12 @@ def test_junit_maps_each_verdict_to_the_right_element(tmp_path: Path) -> None:
     root = ET.parse(tmp_path / "junit.xml").getroot()
     suite = root.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"),
-            suite.get("skipped")) == ("6", "1", "1", "1")
+    assert (
+        suite.get("tests"),
+        suite.get("failures"),
+        suite.get("errors"),
+        suite.get("skipped"),
+    ) == ("6", "1", "1", "1")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert set(cases) == {r.id for r in RESULTS}
     assert [c.tag for c in cases["a.pass[sse-user]"]] == []

@@ -28,13 +28,15 @@ def _with(record: Record, **fields: object) -> Record:
 
 
 def strip_blank_lines(tr: Transcript) -> Transcript:
-    return _map_records(tr, lambda r: _with(r, data=r.data.replace(b"\n\n", b"\n"))
-                        if r.kind == "body-chunk" else r)
+    return _map_records(
+        tr, lambda r: _with(r, data=r.data.replace(b"\n\n", b"\n")) if r.kind == "body-chunk" else r
+    )
 
 
 def crlf(tr: Transcript) -> Transcript:
-    return _map_records(tr, lambda r: _with(r, data=r.data.replace(b"\n", b"\r\n"))
-                        if r.kind == "body-chunk" else r)
+    return _map_records(
+        tr, lambda r: _with(r, data=r.data.replace(b"\n", b"\r\n")) if r.kind == "body-chunk" else r
+    )
 
 
 def drop_echo(tr: Transcript) -> Transcript:
@@ -86,10 +88,12 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("capture, mutate, requirement", CASES,
-                         ids=[f"{c}-{m.__name__}" for c, m, _ in CASES])
-def test_altered_capture_fails(capture: str, mutate: Callable[[Transcript], Transcript],
-                               requirement: str, captures_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "capture, mutate, requirement", CASES, ids=[f"{c}-{m.__name__}" for c, m, _ in CASES]
+)
+def test_altered_capture_fails(
+    capture: str, mutate: Callable[[Transcript], Transcript], requirement: str, captures_dir: Path
+) -> None:
     original = load_capture(captures_dir / f"{capture}.jsonl")
     before = [r for r in replay_results([original]) if r.requirement == requirement]
     after = [r for r in replay_results([mutate(original)]) if r.requirement == requirement]

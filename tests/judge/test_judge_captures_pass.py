@@ -82,19 +82,24 @@ PASSES_ON = {
 }
 # No capture exercises these: vendor-prefixed names (Pleroma only), filters_changed (Mastodon
 # >=4.3 never sends it) and anonymous public streams (refused before 4.2's change was captured).
-NOT_IN_CAPTURES = {"events.name.vendor-prefixed", "events.filters-changed.no-payload",
-                   "auth.anonymous.public-streams"}
+NOT_IN_CAPTURES = {
+    "events.name.vendor-prefixed",
+    "events.filters-changed.no-payload",
+    "auth.anonymous.public-streams",
+}
 
 
 @pytest.mark.parametrize("requirement", sorted(PASSES_ON))
 def test_requirement_holds_on_mastodon(requirement: str, captures_dir: Path) -> None:
     capture = PASSES_ON[requirement]
-    results = [r for r in replay_results([load_capture(captures_dir / f"{capture}.jsonl")])
-               if r.requirement == requirement]
+    results = [
+        r
+        for r in replay_results([load_capture(captures_dir / f"{capture}.jsonl")])
+        if r.requirement == requirement
+    ]
     assert results, f"{requirement} not judged on {capture}"
     want = Verdict.INFO if REGISTRY[requirement].level is Level.INFO else Verdict.PASS
     if requirement == "events.name.documented":
         assert all(r.verdict is Verdict.INFO for r in results)
         return
-    assert all(r.verdict is want for r in results), [(r.id, r.verdict, r.message)
-                                                     for r in results]
+    assert all(r.verdict is want for r in results), [(r.id, r.verdict, r.message) for r in results]

@@ -15,8 +15,20 @@ from conformance.judge.registry import Check, held, violated
 from conformance.verdicts import Verdict
 
 JUDGE_DIR = Path(__file__).resolve().parents[2] / "conformance" / "judge"
-OWN_JUDGE_FILES = ("__init__", "registry", "context", "engine", "http_checks", "sse_framing",
-                   "heartbeat", "events", "payloads", "websocket", "errors", "auth")
+OWN_JUDGE_FILES = (
+    "__init__",
+    "registry",
+    "context",
+    "engine",
+    "http_checks",
+    "sse_framing",
+    "heartbeat",
+    "events",
+    "payloads",
+    "websocket",
+    "errors",
+    "auth",
+)
 
 
 def _by_id(results):  # type: ignore[no-untyped-def]
@@ -44,8 +56,10 @@ def test_result_ids_use_case_or_transport_and_stream() -> None:
 
 
 def test_per_event_results_planned_from_expect_events_and_extras_for_others() -> None:
-    transcript = b.sse([(0.1, b.event("delete", "1")), (0.2, b.event("announcement.delete", "8"))],
-                       context={"expect_events": ["delete", "update"]})
+    transcript = b.sse(
+        [(0.1, b.event("delete", "1")), (0.2, b.event("announcement.delete", "8"))],
+        context={"expect_events": ["delete", "update"]},
+    )
     planned = {p.id for p in planned_results(transcript.meta)}
     assert {"payload.schema.valid[t-delete]", "payload.schema.valid[t-update]"} <= planned
     results = _by_id(judge_transcript(transcript))
@@ -56,8 +70,13 @@ def test_per_event_results_planned_from_expect_events_and_extras_for_others() ->
 
 
 def test_aggregation_worst_verdict_and_each_message_listed() -> None:
-    transcript = b.sse([(0.1, b.event("delete", '{"a":1}')), (0.2, b.event("delete", "2")),
-                        (0.3, b.event("delete", '"3"'))])
+    transcript = b.sse(
+        [
+            (0.1, b.event("delete", '{"a":1}')),
+            (0.2, b.event("delete", "2")),
+            (0.3, b.event("delete", '"3"')),
+        ]
+    )
     result = _by_id(judge_transcript(transcript))["events.delete.bare-id[t]"]
     assert result.verdict is Verdict.FAIL
     assert "'{\"a\":1}'" in result.message and "'\"3\"'" in result.message
@@ -82,8 +101,11 @@ def test_a_crashing_check_is_an_error_not_a_fail(monkeypatch: pytest.MonkeyPatch
         yield  # pragma: no cover
 
     checks = [c for c in registry_module.CHECKS if c.requirement != "http.sse.not-cut"]
-    checks.append(Check(requirement="http.sse.not-cut", fn=broken, applies=lambda m: True,
-                        plan=lambda m: True))
+    checks.append(
+        Check(
+            requirement="http.sse.not-cut", fn=broken, applies=lambda m: True, plan=lambda m: True
+        )
+    )
     monkeypatch.setattr(registry_module, "CHECKS", checks)
     result = _by_id(judge_transcript(b.sse()))["http.sse.not-cut[t]"]
     assert result.verdict is Verdict.ERROR and "boom" in result.message
@@ -96,8 +118,7 @@ def test_observation_helpers_map_to_levels(monkeypatch: pytest.MonkeyPatch) -> N
 
     req = "http.sse.cache-control-no-store"
     checks = [c for c in registry_module.CHECKS if c.requirement != req]
-    checks.append(Check(requirement=req, fn=mixed,
-                        applies=lambda m: True, plan=lambda m: True))
+    checks.append(Check(requirement=req, fn=mixed, applies=lambda m: True, plan=lambda m: True))
     monkeypatch.setattr(registry_module, "CHECKS", checks)
     result = _by_id(judge_transcript(b.sse()))["http.sse.cache-control-no-store[t]"]
     assert result.verdict is Verdict.WARN and result.message == "expected a; observed b"
@@ -122,14 +143,17 @@ def test_heartbeat_interval_reports_measured_intervals() -> None:
 def test_heartbeat_timeout_comes_from_context() -> None:
     chunks = [(0.02, b":)\n"), (25.0, b":thump\n\n")]
     strict = _by_id(judge_transcript(b.sse(chunks, end_t=31.0)))
-    lenient = _by_id(judge_transcript(b.sse(chunks, end_t=31.0,
-                                            context={"heartbeat_timeout_s": 30.0})))
+    lenient = _by_id(
+        judge_transcript(b.sse(chunks, end_t=31.0, context={"heartbeat_timeout_s": 30.0}))
+    )
     assert strict["sse.heartbeat.within-timeout[t]"].verdict is Verdict.FAIL
     assert lenient["sse.heartbeat.within-timeout[t]"].verdict is Verdict.PASS
 
 
-@pytest.mark.parametrize("data, verdict", [(None, Verdict.PASS), ("", Verdict.PASS),
-                                           ("undefined", Verdict.PASS), ("{}", Verdict.FAIL)])
+@pytest.mark.parametrize(
+    "data, verdict",
+    [(None, Verdict.PASS), ("", Verdict.PASS), ("undefined", Verdict.PASS), ("{}", Verdict.FAIL)],
+)
 def test_filters_changed_sse_forms(data: str | None, verdict: Verdict) -> None:
     transcript = b.sse([(0.1, b.event("filters_changed", data))])
     result = _by_id(judge_transcript(transcript))["events.filters-changed.no-payload[t]"]
@@ -139,8 +163,7 @@ def test_filters_changed_sse_forms(data: str | None, verdict: Verdict) -> None:
 
 
 def test_filters_changed_ws_forms() -> None:
-    absent = b.ws([(0.1, "recv", "text", b.message("user", "filters_changed",
-                                                   with_payload=False))])
+    absent = b.ws([(0.1, "recv", "text", b.message("user", "filters_changed", with_payload=False))])
     empty = b.ws([(0.1, "recv", "text", b.message("user", "filters_changed", ""))])
     req = "events.filters-changed.no-payload[t]"
     assert _by_id(judge_transcript(absent))[req].verdict is Verdict.PASS
@@ -148,21 +171,41 @@ def test_filters_changed_ws_forms() -> None:
     assert _by_id(judge_transcript(empty))[req].verdict is Verdict.FAIL
 
 
-@pytest.mark.parametrize("path, sent, stream, verdict", [
-    ("/api/v1/streaming", {"type": "subscribe", "stream": "list", "list": 1}, ["list", 1],
-     Verdict.PASS),
-    ("/api/v1/streaming", {"type": "subscribe", "stream": "list", "list": "1"}, ["list", "2"],
-     Verdict.FAIL),
-    ("/api/v1/streaming", {"type": "subscribe", "stream": "hashtag", "tag": "Café"},
-     ["hashtag", "Café"], Verdict.PASS),
-    ("/api/v1/streaming", {"type": "subscribe", "stream": ["public:local", "user"]},
-     ["public:local"], Verdict.PASS),
-    ("/api/v1/streaming?stream=hashtag&tag=Foo", None, ["hashtag", "Foo"], Verdict.PASS),
-    ("/api/v1/streaming?stream=hashtag&tag=Foo", None, ["hashtag:Foo"], Verdict.FAIL),
-    ("/api/v1/streaming?stream=user", None, "user", Verdict.PASS),
-])
-def test_stream_array_matches_what_was_asked(path: str, sent: dict | None, stream: object,
-                                             verdict: Verdict) -> None:
+@pytest.mark.parametrize(
+    "path, sent, stream, verdict",
+    [
+        (
+            "/api/v1/streaming",
+            {"type": "subscribe", "stream": "list", "list": 1},
+            ["list", 1],
+            Verdict.PASS,
+        ),
+        (
+            "/api/v1/streaming",
+            {"type": "subscribe", "stream": "list", "list": "1"},
+            ["list", "2"],
+            Verdict.FAIL,
+        ),
+        (
+            "/api/v1/streaming",
+            {"type": "subscribe", "stream": "hashtag", "tag": "Café"},
+            ["hashtag", "Café"],
+            Verdict.PASS,
+        ),
+        (
+            "/api/v1/streaming",
+            {"type": "subscribe", "stream": ["public:local", "user"]},
+            ["public:local"],
+            Verdict.PASS,
+        ),
+        ("/api/v1/streaming?stream=hashtag&tag=Foo", None, ["hashtag", "Foo"], Verdict.PASS),
+        ("/api/v1/streaming?stream=hashtag&tag=Foo", None, ["hashtag:Foo"], Verdict.FAIL),
+        ("/api/v1/streaming?stream=user", None, "user", Verdict.PASS),
+    ],
+)
+def test_stream_array_matches_what_was_asked(
+    path: str, sent: dict | None, stream: object, verdict: Verdict
+) -> None:
     frames = [(0.05, "send", "text", json.dumps(sent))] if sent else []
     frames.append((0.1, "recv", "text", b.message(stream, "delete", "1")))  # type: ignore[arg-type]
     result = _by_id(judge_transcript(b.ws(frames, path=path)))
@@ -184,13 +227,21 @@ def test_revocation_makes_a_clean_end_expected() -> None:
 
 
 def test_anonymous_public_refusal_is_info_and_user_refusal_is_must() -> None:
-    anon = b.http(status=200, body=b"", content_type="text/event-stream", context={
-        "stream": "public", "expect_error": "Missing access token"})
+    anon = b.http(
+        status=200,
+        body=b"",
+        content_type="text/event-stream",
+        context={"stream": "public", "expect_error": "Missing access token"},
+    )
     results = _by_id(judge_transcript(anon))
     assert results["auth.anonymous.public-streams[t]"].verdict is Verdict.INFO
     assert "errors.sse.missing-token[t]" not in results
-    user = b.http(status=200, body=b"", content_type="text/event-stream", context={
-        "stream": "user", "expect_error": "Missing access token"})
+    user = b.http(
+        status=200,
+        body=b"",
+        content_type="text/event-stream",
+        context={"stream": "user", "expect_error": "Missing access token"},
+    )
     assert _by_id(judge_transcript(user))["errors.sse.missing-token[t]"].verdict is Verdict.FAIL
 
 
@@ -210,8 +261,7 @@ def test_judges_do_no_io() -> None:
 
 def test_a_heartbeat_before_the_timeout_exercises_keepalive_on_a_short_recording() -> None:
     """The live session closes a stream once a heartbeat arrived; that is enough evidence."""
-    results = _by_id(judge_transcript(b.sse([(0.02, b":)\n"), (15.0, b":thump\n\n")],
-                                            end_t=15.1)))
+    results = _by_id(judge_transcript(b.sse([(0.02, b":)\n"), (15.0, b":thump\n\n")], end_t=15.1)))
     assert results["sse.heartbeat.within-timeout[t]"].verdict is Verdict.PASS
     assert results["sse.heartbeat.interval[t]"].verdict is Verdict.PASS
     opener_only = _by_id(judge_transcript(b.sse([(0.02, b":)\n")], end_t=15.1)))

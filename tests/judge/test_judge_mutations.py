@@ -19,8 +19,16 @@ from conformance.requirements import REGISTRY
 from conformance.transcript.model import Transcript
 from conformance.verdicts import Level, Verdict, verdict_for_violation
 
-OWN_MODULES = ("http", "sse_framing", "heartbeat", "events", "payloads", "websocket", "errors",
-               "auth")
+OWN_MODULES = (
+    "http",
+    "sse_framing",
+    "heartbeat",
+    "events",
+    "payloads",
+    "websocket",
+    "errors",
+    "auth",
+)
 REQ_DIR = Path(__file__).resolve().parents[2] / "conformance" / "requirements"
 
 
@@ -41,117 +49,227 @@ ERR = {"purpose": "error"}
 # requirement -> (mutant builder, substring the message must contain, judge kwargs)
 MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
     # -- health
-    "http.health.status-ok": (lambda: b.http(status=503, body=b"OK", context={
-        "purpose": "health"}), "503", {}),
-    "http.health.body-ok": (lambda: b.http(status=200, body=b"healthy", context={
-        "purpose": "health"}), "healthy", {}),
-    "http.health.content-type-plain": (lambda: b.http(status=200, body=b"OK", context={
-        "purpose": "health"}), "application/json", {}),
+    "http.health.status-ok": (
+        lambda: b.http(status=503, body=b"OK", context={"purpose": "health"}),
+        "503",
+        {},
+    ),
+    "http.health.body-ok": (
+        lambda: b.http(status=200, body=b"healthy", context={"purpose": "health"}),
+        "healthy",
+        {},
+    ),
+    "http.health.content-type-plain": (
+        lambda: b.http(status=200, body=b"OK", context={"purpose": "health"}),
+        "application/json",
+        {},
+    ),
     # -- SSE head and lifetime
     "http.sse.status-200": (lambda: b.sse(status=404, headers=[]), "404", {}),
-    "http.sse.content-type-event-stream": (lambda: b.sse(headers=[
-        ["Content-Type", "text/plain"], ["Cache-Control", "no-store"]]), "text/plain", {}),
-    "http.sse.cache-control-no-store": (lambda: b.sse(headers=[
-        ["Content-Type", "text/event-stream"]]), "no-store", {}),
+    "http.sse.content-type-event-stream": (
+        lambda: b.sse(headers=[["Content-Type", "text/plain"], ["Cache-Control", "no-store"]]),
+        "text/plain",
+        {},
+    ),
+    "http.sse.cache-control-no-store": (
+        lambda: b.sse(headers=[["Content-Type", "text/event-stream"]]),
+        "no-store",
+        {},
+    ),
     "http.sse.first-byte-prompt": (lambda: b.sse([(25.0, b":)\n")], end_t=30.0), "24.99", {}),
-    "http.sse.opening-comment": (lambda: b.sse([(0.02, b.event("delete", "1"))]),
-                                 "opens with an event", {}),
+    "http.sse.opening-comment": (
+        lambda: b.sse([(0.02, b.event("delete", "1"))]),
+        "opens with an event",
+        {},
+    ),
     "http.sse.not-cut": (lambda: b.sse(end="incomplete"), "incomplete", {}),
     "http.sse.stays-open": (lambda: b.sse(end="eof"), "ended it", {}),
     # -- SSE framing
-    "sse.framing.valid-lines": (lambda: b.sse([(0.1, b"event: delete\ndata:1\n\n")]),
-                                "data:1", {}),
-    "sse.framing.lf-line-endings": (lambda: b.sse([(0.1, b"event: delete\r\ndata: 1\r\n\r\n")]),
-                                    "CRLF", {}),
+    "sse.framing.valid-lines": (lambda: b.sse([(0.1, b"event: delete\ndata:1\n\n")]), "data:1", {}),
+    "sse.framing.lf-line-endings": (
+        lambda: b.sse([(0.1, b"event: delete\r\ndata: 1\r\n\r\n")]),
+        "CRLF",
+        {},
+    ),
     "sse.framing.event-field": (lambda: b.sse([(0.1, b"data: 1\n\n")]), "event:", {}),
     "sse.framing.data-field": (lambda: b.sse([(0.1, b"event: delete\n\n")]), "data:", {}),
     "sse.framing.blank-line-terminates-event": (
         lambda: b.sse([(0.1, b"event: delete\ndata: 1\nevent: delete\ndata: 2\n\n")]),
-        "merged", {}),
-    "sse.framing.utf8": (lambda: b.sse([(0.1, b"event: delete\ndata: \xff\xfe\n\n")]),
-                         "UTF-8", {}),
-    "sse.framing.no-id-retry": (lambda: b.sse([(0.1, b"event: delete\ndata: 1\nid: 7\n\n")]),
-                                "id:/retry:", {}),
+        "merged",
+        {},
+    ),
+    "sse.framing.utf8": (lambda: b.sse([(0.1, b"event: delete\ndata: \xff\xfe\n\n")]), "UTF-8", {}),
+    "sse.framing.no-id-retry": (
+        lambda: b.sse([(0.1, b"event: delete\ndata: 1\nid: 7\n\n")]),
+        "id:/retry:",
+        {},
+    ),
     "sse.framing.single-data-line": (
-        lambda: b.sse([(0.1, b"event: delete\ndata: 1\ndata: 2\n\n")]), "several data", {}),
+        lambda: b.sse([(0.1, b"event: delete\ndata: 1\ndata: 2\n\n")]),
+        "several data",
+        {},
+    ),
     # -- heartbeat
-    "sse.heartbeat.within-timeout": (lambda: b.sse([(0.02, b":)\n"), (25.0, b":thump\n\n")],
-                                                   end_t=30.0), "silence of 25.0", {}),
+    "sse.heartbeat.within-timeout": (
+        lambda: b.sse([(0.02, b":)\n"), (25.0, b":thump\n\n")], end_t=30.0),
+        "silence of 25.0",
+        {},
+    ),
     "sse.heartbeat.interval": (
-        lambda: b.sse([(0.02, b":)\n")] + [(t, b.event("delete", "1")) for t in (10.0, 20.0,
-                                                                                 30.0, 40.0)],
-                      end_t=45.0), "without a comment", {}),
-    "sse.heartbeat.form": (lambda: b.sse([(0.02, b":)\n"), (15.0, b":thump\n"),
-                                          (16.0, b.event("delete", "1"))], end_t=20.0),
-                           "no blank line", {}),
+        lambda: b.sse(
+            [(0.02, b":)\n")] + [(t, b.event("delete", "1")) for t in (10.0, 20.0, 30.0, 40.0)],
+            end_t=45.0,
+        ),
+        "without a comment",
+        {},
+    ),
+    "sse.heartbeat.form": (
+        lambda: b.sse(
+            [(0.02, b":)\n"), (15.0, b":thump\n"), (16.0, b.event("delete", "1"))], end_t=20.0
+        ),
+        "no blank line",
+        {},
+    ),
     # -- events
     "events.name.documented": (lambda: b.sse([(0.1, b.event("made.up", "x"))]), "made.up", {}),
-    "events.name.vendor-prefixed": (lambda: b.sse([(0.1, b.event("pleroma:chat_update", "{}"))]),
-                                    "pleroma:chat_update", {}),
-    "events.payload.json": (lambda: b.sse([(0.1, b.event("update", "not json"))]), "not JSON",
-                            {}),
-    "events.delete.bare-id": (lambda: b.sse([(0.1, b.event("delete", '{"id":"1"}'))]),
-                              "bare id", {}),
+    "events.name.vendor-prefixed": (
+        lambda: b.sse([(0.1, b.event("pleroma:chat_update", "{}"))]),
+        "pleroma:chat_update",
+        {},
+    ),
+    "events.payload.json": (lambda: b.sse([(0.1, b.event("update", "not json"))]), "not JSON", {}),
+    "events.delete.bare-id": (
+        lambda: b.sse([(0.1, b.event("delete", '{"id":"1"}'))]),
+        "bare id",
+        {},
+    ),
     "events.announcement-delete.bare-id": (
-        lambda: b.sse([(0.1, b.event("announcement.delete", '"8"'))]), "bare id", {}),
+        lambda: b.sse([(0.1, b.event("announcement.delete", '"8"'))]),
+        "bare id",
+        {},
+    ),
     "events.notifications-merged.bare-value": (
-        lambda: b.sse([(0.1, b.event("notifications_merged", '{"n":1}'))]), "bare scalar", {}),
+        lambda: b.sse([(0.1, b.event("notifications_merged", '{"n":1}'))]),
+        "bare scalar",
+        {},
+    ),
     "events.filters-changed.no-payload": (
-        lambda: b.sse([(0.1, b.event("filters_changed", "{}"))]), "without data", {}),
+        lambda: b.sse([(0.1, b.event("filters_changed", "{}"))]),
+        "without data",
+        {},
+    ),
     # -- payloads
-    "payload.schema.valid": (lambda: b.sse([(0.1, b.event("update", '{"id":"1"}'))]),
-                             "expected key", {}),
-    "payload.ws.string": (lambda: b.ws([(0.1, "recv", "text", b.message(
-        "user", "update", {"id": "1"}))]), "JSON dict", {}),
+    "payload.schema.valid": (
+        lambda: b.sse([(0.1, b.event("update", '{"id":"1"}'))]),
+        "expected key",
+        {},
+    ),
+    "payload.ws.string": (
+        lambda: b.ws([(0.1, "recv", "text", b.message("user", "update", {"id": "1"}))]),
+        "JSON dict",
+        {},
+    ),
     # -- WebSocket handshake
     "ws.handshake.no-unoffered-subprotocol": (
-        lambda: b.ws(request_headers=[["Authorization", "Bearer x"]], response_headers=[
-            ["Sec-WebSocket-Protocol", "surprise"]], context={"auth": "header"}), "surprise", {}),
+        lambda: b.ws(
+            request_headers=[["Authorization", "Bearer x"]],
+            response_headers=[["Sec-WebSocket-Protocol", "surprise"]],
+            context={"auth": "header"},
+        ),
+        "surprise",
+        {},
+    ),
     "ws.handshake.refused-without-valid-token": (
-        lambda: b.ws(context={**ERR, "expect_status": 401,
-                              "expect_error": "Invalid access token"}), "observed 101", {}),
+        lambda: b.ws(context={**ERR, "expect_status": 401, "expect_error": "Invalid access token"}),
+        "observed 101",
+        {},
+    ),
     "ws.handshake.refused-status-401": (
         lambda: b.ws([], status=403, context={**ERR, "expect_error": "Invalid access token"}),
-        "403", {}),
+        "403",
+        {},
+    ),
     "ws.handshake.x-error-message": (
         lambda: b.ws([], status=401, context={**ERR, "expect_status": 401}),
-        "no X-Error-Message", {}),
+        "no X-Error-Message",
+        {},
+    ),
     # -- WebSocket frames and messages
     "ws.frame.text": (lambda: b.ws([(0.1, "recv", "binary", b"\x00\x01")]), "binary", {}),
     "ws.frame.json": (lambda: b.ws([(0.1, "recv", "text", "pong")]), "not JSON", {}),
-    "ws.message.shape": (lambda: b.ws([(0.1, "recv", "text", '{"event":"delete","payload":"1"}')]),
-                         "'stream' missing", {}),
+    "ws.message.shape": (
+        lambda: b.ws([(0.1, "recv", "text", '{"event":"delete","payload":"1"}')]),
+        "'stream' missing",
+        {},
+    ),
     "ws.message.stream-matches-subscription": (
         lambda: b.ws([(0.1, "recv", "text", b.message("public", "delete", "1"))]),
-        "['public']", {}),
+        "['public']",
+        {},
+    ),
     # -- WebSocket errors (a bad subscribe sent at t=0.05)
     "ws.error.reported": (
         lambda: b.ws([_bad_sub('{"type":"subscribe","stream":"nope"}')], path="/api/v1/streaming"),
-        "observed none", {}),
+        "observed none",
+        {},
+    ),
     "ws.error.frame-shape": (
-        lambda: b.ws([_bad_sub('{"type":"subscribe","stream":"nope"}'),
-                      (0.06, "recv", "text", '{"error":"Unknown stream type"}')],
-                     path="/api/v1/streaming"), "status", {}),
+        lambda: b.ws(
+            [
+                _bad_sub('{"type":"subscribe","stream":"nope"}'),
+                (0.06, "recv", "text", '{"error":"Unknown stream type"}'),
+            ],
+            path="/api/v1/streaming",
+        ),
+        "status",
+        {},
+    ),
     "ws.error.message-exact": (
-        lambda: b.ws([_bad_sub('{"type":"subscribe","stream":"hashtag"}'),
-                      (0.06, "recv", "text", '{"error":"bad","status":400}')],
-                     path="/api/v1/streaming"), "Missing tag name parameter", {}),
+        lambda: b.ws(
+            [
+                _bad_sub('{"type":"subscribe","stream":"hashtag"}'),
+                (0.06, "recv", "text", '{"error":"bad","status":400}'),
+            ],
+            path="/api/v1/streaming",
+        ),
+        "Missing tag name parameter",
+        {},
+    ),
     "ws.error.socket-stays-open": (
-        lambda: b.ws([_bad_sub('{"type":"subscribe","stream":"nope"}'),
-                      (0.06, "recv", "close", (b"\x03\xf0", {"close_code": 1008,
-                                                            "close_reason": ""}))],
-                     path="/api/v1/streaming", end="eof"), "1008", {}),
+        lambda: b.ws(
+            [
+                _bad_sub('{"type":"subscribe","stream":"nope"}'),
+                (0.06, "recv", "close", (b"\x03\xf0", {"close_code": 1008, "close_reason": ""})),
+            ],
+            path="/api/v1/streaming",
+            end="eof",
+        ),
+        "1008",
+        {},
+    ),
     # -- ping / pong / close
-    "ws.ping.pong": (lambda: b.ws([(0.05, "send", "ping", b"p")], end_t=12.0),
-                     "observed none", {}),
-    "ws.ping.server-keepalive": (lambda: b.ws([(0.05, "recv", "text", b.message(
-        "user", "delete", "1"))], end_t=70.0), "largest gap", LONG),
-    "ws.ping.no-pong-terminated": (lambda: b.ws([(29.0, "recv", "ping", b"")], end_t=70.0),
-                                   "still open", LONG),
-    "ws.close.binary-1003": (lambda: b.ws([(0.05, "send", "binary", b"\x01"),
-                                           (0.06, "recv", "close", (b"\x03\xe8", {
-                                               "close_code": 1000, "close_reason": ""}))],
-                                          end="eof"), "Mastodon: 1003", {}),
+    "ws.ping.pong": (lambda: b.ws([(0.05, "send", "ping", b"p")], end_t=12.0), "observed none", {}),
+    "ws.ping.server-keepalive": (
+        lambda: b.ws([(0.05, "recv", "text", b.message("user", "delete", "1"))], end_t=70.0),
+        "largest gap",
+        LONG,
+    ),
+    "ws.ping.no-pong-terminated": (
+        lambda: b.ws([(29.0, "recv", "ping", b"")], end_t=70.0),
+        "still open",
+        LONG,
+    ),
+    "ws.close.binary-1003": (
+        lambda: b.ws(
+            [
+                (0.05, "send", "binary", b"\x01"),
+                (0.06, "recv", "close", (b"\x03\xe8", {"close_code": 1000, "close_reason": ""})),
+            ],
+            end="eof",
+        ),
+        "Mastodon: 1003",
+        {},
+    ),
     # -- refused SSE requests: served instead of refused
     **{
         req: (lambda msg=msg: b.sse(context={**ERR, "expect_error": msg}), "4xx", {})
@@ -166,29 +284,66 @@ MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
         }.items()
     },
     "errors.http.refused": (lambda: b.sse(context={**ERR, "expect_status": 500}), ">= 400", {}),
-    "errors.http.status-exact": (lambda: b.http(status=400, body=b'{"error":"x"}', context={
-        "expect_status": 401}), "401", {}),
+    "errors.http.status-exact": (
+        lambda: b.http(status=400, body=b'{"error":"x"}', context={"expect_status": 401}),
+        "401",
+        {},
+    ),
     "errors.http.json-body": (lambda: b.http(status=401, body=b"Unauthorized"), "not JSON", {}),
-    "errors.http.content-type-json": (lambda: b.http(status=401, body=b'{"error":"x"}',
-                                                     content_type="text/plain"), "text/plain", {}),
-    "errors.http.message-exact": (lambda: b.http(status=401, body=b'{"error":"nope"}', context={
-        "expect_error": "Invalid access token"}), "'nope'", {}),
+    "errors.http.content-type-json": (
+        lambda: b.http(status=401, body=b'{"error":"x"}', content_type="text/plain"),
+        "text/plain",
+        {},
+    ),
+    "errors.http.message-exact": (
+        lambda: b.http(
+            status=401, body=b'{"error":"nope"}', context={"expect_error": "Invalid access token"}
+        ),
+        "'nope'",
+        {},
+    ),
     # -- token sources
     "auth.sse.token-header": (lambda: b.sse(status=401, headers=[]), "401", {}),
-    "auth.sse.token-query": (lambda: b.sse(status=401, headers=[], context={"auth": "query"}),
-                             "401", {}),
-    "auth.sse.token-subprotocol": (lambda: b.sse(status=401, headers=[], context={
-        "auth": "subprotocol"}), "401", {}),
-    "auth.ws.token-header": (lambda: b.ws([], status=401, request_headers=[
-        ["Authorization", "Bearer x"]], context={"auth": "header"}), "401", {}),
-    "auth.ws.token-query": (lambda: b.ws([], status=401, request_headers=[], context={
-        "auth": "query"}), "401", {}),
+    "auth.sse.token-query": (
+        lambda: b.sse(status=401, headers=[], context={"auth": "query"}),
+        "401",
+        {},
+    ),
+    "auth.sse.token-subprotocol": (
+        lambda: b.sse(status=401, headers=[], context={"auth": "subprotocol"}),
+        "401",
+        {},
+    ),
+    "auth.ws.token-header": (
+        lambda: b.ws(
+            [],
+            status=401,
+            request_headers=[["Authorization", "Bearer x"]],
+            context={"auth": "header"},
+        ),
+        "401",
+        {},
+    ),
+    "auth.ws.token-query": (
+        lambda: b.ws([], status=401, request_headers=[], context={"auth": "query"}),
+        "401",
+        {},
+    ),
     "auth.ws.token-subprotocol": (lambda: b.ws([], status=401), "401", {}),
-    "auth.token-source.subprotocol-echoed": (lambda: b.ws(response_headers=[
-        ["Upgrade", "websocket"]]), "observed none", {}),
+    "auth.token-source.subprotocol-echoed": (
+        lambda: b.ws(response_headers=[["Upgrade", "websocket"]]),
+        "observed none",
+        {},
+    ),
     "auth.anonymous.public-streams": (
-        lambda: b.sse(request_headers=[], context={"auth": "none", "stream": "public"},
-                      path="/api/v1/streaming/public"), "served without a token", {}),
+        lambda: b.sse(
+            request_headers=[],
+            context={"auth": "none", "stream": "public"},
+            path="/api/v1/streaming/public",
+        ),
+        "served without a token",
+        {},
+    ),
 }
 
 

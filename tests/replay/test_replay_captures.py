@@ -40,8 +40,9 @@ def judged(captures_dir: Path) -> dict[str, list]:  # type: ignore[type-arg]
 @pytest.mark.parametrize("capture", _capture_ids())
 def test_capture_judged_as_labelled(capture: str, judged: dict, capture_verdicts: dict) -> None:  # type: ignore[type-arg]
     results = judged.get(capture, [])
-    failures = [(r.id, r.message[:200]) for r in results
-                if r.verdict in (Verdict.FAIL, Verdict.ERROR)]
+    failures = [
+        (r.id, r.message[:200]) for r in results if r.verdict in (Verdict.FAIL, Verdict.ERROR)
+    ]
     if capture_verdicts[capture] == "conformant":
         assert not failures, failures
     else:
@@ -55,8 +56,11 @@ def test_nonconformant_captures_fail_for_the_documented_reason(judged: dict) -> 
     assert "http.sse.not-cut" in failed("crash-01-update-string-payload-on-public")
     assert "payload.schema.valid" in failed("sse-22-user-passthrough-and-malformed")
     assert {"payload.ws.string", "payload.schema.valid"} <= failed("ws-30-user-payload-encoding")
-    unknown = [r for r in judged["sse-22-user-passthrough-and-malformed"]
-               if r.requirement == "events.name.documented"]
+    unknown = [
+        r
+        for r in judged["sse-22-user-passthrough-and-malformed"]
+        if r.requirement == "events.name.documented"
+    ]
     assert unknown and all(r.verdict is Verdict.INFO for r in unknown)
 
 
@@ -69,9 +73,13 @@ def test_capture_expectations_come_from_the_request(captures_dir: Path) -> None:
     assert expect("sse-err-12-list-not-owned")["expect_status"] == 401
     assert expect("sse-err-23-hashtag-tag-repeated")["expect_status"] == 500
     assert expect("sse-err-18-user-notification-scope-read-statuses")["expect_error"].startswith(
-        "Access token does not have")
-    assert expect("ws-27-subprotocol-list") == {"purpose": "error", "expect_status": 401,
-                                                "expect_error": "Invalid access token"}
+        "Access token does not have"
+    )
+    assert expect("ws-27-subprotocol-list") == {
+        "purpose": "error",
+        "expect_status": 401,
+        "expect_error": "Invalid access token",
+    }
     assert expect("ws-28-bad-websocket-version")["expect_status"] == 400
     assert expect("sse-01-user") == {}
 
@@ -95,8 +103,10 @@ def test_replay_main_on_one_conformant_capture_passes(captures_dir: Path, tmp_pa
 
 def test_replay_main_on_a_run_directory(captures_dir: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    transcripts = [load_capture(captures_dir / "sse-03-public.jsonl"),
-                   load_capture(captures_dir / "crash-01-update-string-payload-on-public.jsonl")]
+    transcripts = [
+        load_capture(captures_dir / "sse-03-public.jsonl"),
+        load_capture(captures_dir / "crash-01-update-string-payload-on-public.jsonl"),
+    ]
     write_transcripts(run / "transcripts" / "all.jsonl", transcripts)
     assert len(load_path(run)) == 2
     assert replay_main(run, report_dir=tmp_path / "out") == 1

@@ -25,9 +25,10 @@ from conformance.verdicts import Verdict
 @pytest.fixture
 def reference() -> Iterator[dict[str, Any]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.reference", "serve", "--port", "0",
-         "--heartbeat", "1"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-m", "conformance.reference", "serve", "--port", "0", "--heartbeat", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert proc.stdout is not None
@@ -51,8 +52,15 @@ def reference() -> Iterator[dict[str, Any]]:
 async def test_rest_driver_produces_and_cleans_up(reference: dict[str, Any]) -> None:
     a, b = reference["accounts"][0], reference["accounts"][1]
     async with httpx.AsyncClient() as client:
-        driver = RestDriver(client, reference["url"], a["token"], b["token"],
-                            allow_public_posts=True, reference_extras=True, tag="msctest")
+        driver = RestDriver(
+            client,
+            reference["url"],
+            a["token"],
+            b["token"],
+            allow_public_posts=True,
+            reference_extras=True,
+            tag="msctest",
+        )
         try:
             info = await driver.setup()
             assert (info.a.id, info.b.id) == (a["id"], b["id"])
@@ -68,19 +76,29 @@ async def test_rest_driver_produces_and_cleans_up(reference: dict[str, Any]) -> 
         finally:
             await driver.cleanup()
         assert driver.pending_cleanup == []
-        gone = await client.get(f"{reference['url']}/api/v1/statuses/{status_id}",
-                                headers={"Authorization": f"Bearer {a['token']}"})
+        gone = await client.get(
+            f"{reference['url']}/api/v1/statuses/{status_id}",
+            headers={"Authorization": f"Bearer {a['token']}"},
+        )
         assert gone.status_code == 404
-        rel = await client.get(f"{reference['url']}/api/v1/accounts/relationships",
-                               params={"id[]": b["id"]},
-                               headers={"Authorization": f"Bearer {a['token']}"})
+        rel = await client.get(
+            f"{reference['url']}/api/v1/accounts/relationships",
+            params={"id[]": b["id"]},
+            headers={"Authorization": f"Bearer {a['token']}"},
+        )
         if rel.status_code == 200:
             assert not rel.json()[0]["following"], "setup's follow must be undone"
 
 
 def test_rest_driver_refuses_public_posts_when_off() -> None:
-    driver = RestDriver(httpx.AsyncClient(), "http://127.0.0.1:9", "x" * 20, "y" * 20,
-                        allow_public_posts=False, reference_extras=False)
+    driver = RestDriver(
+        httpx.AsyncClient(),
+        "http://127.0.0.1:9",
+        "x" * 20,
+        "y" * 20,
+        allow_public_posts=False,
+        reference_extras=False,
+    )
     assert not driver.supports(sc.STATUS_PUBLIC)
     assert not driver.supports(sc.ANNOUNCEMENT)
     assert driver.supports(sc.STATUS_PRIVATE)
@@ -89,14 +107,18 @@ def test_rest_driver_refuses_public_posts_when_off() -> None:
 
 async def test_full_session_against_reference(reference: dict[str, Any]) -> None:
     a, b = reference["accounts"][0], reference["accounts"][1]
-    settings = Settings(target=reference["url"], token=a["token"], second_token=b["token"],
-                        heartbeat_timeout_s=2.0)
+    settings = Settings(
+        target=reference["url"], token=a["token"], second_token=b["token"], heartbeat_timeout_s=2.0
+    )
     target = await discover(settings)
     started = time.monotonic()
     outcome = await run_session(settings, target)
     elapsed = time.monotonic() - started
-    bad = [f"{r.verdict} {r.id}: {r.message}" for r in outcome.results.values()
-           if r.verdict in (Verdict.FAIL, Verdict.ERROR)]
+    bad = [
+        f"{r.verdict} {r.id}: {r.message}"
+        for r in outcome.results.values()
+        if r.verdict in (Verdict.FAIL, Verdict.ERROR)
+    ]
     assert bad == []
     assert elapsed <= 1.3 * 2.0 + 5.0 + 3.0  # the catalogue target plus CI slack
     verdicts = {rid: r.verdict for rid, r in outcome.results.items()}
@@ -106,7 +128,8 @@ async def test_full_session_against_reference(reference: dict[str, Any]) -> None
     assert verdicts["delivery.token-revoke.ends-stream[sse-user]"] is Verdict.PASS
     delivery = [r for r in outcome.results.values() if r.requirement.startswith("delivery.")]
     assert all(r.verdict is not Verdict.NOT_EXERCISED for r in delivery), [
-        r.id for r in delivery if r.verdict is Verdict.NOT_EXERCISED]
+        r.id for r in delivery if r.verdict is Verdict.NOT_EXERCISED
+    ]
     for t in outcome.transcripts:
         text = t.dumps()
         assert a["token"] not in text and b["token"] not in text
@@ -114,8 +137,13 @@ async def test_full_session_against_reference(reference: dict[str, Any]) -> None
 
 async def test_read_only_session_writes_nothing(reference: dict[str, Any]) -> None:
     a = reference["accounts"][0]
-    settings = Settings(target=reference["url"], token=a["token"], read_only=True,
-                        observe_seconds=0.3, heartbeat_timeout_s=1.5)
+    settings = Settings(
+        target=reference["url"],
+        token=a["token"],
+        read_only=True,
+        observe_seconds=0.3,
+        heartbeat_timeout_s=1.5,
+    )
     target = await discover(settings)
     outcome = await run_session(settings, target)
     async with httpx.AsyncClient() as client:

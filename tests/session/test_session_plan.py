@@ -37,8 +37,11 @@ def test_every_stream_value_on_both_transports() -> None:
     keys = {c.key for c in connections(Settings())}
     for name in STREAM_NAMES:
         assert f"sse-{name}" in keys and f"ws-{name}" in keys
-    ws_streams = {dict(c.params).get("stream") for c in connections(Settings())
-                  if c.transport == "ws" and c.matrix}
+    ws_streams = {
+        dict(c.params).get("stream")
+        for c in connections(Settings())
+        if c.transport == "ws" and c.matrix
+    }
     assert ws_streams == set(STREAM_NAMES)
     assert len(STREAM_NAMES) == 12
 

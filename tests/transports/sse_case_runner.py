@@ -18,8 +18,14 @@ def summary(items: Iterable[SSEItem], *, raw: bool = False) -> list[tuple[Any, .
     out: list[tuple[Any, ...]] = []
     for item in items:
         if isinstance(item, Event):
-            row: tuple[Any, ...] = ("event", item.event, item.data, item.id, item.retry,
-                                    item.has_data)
+            row: tuple[Any, ...] = (
+                "event",
+                item.event,
+                item.data,
+                item.id,
+                item.retry,
+                item.has_data,
+            )
         elif isinstance(item, Comment):
             row = ("comment", item.text)
         else:
@@ -43,8 +49,9 @@ def three_ways(data: bytes, **kwargs: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Summaries (with raw) of: whole, byte by byte, and (if applicable) with a trailer."""
     results = {
         "whole": summary(run_chunks([data], **kwargs), raw=True),
-        "bytewise": summary(run_chunks([data[i : i + 1] for i in range(len(data))], **kwargs),
-                            raw=True),
+        "bytewise": summary(
+            run_chunks([data[i : i + 1] for i in range(len(data))], **kwargs), raw=True
+        ),
     }
     return results
 

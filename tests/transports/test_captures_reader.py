@@ -50,8 +50,11 @@ def test_bodies_equal_the_captured_body_files(
 def test_sse_streams_parse_without_framing_violations(
     captures: dict[str, Transcript], capture_verdicts: dict[str, str]
 ) -> None:
-    streams = [t for t in captures.values()
-               if t.meta.transport == "sse" and t.meta.context["purpose"] == "stream" and t.head]
+    streams = [
+        t
+        for t in captures.values()
+        if t.meta.transport == "sse" and t.meta.context["purpose"] == "stream" and t.head
+    ]
     assert len(streams) > 30
     for transcript in streams:
         parsed = parse_sse_transcript(transcript)
@@ -89,8 +92,12 @@ def test_response_head_keeps_wire_order_and_case(captures: dict[str, Transcript]
     head = captures["sse-01-user"].head
     assert head is not None
     names = [name for name, _ in head.fields["headers"]]
-    assert names[:4] == ["X-Powered-By", "X-Request-Id", "Access-Control-Allow-Origin",
-                         "Content-Type"]
+    assert names[:4] == [
+        "X-Powered-By",
+        "X-Request-Id",
+        "Access-Control-Allow-Origin",
+        "Content-Type",
+    ]
     assert head.fields["http_version"] == "HTTP/1.1"
     assert head.fields["reason"] == "OK"
 
@@ -139,12 +146,16 @@ def test_refused_ws_upgrade(captures: dict[str, Transcript]) -> None:
 def test_context_derivation(captures: dict[str, Transcript]) -> None:
     ctx = captures["sse-04-public-only-media"].meta.context
     assert (ctx["stream"], ctx["params"], ctx["auth"]) == (
-        "public:media", {"only_media": "true"}, "header")
+        "public:media",
+        {"only_media": "true"},
+        "header",
+    )
     assert captures["sse-06-public-local-only-media"].meta.context["stream"] == "public:local:media"
     assert captures["sse-14-token-query-param"].meta.context["auth"] == "query"
     assert "access_token" not in captures["sse-14-token-query-param"].meta.context["params"]
     assert captures["sse-15-token-sec-websocket-protocol-header"].meta.context["auth"] == (
-        "subprotocol")
+        "subprotocol"
+    )
     assert captures["sse-09-hashtag"].meta.context["params"] == {"tag": "fediverse"}
     assert captures["http-01-health"].meta.context["purpose"] == "health"
     ws = captures["ws-08-multiplex-subscribe-unsubscribe"].meta.context
@@ -159,9 +170,21 @@ def test_context_derivation(captures: dict[str, Transcript]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "truthy"),
-    [("true", True), ("1", True), ("yes", True), ("no", True), ("False", True),
-     ("false", False), ("0", False), ("f", False), ("FALSE", False), ("off", False),
-     ("OFF", False), ("", False), (None, False)],
+    [
+        ("true", True),
+        ("1", True),
+        ("yes", True),
+        ("no", True),
+        ("False", True),
+        ("false", False),
+        ("0", False),
+        ("f", False),
+        ("FALSE", False),
+        ("off", False),
+        ("OFF", False),
+        ("", False),
+        (None, False),
+    ],
 )
 def test_only_media_truthiness_matches_sse_19(value: str | None, truthy: bool) -> None:
     assert only_media_truthy(value) is truthy

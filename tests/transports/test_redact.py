@@ -30,8 +30,12 @@ def test_url_access_token_always_redacted() -> None:
 
 def test_headers_keep_scheme_and_order() -> None:
     r = Redactor([TOKEN])
-    headers = [("Authorization", f"Bearer {TOKEN}"), ("X-A", "1"),
-               ("Sec-WebSocket-Protocol", TOKEN), ("authorization", "bogus")]
+    headers = [
+        ("Authorization", f"Bearer {TOKEN}"),
+        ("X-A", "1"),
+        ("Sec-WebSocket-Protocol", TOKEN),
+        ("authorization", "bogus"),
+    ]
     assert r.headers(headers) == [
         ["Authorization", f"Bearer {REDACTED}"],
         ["X-A", "1"],
@@ -43,17 +47,31 @@ def test_headers_keep_scheme_and_order() -> None:
 def test_nested_json() -> None:
     r = Redactor([TOKEN])
     obj = {"a": [TOKEN, {"b": f"Bearer {TOKEN}"}], "n": 1, "raw": TOKEN.encode()}
-    assert r.json(obj) == {"a": [REDACTED, {"b": f"Bearer {REDACTED}"}], "n": 1,
-                           "raw": REDACTED.encode()}
+    assert r.json(obj) == {
+        "a": [REDACTED, {"b": f"Bearer {REDACTED}"}],
+        "n": 1,
+        "raw": REDACTED.encode(),
+    }
 
 
 def test_transcript_copy_has_no_token() -> None:
-    meta = Meta(id="x", transport="ws",
-                request={"url": f"ws://h/?access_token={TOKEN}",
-                         "headers": [["Sec-WebSocket-Protocol", TOKEN]]})
+    meta = Meta(
+        id="x",
+        transport="ws",
+        request={
+            "url": f"ws://h/?access_token={TOKEN}",
+            "headers": [["Sec-WebSocket-Protocol", TOKEN]],
+        },
+    )
     t = Transcript(meta=meta)
-    t.add(0.0, "response-head", status=101, reason="", http_version="HTTP/1.1",
-          headers=[["Sec-WebSocket-Protocol", TOKEN]])
+    t.add(
+        0.0,
+        "response-head",
+        status=101,
+        reason="",
+        http_version="HTTP/1.1",
+        headers=[["Sec-WebSocket-Protocol", TOKEN]],
+    )
     t.add(0.1, "ws-frame-recv", opcode="text", data=f'{{"echo":"{TOKEN}"}}'.encode())
     t.add(0.2, "stimulus", action="rest", detail={"token": TOKEN}, marker=None)
     redacted = Redactor([TOKEN]).transcript(t)
@@ -64,8 +82,10 @@ def test_transcript_copy_has_no_token() -> None:
 def test_secrets_from_request() -> None:
     found = secrets_from_request(
         f"http://h/?access_token={TOKEN}",
-        [("Authorization", "Bearer anotherLongTokenValue123"),
-         ("Sec-WebSocket-Protocol", f"{TOKEN}, mastodon")],
+        [
+            ("Authorization", "Bearer anotherLongTokenValue123"),
+            ("Sec-WebSocket-Protocol", f"{TOKEN}, mastodon"),
+        ],
     )
     assert TOKEN in found and "anotherLongTokenValue123" in found
     assert "mastodon" not in found  # too short to be a token: never blank out plain words

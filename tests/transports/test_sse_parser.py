@@ -48,8 +48,11 @@ CASES: list[tuple[str, bytes, list[tuple[Any, ...]]]] = [
     (
         "id-with-nul-ignored",
         b"id: 1\ndata: a\n\nid: 2\x00\ndata: b\n\n",
-        [(E, "message", "a", "1", None, True), (V, "id-contains-nul"),
-         (E, "message", "b", "1", None, True)],
+        [
+            (E, "message", "a", "1", None, True),
+            (V, "id-contains-nul"),
+            (E, "message", "b", "1", None, True),
+        ],
     ),
     ("retry-digits", b"retry: 1000\ndata: a\n\n", [(E, "message", "a", None, 1000, True)]),
     (
@@ -155,8 +158,14 @@ def test_item_time_is_the_feed_that_completed_it() -> None:
     assert parser.feed(b":)\nevent: update\n", 0.5) == [Comment(text=")", t=0.5, raw=b":)\n")]
     items = parser.feed(b"data: {}\n\n", 2.25)
     assert items == [
-        Event(event="update", data="{}", id=None, retry=None, t=2.25,
-              raw=b"event: update\ndata: {}\n\n")
+        Event(
+            event="update",
+            data="{}",
+            id=None,
+            retry=None,
+            t=2.25,
+            raw=b"event: update\ndata: {}\n\n",
+        )
     ]
 
 
@@ -167,7 +176,7 @@ def test_event_raw_excludes_interleaved_comments() -> None:
 
 
 def test_unterminated_event_reports_its_bytes() -> None:
-    items = run_chunks([b"data: ok\n\nevent: update\ndata: {\"a\"", b":1}"])
+    items = run_chunks([b'data: ok\n\nevent: update\ndata: {"a"', b":1}"])
     violation = items[-1]
     assert isinstance(violation, Violation)
     assert violation.kind == "unterminated-event"

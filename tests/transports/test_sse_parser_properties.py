@@ -16,8 +16,26 @@ PROPS = settings(max_examples=150, deadline=None)
 
 # Fragments that exercise every branch: fields, separators, all line endings, BOM, bad UTF-8.
 FRAGMENTS = [
-    b"data", b"event", b"id", b"retry", b"foo", b":", b": ", b" ", b"\r", b"\n", b"\r\n",
-    b"x", b"1", b"update", b"\xef\xbb\xbf", b"\xef", b"\xff", b"\x00", b"\xc3\xa9", b":thump",
+    b"data",
+    b"event",
+    b"id",
+    b"retry",
+    b"foo",
+    b":",
+    b": ",
+    b" ",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"x",
+    b"1",
+    b"update",
+    b"\xef\xbb\xbf",
+    b"\xef",
+    b"\xff",
+    b"\x00",
+    b"\xc3\xa9",
+    b":thump",
 ]
 sse_bytes = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map(b"".join)
 

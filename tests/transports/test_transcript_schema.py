@@ -26,8 +26,7 @@ def test_binary_bytes_use_data_b64(assert_schema_valid: Callable[[Transcript], N
     t = Transcript(meta=Meta(id="b", transport="ws", request={}))
     t.add(0.0, "connect")
     t.add(0.1, "ws-frame-recv", opcode="binary", data=b"\xff\x00")
-    t.add(0.2, "ws-frame-recv", opcode="close", data=b"\x03\xe8", close_code=1000,
-          close_reason="")
+    t.add(0.2, "ws-frame-recv", opcode="close", data=b"\x03\xe8", close_code=1000, close_reason="")
     t.add(0.3, "timeout", wait="update", deadline_s=1.5)
     t.add(0.4, "end", how="deadline", detail="")
     assert '"data_b64"' in t.dumps()
@@ -40,15 +39,39 @@ def test_binary_bytes_use_data_b64(assert_schema_valid: Callable[[Transcript], N
         {"t": 0.0, "kind": "end", "how": "bogus"},
         {"t": 0.0, "kind": "body-chunk"},
         {"t": 0.0, "kind": "body-chunk", "data": "a", "data_b64": "YQ=="},
-        {"t": 0.0, "kind": "response-head", "status": "200", "reason": "", "http_version": "",
-         "headers": []},
+        {
+            "t": 0.0,
+            "kind": "response-head",
+            "status": "200",
+            "reason": "",
+            "http_version": "",
+            "headers": [],
+        },
         {"t": 0.0, "kind": "ws-frame-recv", "opcode": "weird", "data": ""},
         {"t": 0.0, "kind": "unknown-kind"},
         {"t": -1, "kind": "connect"},
-        {"kind": "meta", "format": 1, "id": "x", "transport": "websocket", "request": {},
-         "context": {}, "source": "live", "server": {}, "started_at": None},
-        {"kind": "meta", "format": 1, "id": "x", "transport": "sse", "request": {},
-         "context": {"purpose": "chat"}, "source": "live", "server": {}, "started_at": None},
+        {
+            "kind": "meta",
+            "format": 1,
+            "id": "x",
+            "transport": "websocket",
+            "request": {},
+            "context": {},
+            "source": "live",
+            "server": {},
+            "started_at": None,
+        },
+        {
+            "kind": "meta",
+            "format": 1,
+            "id": "x",
+            "transport": "sse",
+            "request": {},
+            "context": {"purpose": "chat"},
+            "source": "live",
+            "server": {},
+            "started_at": None,
+        },
     ],
 )
 def test_schema_rejects_malformed_lines(
@@ -58,9 +81,12 @@ def test_schema_rejects_malformed_lines(
 
 
 def test_schema_accepts_model_output(transcript_validator: Draft202012Validator) -> None:
-    meta = Meta(id="x", transport="sse", request={"method": "GET", "url": "http://h/",
-                                                  "headers": [["Accept", "text/event-stream"]]},
-                context={"purpose": "stream", "stream": "user", "auth": "header"})
+    meta = Meta(
+        id="x",
+        transport="sse",
+        request={"method": "GET", "url": "http://h/", "headers": [["Accept", "text/event-stream"]]},
+        context={"purpose": "stream", "stream": "user", "auth": "header"},
+    )
     assert not list(transcript_validator.iter_errors(meta.to_json()))
     rec = Record(t=1.0, kind="stimulus", fields={"action": "rest", "detail": {}, "marker": None})
     assert not list(transcript_validator.iter_errors(json.loads(json.dumps(rec.to_json()))))

@@ -24,8 +24,12 @@ SSE_HEAD = (
 
 
 def meta(case: str) -> Meta:
-    return Meta(id=case, transport="sse", request={},
-                context={"purpose": "stream", "stream": "user", "case": case})
+    return Meta(
+        id=case,
+        transport="sse",
+        request={},
+        context={"purpose": "stream", "stream": "user", "case": case},
+    )
 
 
 def has_event(name: str) -> Callable[[Sequence[SSEItem]], bool]:
@@ -51,9 +55,14 @@ async def test_chunks_recorded_parsed_and_clean_eof(
         await writer.drain()
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/api/v1/streaming/user",
-                          headers={"Authorization": f"Bearer {TOKEN}"}, meta=meta("sse-eof"),
-                          idle_timeout_s=5, redactor=Redactor(["someOtherSecretValue"]))
+        sse = SSERecorder(
+            client,
+            f"http://127.0.0.1:{port}/api/v1/streaming/user",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            meta=meta("sse-eof"),
+            idle_timeout_s=5,
+            redactor=Redactor(["someOtherSecretValue"]),
+        )
         await sse.start()
         assert sse.status == 200
         assert await sse.wait_for(lambda items: any(isinstance(i, Comment) for i in items), 5)
@@ -63,11 +72,17 @@ async def test_chunks_recorded_parsed_and_clean_eof(
         await sse.close()
     t = sse.transcript
     assert t.end is not None and t.end.fields["how"] == "eof"
-    assert [r.data for r in t.of_kind("body-chunk")] == [b":)\n", b"event: update\n",
-                                                          b"data: {}\n\n"]
+    assert [r.data for r in t.of_kind("body-chunk")] == [
+        b":)\n",
+        b"event: update\n",
+        b"data: {}\n\n",
+    ]
     assert t.head is not None
-    assert t.head.fields["headers"][:3] == [["X-B", "1"], ["Content-Type", "text/event-stream"],
-                                           ["x-a", "2"]]
+    assert t.head.fields["headers"][:3] == [
+        ["X-B", "1"],
+        ["Content-Type", "text/event-stream"],
+        ["x-a", "2"],
+    ]
     times = [r.t for r in t.records]
     assert times == sorted(times) and t.records[0].kind == "connect"
     items = sse.items()
@@ -85,15 +100,18 @@ async def test_server_dies_mid_chunk_is_incomplete() -> None:
         writer.close()
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/", meta=meta("sse-cut"),
-                          idle_timeout_s=5)
+        sse = SSERecorder(
+            client, f"http://127.0.0.1:{port}/", meta=meta("sse-cut"), idle_timeout_s=5
+        )
         await sse.start()
         assert not await sse.wait_for(has_event("update"), 5)
         await sse.close()
     t = sse.transcript
     assert t.end is not None and t.end.fields["how"] == "incomplete", t.end
     assert [i.kind for i in sse.items() if not isinstance(i, Comment | Event)] in (
-        [], ["unterminated-event"])
+        [],
+        ["unterminated-event"],
+    )
 
 
 async def test_server_closes_between_chunks_is_incomplete() -> None:
@@ -104,8 +122,9 @@ async def test_server_closes_between_chunks_is_incomplete() -> None:
         writer.close()
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/", meta=meta("sse-crash"),
-                          idle_timeout_s=5)
+        sse = SSERecorder(
+            client, f"http://127.0.0.1:{port}/", meta=meta("sse-crash"), idle_timeout_s=5
+        )
         await sse.start()
         await sse.wait_for(lambda items: False, 5, what="the end")
         await sse.close()
@@ -125,8 +144,9 @@ async def test_connection_reset_is_recorded() -> None:
         writer.transport.abort()
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/", meta=meta("sse-reset"),
-                          idle_timeout_s=5)
+        sse = SSERecorder(
+            client, f"http://127.0.0.1:{port}/", meta=meta("sse-reset"), idle_timeout_s=5
+        )
         await sse.start()
         await sse.wait_for(lambda items: False, 5)
         await sse.close()
@@ -141,13 +161,19 @@ async def test_refused_request_recorded_with_body(
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request_head(reader)
-        writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n" + chunk(body) + b"0\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" + chunk(body) + b"0\r\n\r\n"
+        )
         await writer.drain()
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/?access_token={TOKEN}",
-                          meta=meta("sse-401"), idle_timeout_s=5)
+        sse = SSERecorder(
+            client,
+            f"http://127.0.0.1:{port}/?access_token={TOKEN}",
+            meta=meta("sse-401"),
+            idle_timeout_s=5,
+        )
         await sse.start()
         assert sse.status == 401
         await sse.wait_for(lambda items: False, 5)
@@ -167,8 +193,9 @@ async def test_idle_timeout_and_wait_deadline() -> None:
         await asyncio.sleep(30)
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/", meta=meta("sse-idle"),
-                          idle_timeout_s=0.6)
+        sse = SSERecorder(
+            client, f"http://127.0.0.1:{port}/", meta=meta("sse-idle"), idle_timeout_s=0.6
+        )
         await sse.start()
         assert not await sse.wait_for(has_event("update"), 0.2, what="update event")
         timeouts = list(sse.transcript.of_kind("timeout"))
@@ -190,8 +217,9 @@ async def test_client_close_mid_stream() -> None:
         await asyncio.sleep(30)
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/", meta=meta("sse-close"),
-                          idle_timeout_s=5)
+        sse = SSERecorder(
+            client, f"http://127.0.0.1:{port}/", meta=meta("sse-close"), idle_timeout_s=5
+        )
         await sse.start()
         await sse.wait_for(lambda items: bool(items), 5)
         await sse.close()
@@ -199,7 +227,8 @@ async def test_client_close_mid_stream() -> None:
     ends = list(sse.transcript.of_kind("end"))
     assert [e.fields["how"] for e in ends] == ["client-close"]
     assert [v.kind for v in sse.items() if not isinstance(v, Comment | Event)] == [
-        "unterminated-event"]
+        "unterminated-event"
+    ]
 
 
 async def test_connection_refused_is_a_record() -> None:
@@ -208,13 +237,15 @@ async def test_connection_refused_is_a_record() -> None:
     port = sock.getsockname()[1]
     sock.close()
     async with httpx.AsyncClient() as client:
-        sse = SSERecorder(client, f"http://127.0.0.1:{port}/", meta=meta("sse-refused"),
-                          connect_timeout_s=2)
+        sse = SSERecorder(
+            client, f"http://127.0.0.1:{port}/", meta=meta("sse-refused"), connect_timeout_s=2
+        )
         await sse.start()
         assert not await sse.wait_for(has_event("update"), 1)
         await sse.close()
-        transcript = await record_http(client, "GET", f"http://127.0.0.1:{port}/",
-                                       meta=meta("http-refused"), deadline_s=2)
+        transcript = await record_http(
+            client, "GET", f"http://127.0.0.1:{port}/", meta=meta("http-refused"), deadline_s=2
+        )
     for t in (sse.transcript, transcript):
         assert t.end is not None and t.end.fields["how"] == "error"
         assert "connect" in t.end.fields["detail"]
@@ -227,11 +258,13 @@ async def test_record_http_plain_and_head(
         while True:
             head = await read_request_head(reader)
             if head.startswith(b"HEAD"):
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                             b"Content-Length: 2\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n"
+                )
             else:
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                             b"Content-Length: 2\r\n\r\nOK")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
+                )
             await writer.drain()
 
     url = ""
@@ -252,6 +285,7 @@ async def test_record_http_deadline() -> None:
         await asyncio.sleep(30)
 
     async with raw_server(handler) as port, httpx.AsyncClient() as client:
-        t = await record_http(client, "GET", f"http://127.0.0.1:{port}/", meta=meta("slow"),
-                              deadline_s=0.3)
+        t = await record_http(
+            client, "GET", f"http://127.0.0.1:{port}/", meta=meta("slow"), deadline_s=0.3
+        )
     assert t.end is not None and t.end.fields["how"] == "deadline"

@@ -28,8 +28,11 @@ def _token_of(request: web.Request) -> str | None:
 async def streaming(request: web.Request) -> web.StreamResponse:
     token = _token_of(request)
     if token != TOKEN:
-        return web.Response(status=401, text="Invalid access token",
-                            headers={"X-Error-Message": "Invalid access token"})
+        return web.Response(
+            status=401,
+            text="Invalid access token",
+            headers={"X-Error-Message": "Invalid access token"},
+        )
     protocols = (TOKEN,) if request.headers.get("Sec-WebSocket-Protocol") else ()
     ws = web.WebSocketResponse(protocols=protocols, autoping=False)
     await ws.prepare(request)
@@ -85,8 +88,13 @@ def saw(event: str) -> Callable[[list[object]], bool]:
 async def test_token_sources_and_ping_answered(
     ws_url: str, via: str, assert_schema_valid: Callable[[Transcript], None]
 ) -> None:
-    ws = WSRecorder(ws_url, token=TOKEN, token_via=via, meta=meta(f"ws-{via}"),  # type: ignore[arg-type]
-                    open_timeout_s=5)
+    ws = WSRecorder(
+        ws_url,
+        token=TOKEN,
+        token_via=via,
+        meta=meta(f"ws-{via}"),  # type: ignore[arg-type]
+        open_timeout_s=5,
+    )
     await ws.start()
     assert ws.status == 101
     assert await ws.wait_for(saw("pong-seen"), 5)
@@ -109,8 +117,11 @@ async def test_pongs_can_be_withheld(ws_url: str) -> None:
     ws = WSRecorder(ws_url, token=TOKEN, meta=meta("ws-nopong"), answer_pings=False)
     await ws.start()
     assert await ws.wait_for_records(
-        lambda records: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping"
-                            for r in records), 5)
+        lambda records: any(
+            r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping" for r in records
+        ),
+        5,
+    )
     assert not await ws.wait_for(saw("pong-seen"), 0.3, what="pong-seen")
     await ws.close()
     t = ws.transcript
@@ -124,12 +135,19 @@ async def test_text_binary_ping_and_server_close(ws_url: str) -> None:
     await ws.start()
     await ws.send_text('{"type":"subscribe","stream":"public"}')
     # the echoed subscribe has "stream" but not as a list: parsed, with stream None
-    assert await ws.wait_for(lambda items: any(
-        isinstance(m, StreamMessage) and m.stream is None and m.event is None for m in items), 5)
+    assert await ws.wait_for(
+        lambda items: any(
+            isinstance(m, StreamMessage) and m.stream is None and m.event is None for m in items
+        ),
+        5,
+    )
     await ws.ping(b"me")
     assert await ws.wait_for_records(
-        lambda records: any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "pong"
-                            for r in records), 5)
+        lambda records: any(
+            r.kind == "ws-frame-recv" and r.fields.get("opcode") == "pong" for r in records
+        ),
+        5,
+    )
     await ws.send_binary(b"\x00\x01")
     assert await ws.wait_closed(5)
     t = ws.transcript
@@ -161,8 +179,9 @@ async def test_server_initiated_close_is_echoed(ws_url: str) -> None:
 async def test_refused_upgrade_recorded(
     ws_url: str, assert_schema_valid: Callable[[Transcript], None]
 ) -> None:
-    ws = WSRecorder(ws_url, token="wrongTokenWrongTokenWrong", token_via="header",
-                    meta=meta("ws-401"))
+    ws = WSRecorder(
+        ws_url, token="wrongTokenWrongTokenWrong", token_via="header", meta=meta("ws-401")
+    )
     await ws.start()
     t = ws.transcript
     assert ws.status == 401
@@ -187,8 +206,7 @@ async def test_frames_echoing_the_token_are_redacted(ws_url: str) -> None:
 
 
 async def test_unreachable_server_is_a_record() -> None:
-    ws = WSRecorder("ws://127.0.0.1:9/nothing", token=TOKEN, meta=meta("ws-down"),
-                    open_timeout_s=2)
+    ws = WSRecorder("ws://127.0.0.1:9/nothing", token=TOKEN, meta=meta("ws-down"), open_timeout_s=2)
     await ws.start()
     end = ws.transcript.end
     assert end is not None and end.fields["how"] in {"error", "reset"}

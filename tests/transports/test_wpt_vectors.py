@@ -25,7 +25,10 @@ WPT: list[tuple[str, bytes, list[str]]] = [
     ("empty-data", b"data:\n\ndata\ndata\n\ndata:test\n\n", ["", "\n", "test"]),
     (
         "comments",
-        b"data:1\r:\x00\n:\r\ndata:2\n" + LONG_COMMENT + b"data:3\n:data:fail\r:" + b"x" * 2048
+        b"data:1\r:\x00\n:\r\ndata:2\n"
+        + LONG_COMMENT
+        + b"data:3\n:data:fail\r:"
+        + b"x" * 2048
         + b"\ndata:4\n\n",
         ["1\n2\n3\n4"],
     ),

@@ -22,8 +22,13 @@ from conformance.ws.messages import (
 def test_stream_message() -> None:
     raw = '{"stream":["hashtag","Café"],"event":"update","payload":"{\\"id\\":\\"1\\"}"}'
     msg = parse_server_text(raw)
-    assert msg == StreamMessage(stream=["hashtag", "Café"], event="update",
-                                payload='{"id":"1"}', payload_present=True, raw=raw)
+    assert msg == StreamMessage(
+        stream=["hashtag", "Café"],
+        event="update",
+        payload='{"id":"1"}',
+        payload_present=True,
+        raw=raw,
+    )
     assert decoded_payload(msg) == {"id": "1"}
 
 
@@ -70,9 +75,15 @@ def test_malformed_never_raises(text: str) -> None:
 def test_control_messages() -> None:
     assert subscribe_message("public:local") == '{"type":"subscribe","stream":"public:local"}'
     assert json.loads(subscribe_message("hashtag", tag="Café")) == {
-        "type": "subscribe", "stream": "hashtag", "tag": "Café"}
+        "type": "subscribe",
+        "stream": "hashtag",
+        "tag": "Café",
+    }
     assert json.loads(unsubscribe_message("list", list_id="1")) == {
-        "type": "unsubscribe", "stream": "list", "list": "1"}
+        "type": "unsubscribe",
+        "stream": "list",
+        "list": "1",
+    }
 
 
 def test_every_capture_server_text_frame_is_well_formed(captures_dir: Path) -> None:
