@@ -70,6 +70,8 @@ class Settings:
     timeout_multiplier: float = 1.0
     verify_tls: bool = True
     embedded_heartbeat_s: float = 15.0
+    embedded_ping_interval_s: float = 30.0
+    ping_timeout_s: float = 35.0
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
@@ -292,6 +294,21 @@ OPTIONS: tuple[Option, ...] = (
         "embedded_heartbeat_s",
         "--embedded-heartbeat",
         "SSE heartbeat interval of the embedded reference server",
+        _parse_positive,
+        metavar="S",
+    ),
+    Option(
+        "embedded_ping_interval_s",
+        "--embedded-ping-interval",
+        "WebSocket ping interval of the embedded reference server",
+        _parse_positive,
+        metavar="S",
+    ),
+    Option(
+        "ping_timeout_s",
+        "--ping-timeout",
+        "--long: longest wait for a server WebSocket ping, and for the cut of a socket that "
+        "withholds pongs (Mastodon pings every 30 s; 35 s leaves grace)",
         _parse_positive,
         metavar="S",
     ),

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.judge import judge_transcript
+from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.transcript.model import Meta, Transcript, read_transcripts
 from conformance.verdicts import Result, Verdict, summarise
@@ -254,13 +255,25 @@ def replay_results(
     return results
 
 
+def replay_delivery_results(path: Path, transcripts: list[Transcript]) -> list[Result]:
+    """Delivery cases of a saved run, re-judged from its ``transcripts/_stimuli.jsonl``."""
+    from conformance.session.stimulus_log import replay_delivery
+
+    try:
+        return replay_delivery(path, transcripts)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"replay: stimulus log unreadable, delivery not judged: {exc}", file=sys.stderr)
+        return []
+
+
 def _default_report_dir() -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("reports") / f"replay-{stamp}"
 
 
 def replay_main(path: Path, *, report_dir: Path | None, server_version: str | None = None) -> int:
-    """CLI ``replay``: judge, write report.json, print one summary line; exit 0/1/2."""
+    """CLI ``replay``: judge, write report.json and report.html, print one summary line;
+    exit 0/1/2."""
     started = datetime.now(UTC)
     clock = time.monotonic()
     path = Path(path)
@@ -270,6 +283,7 @@ def replay_main(path: Path, *, report_dir: Path | None, server_version: str | No
         print(f"replay: cannot read {path}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     results = replay_results(transcripts, server_version=server_version)
+    results += replay_delivery_results(path, transcripts)
     target_dir = report_dir if report_dir is not None else _default_report_dir()
     info = RunInfo(
         target=f"replay:{path}",
@@ -278,6 +292,7 @@ def replay_main(path: Path, *, report_dir: Path | None, server_version: str | No
         extra={"mode": "replay", "transcripts": len(transcripts), "server_version": server_version},
     )
     report = write_json_report(target_dir, info, results)
+    write_html_report(target_dir, info, results)
     counts = summarise(results)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     print(f"replay: {len(transcripts)} transcripts, {len(results)} results ({summary}) -> {report}")

@@ -256,6 +256,10 @@ class SuiteRun:
             strict=settings.strict,
             extra=extra,
         )
+        if self._outcome is not None and getattr(self._outcome, "stimuli", None) is not None:
+            from conformance.session.stimulus_log import write_stimulus_log
+
+            write_stimulus_log(report_dir, self.redactor().transcript(self._outcome.stimuli))
         status = exit_status(results, strict=settings.strict)
         lines = self.redactor_lines(summary_lines(results, target=target, strict=settings.strict))
         lines.append(f"reports: {report_dir}")
@@ -277,7 +281,10 @@ class SuiteRun:
 
 
 def _start_server(settings: Settings) -> EmbeddedServer:
-    kwargs: dict[str, Any] = {"heartbeat_s": settings.embedded_heartbeat_s}
+    kwargs: dict[str, Any] = {
+        "heartbeat_s": settings.embedded_heartbeat_s,
+        "ping_interval_s": settings.embedded_ping_interval_s,
+    }
     if settings.redis_url:
         kwargs.update(bus="redis", redis_url=settings.redis_url)
     return start_embedded(**kwargs)

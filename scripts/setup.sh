@@ -18,3 +18,25 @@ if [ "${1:-}" = "--redis" ] && ! command -v redis-server >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
 fi
+
+# --- --browser: headless Chromium for tests/reports/test_html_report_browser.py ---------------
+# Debian's `chromium` package; the HTML report is checked in a real browser (the test skips,
+# saying why, when chromium is missing).
+for arg in "$@"; do
+  if [ "$arg" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
+done
+
+# --- --interop: masto.js for tests/interop/test_interop_masto_js.py ----------------------------
+# `npm ci` from the committed package-lock.json, only when node and npm exist and node_modules is
+# missing or older than the lock file (the test skips, saying why, without them).
+for arg in "$@"; do
+  if [ "$arg" = "--interop" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+     && { [ ! -f tests/interop/js/node_modules/.package-lock.json ] \
+          || [ tests/interop/js/package-lock.json -nt tests/interop/js/node_modules/.package-lock.json ]; }; then
+    npm ci --prefix tests/interop/js --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+done

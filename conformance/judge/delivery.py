@@ -21,8 +21,10 @@ from conformance.judge.context import JudgeContext
 from conformance.requirements import get as get_requirement
 from conformance.session.plan import (
     EXTRA_ARRIVALS,
+    HASHTAG_CASE_KEYS,
     MUX_SUBSCRIPTIONS,
     MUX_UNSUBSCRIBED,
+    ONCE,
     OTHER_TAG_KEY,
     STEP_BY_KEY,
     STEPS,
@@ -142,6 +144,29 @@ def matches(step: Step, produced: Produced, seen: Seen) -> bool:
     return False
 
 
+_STATUS_EVENTS = frozenset({"update", "status.update", "conversation"})
+
+
+def leaked(step: Step, produced: Produced, seen: Seen) -> bool:
+    """Whether ``seen`` carries the status ``step`` produced in any event form, for absence.
+
+    A direct message is expected as ``conversation`` on ``direct``, but leaks onto a public
+    stream as ``update``; matching only the expected event would let every leak pass.
+    """
+    if matches(step, produced, seen):
+        return True
+    if step.match not in ("status", "conversation") or seen.event not in _STATUS_EVENTS:
+        return False
+    payload = seen.payload
+    if not isinstance(payload, dict):
+        return False
+    status_id = produced.ids.get("status")
+    if seen.event == "conversation":
+        last = payload.get("last_status")
+        return isinstance(last, dict) and _sid(last.get("id")) == status_id
+    return _sid(payload.get("id")) == status_id
+
+
 class DeliveryJudge:
     """Judges the delivery and multiplexing cases of one run."""
 
@@ -221,10 +246,14 @@ class DeliveryJudge:
         problem = self.open_problem(key)
         if problem:
             return Verdict.NOT_EXERCISED, problem, None
-        hits = self.found(key, step, outcome.produced)
+        hits = [s for s in self.seen(key) if leaked(step, outcome.produced, s)]
         label = f"{step.scenario} ({outcome.produced.marker})"
         if hits:
-            return None, f"{label} must not be delivered on {key}; it arrived", hits[0].raw
+            return (
+                None,
+                f"{label} must not be delivered on {key}; it arrived as {hits[0].event}",
+                hits[0].raw,
+            )
         barrier_key = barrier_for(step.key, target)
         if barrier_key is None:
             return Verdict.NOT_EXERCISED, "no later stimulus reaches this stream (no barrier)", None
@@ -385,6 +414,26 @@ class DeliveryJudge:
                 return Verdict.PASS, f"{step.scenario} still arrived on {stream}", None
         return None, f"after unsubscribing {MUX_UNSUBSCRIBED}, {stream} delivered nothing", None
 
+    def once(self, step: Step, key: str) -> tuple[Verdict | None, str, Any]:
+        """Exactly one event for the step on one subscription (arrival is judged elsewhere)."""
+        outcome = self.outcome(step.key)
+        if outcome.produced is None:
+            return _not_run(outcome)
+        problem = self.open_problem(key)
+        if problem:
+            return Verdict.NOT_EXERCISED, problem, None
+        hits = self.found(key, step, outcome.produced)
+        label = f"{step.scenario} ({outcome.produced.marker})"
+        if not hits:
+            return Verdict.NOT_EXERCISED, f"{step.event} for {label} did not arrive on {key}", None
+        if len(hits) > 1:
+            return (
+                None,
+                f"expected exactly one {step.event} for {label} on {key}; observed {len(hits)}",
+                hits[1].raw,
+            )
+        return Verdict.PASS, f"exactly one {step.event} for {label} on {key}", None
+
     def token_revoke(self, key: str) -> tuple[Verdict | None, str, Any]:
         outcome = self.outcome("TR")
         if outcome.produced is None:
@@ -455,6 +504,12 @@ def judge_delivery(
         key = f"{case.transport}-{case.stream}"
         if req == "delivery.payload.matches-rest":
             observations.append(judge.payload_matches(key))
+        elif req in ONCE.values():
+            step_key = next(k for k, r in ONCE.items() if r == req)
+            observations.append(judge.once(STEP_BY_KEY[step_key], key))
+        elif req == "delivery.hashtag.case-insensitive":
+            conn_key = HASHTAG_CASE_KEYS.get(str(case.transport), "")
+            observations.append(judge.arrive(STEP_BY_KEY["P"], conn_key))
         elif req == "delivery.token-revoke.ends-stream":
             observations.append(judge.token_revoke(f"{case.transport}-user-revocable"))
         elif req == "delivery.read-only.observed":

@@ -37,10 +37,19 @@ class PlannedResult:
     event: str | None = None
 
 
+def _narrowed(chk: Check, meta: Meta) -> bool:
+    """A probe connection names the requirements it exists for (``context["only"]``); its
+    other checks still run, but only as opportunistic extras."""
+    only = meta.context.get("only")
+    return isinstance(only, list) and chk.requirement not in only
+
+
 def planned_results(meta: Meta) -> list[PlannedResult]:
     out: list[PlannedResult] = []
     seen: set[str] = set()
     for chk in iter_checks():
+        if _narrowed(chk, meta):
+            continue
         if not (_safe(chk.applies, meta) and _safe(chk.plan, meta)):
             continue
         events: list[str | None] = list(chk.planned_events(meta)) if chk.per_event else [None]
@@ -66,7 +75,7 @@ def judge_transcript(
     for chk in iter_checks():
         if not _safe(chk.applies, meta):
             continue
-        planned = _safe(chk.plan, meta)
+        planned = _safe(chk.plan, meta) and not _narrowed(chk, meta)
         observations = _run(chk, cx)
         if chk.per_event:
             wanted = chk.planned_events(meta) if planned else []

@@ -18,12 +18,11 @@ from conformance.judge.registry import (
     violated,
     with_verdict,
 )
-from conformance.transcript.model import Meta
+from conformance.transcript.model import Meta, Record
 from conformance.verdicts import Verdict
 
 health = has_purpose("health")
 sse_stream = all_of(is_transport("sse"), has_purpose("stream"))
-_REVOCATION_WORDS = ("revok", "revoc", "kill", "disable", "suspend", "delete-account")
 
 
 def _no_head(cx: JudgeContext) -> Observation:
@@ -193,18 +192,36 @@ def sse_not_cut(cx: JudgeContext) -> Iterator[Observation]:
         yield held(f"stream ended with {how}")
 
 
+#: Stimulus actions that end a stream on purpose (scenario names, and what a capture did).
+CLOSING_ACTIONS = frozenset({"token.revoke", "account.disable", "account.suspend"})
+
+
+def _publishes_kill(record: Record) -> bool:
+    """A recorded Redis publish of ``{"event":"kill"}`` (Doorkeeper revoke, User#disable!)."""
+    if record.fields.get("action") != "redis-publish":
+        return False
+    detail = record.fields.get("detail")
+    if not isinstance(detail, dict):
+        return False
+    if detail.get("event") == "kill":
+        return True
+    try:
+        message = json.loads(str(detail.get("message") or ""))
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("event") == "kill"
+
+
 def revocation_happened(cx: JudgeContext) -> bool:
-    """Did the case revoke the token (or disable/suspend the user)? Then a clean end is due."""
+    """Was the stream meant to be ended by the server? Said explicitly by the recorder
+    (``context["expect_close"]``) or by a recorded stimulus that ends it (a revoke, a ``kill``
+    publish in a capture); never guessed from names."""
     if cx.context.get("expect_close"):
         return True
-    case = str(cx.context.get("case") or "")
-    if any(w in case for w in _REVOCATION_WORDS):
-        return True
-    for record in cx.transcript.of_kind("stimulus"):
-        text = json.dumps(record.fields, default=str).lower()
-        if any(w in text for w in _REVOCATION_WORDS):
-            return True
-    return False
+    return any(
+        r.fields.get("action") in CLOSING_ACTIONS or _publishes_kill(r)
+        for r in cx.transcript.of_kind("stimulus")
+    )
 
 
 @check("http.sse.stays-open", applies=sse_stream)

@@ -25,7 +25,6 @@ from conformance.judge.registry import (
     has_purpose,
     held,
     is_transport,
-    never,
     noted,
     unexercised,
     violated,
@@ -514,15 +513,40 @@ def _long_ws(meta: Meta) -> bool:
     return meta.transport == "ws" and meta.context.get("purpose") in ("stream", "handshake")
 
 
-@check("ws.ping.server-keepalive", applies=_long_ws, plan=all_of(_long_ws, context_flag("long")))
+def _answers_pings(meta: Meta) -> bool:
+    return meta.context.get("answer_pings") is not False
+
+
+def _withholds_pongs(meta: Meta) -> bool:
+    return meta.context.get("answer_pings") is False
+
+
+def _is_long(cx: JudgeContext) -> bool:
+    return cx.long or bool(cx.context.get("long"))
+
+
+def ping_window_s(cx: JudgeContext) -> float:
+    """The longest silence allowed before a server ping: the run's ``--ping-timeout`` (in the
+    context), else Mastodon's 30 s timer plus grace."""
+    value = cx.context.get("ping_timeout_s")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return SERVER_PING_INTERVAL_S + PING_GRACE_S
+
+
+@check(
+    "ws.ping.server-keepalive",
+    applies=_long_ws,
+    plan=all_of(_long_ws, context_flag("long"), _answers_pings),
+)
 def server_keepalive(cx: JudgeContext) -> Iterator[Observation]:
-    if not cx.long:
+    if not _is_long(cx):
         yield unexercised("needs a long run (--long)")
         return
     if (skip := _need_101(cx)) is not None:
         yield skip
         return
-    window = SERVER_PING_INTERVAL_S + PING_GRACE_S
+    window = ping_window_s(cx)
     start, stop = cx.head_t, cx.last_t
     if stop - start < window:
         yield unexercised(f"socket held {stop - start:.1f} s, shorter than {window:g} s")
@@ -536,17 +560,21 @@ def server_keepalive(cx: JudgeContext) -> Iterator[Observation]:
     listed = ", ".join(f"{p - start:.1f}" for p in pings) or "none"
     if not pings or largest > window:
         yield violated(
-            f"expected a server ping within {window:g} s and then every "
-            f"~{SERVER_PING_INTERVAL_S:g} s; observed pings at [{listed}] s, largest "
+            f"expected a server ping within {window:g} s and then at least that "
+            f"often; observed pings at [{listed}] s, largest "
             f"gap {largest:.1f} s"
         )
     else:
         yield held(f"server pings at [{listed}] s after the upgrade")
 
 
-@check("ws.ping.no-pong-terminated", applies=_long_ws, plan=never)
+@check(
+    "ws.ping.no-pong-terminated",
+    applies=_long_ws,
+    plan=all_of(_long_ws, context_flag("long"), _withholds_pongs),
+)
 def no_pong_terminated(cx: JudgeContext) -> Iterator[Observation]:
-    if not cx.long or cx.context.get("answer_pings") is True:
+    if not _is_long(cx) or cx.context.get("answer_pings") is True:
         yield unexercised("needs a long run in which we leave pings unanswered")
         return
     pings = [r for r, _ in cx.ws_received if r.fields.get("opcode") == "ping"]
@@ -557,9 +585,18 @@ def no_pong_terminated(cx: JudgeContext) -> Iterator[Observation]:
     server = _server_close_t(cx)
     client = _client_close_t(cx)
     if server is not None and (client is None or server < client):
+        code = next(
+            (
+                r.fields.get("close_code")
+                for r, _ in cx.ws_received
+                if r.fields.get("opcode") == "close"
+            ),
+            None,
+        )
         yield noted(
             f"server disconnected {server - pings[0].t:.1f} s after its first "
-            f"unanswered ping (Mastodon: at the next 30 s tick)"
+            f"unanswered ping ({'close ' + str(code) if code is not None else cx.end_how}; "
+            "Mastodon: terminated at the next 30 s tick)"
         )
     else:
         yield noted(

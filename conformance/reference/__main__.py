@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from .app import start_server
 from .bus import make_bus
+from .faults import FAULTS
 from .settings import Settings
 
 
@@ -34,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve streaming on a second port; REST answers /api/v1/streaming with a 301",
     )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULTS),
+        metavar="NAME",
+        help="break one rule on purpose (repeatable; see conformance/reference/faults.py)",
+    )
     return parser
 
 
@@ -50,6 +59,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         split_ports=args.split_ports,
         bus=args.bus,
         redis_url=args.redis_url,
+        faults=frozenset(args.fault),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import faults
 from .bus import Bus, MemoryBus
 from .settings import Settings
 from .streaming import setup_streaming
@@ -115,6 +116,7 @@ async def start_server(
     settings: Settings, *, store: Any, bus: Bus | None = None, with_web: bool = True
 ) -> RunningServer:
     bus = bus if bus is not None else MemoryBus()
+    faults.install(settings.faults)
     sockets = [_bind(settings.host, settings.port)]
     if settings.split_ports:
         sockets.append(_bind(settings.host, settings.streaming_port))

@@ -6,7 +6,7 @@ Mutable on purpose: the public and streaming URLs are known only once the socket
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MASTODON_VERSION = "4.8.0-alpha.1"
 
@@ -32,3 +32,5 @@ class Settings:
     split_ports: bool = False
     bus: str = "memory"
     redis_url: str | None = None
+    #: Deliberate rule-breaking switched on by ``--fault`` (see ``faults.py``); empty = faithful.
+    faults: frozenset[str] = field(default_factory=frozenset)

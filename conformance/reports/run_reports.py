@@ -1,4 +1,5 @@
-"""Write everything a run leaves behind: report.json, junit.xml and the redacted transcripts.
+"""Write everything a run leaves behind: report.json, report.html, junit.xml and the redacted
+transcripts.
 
 Shared by the pytest plugin and anything else that produces a run (the benchmark, tests): plain
 objects in, files out, every string through the ``Redactor`` first. The transcripts go to
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.redact import Redactor
+from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.reports.junit import write_junit
 from conformance.transcript.model import Transcript, write_transcripts
@@ -88,7 +90,10 @@ def write_run_reports(
     transcript_dir = report_dir / "transcripts"
     transcript_dir.mkdir(parents=True, exist_ok=True)
     listed = [redactor.transcript(t) for t in transcripts]
+    links: dict[str, str] = {}
     for name, transcript in zip(_file_names(listed), listed, strict=True):
         write_transcripts(transcript_dir / name, [transcript])
+        links.setdefault(transcript.meta.id, f"transcripts/{name}")
     paths["transcripts"] = transcript_dir
+    paths["html"] = write_html_report(report_dir, info, clean, transcript_links=links)
     return paths

@@ -272,5 +272,35 @@ for _id, _level, _source, _clause, _text in (
         _DOCS,
         "Unsubscribing one stream leaves the socket's other subscriptions delivering.",
     ),
+    (
+        "delivery.create.once",
+        Level.SHOULD,
+        "docs",
+        "divergences.md §3.20 (duplicates: mastodon/mastodon#28324, ihabunek/tooi#25)",
+        "One status creation gives exactly one update per subscription (SSE and WS).",
+    ),
+    (
+        "delivery.edit.once",
+        Level.SHOULD,
+        "docs",
+        "divergences.md §3.11 and §3.20 (an edit gives exactly one status.update)",
+        "One edit gives exactly one status.update per subscription that got the status.",
+    ),
+    (
+        "delivery.hashtag.case-insensitive",
+        Level.MUST,
+        "code",
+        "mastodon-streaming.md §2 tag normalisation (channel uses the lower-cased tag; "
+        "capture sse-11); divergences.md §3.17 (mastodon/mastodon#11508, #4804)",
+        "A hashtag stream subscribed with a mixed-case tag receives statuses tagged in lower case.",
+    ),
+    (
+        "delivery.notifications-merged.arrives",
+        Level.MUST,
+        "docs",
+        _DOCS + " (notifications_merged, 4.3+)",
+        "Merged filtered notifications are announced as notifications_merged on user and "
+        "user:notification.",
+    ),
 ):
     define(_id, _level, source=_source, clause=_clause, description=_text)

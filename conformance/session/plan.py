@@ -22,6 +22,8 @@ from conformance.stimulus import base as sc
 
 TAG = "{tag}"
 OTHER_TAG = "{other_tag}"
+IDLE_TAG = "{tag}idle"  # a hashtag nothing posts to: an idle subscription
+MIXED_TAG = "{mixed_tag}"  # the run's tag in mixed case (posts use it lower-cased)
 LIST = "{list}"
 SSE_BASE = "/api/v1/streaming"
 
@@ -98,7 +100,10 @@ class Connection:
     sends: tuple[str, ...] = ()
     matrix: bool = False
     needs: frozenset[str] = frozenset()
-    role: str = ""  # "", "mux", "revocable", "server-ping", "no-pong"
+    role: str = ""  # "", "mux", "revocable", "server-ping", "no-pong", "binary"
+    base: str = "streaming"  # streaming | web (the REST host: instance documents)
+    extra: tuple[tuple[str, Any], ...] = ()  # more context keys (long, answer_pings, ...)
+    only: frozenset[str] | None = None  # requirements planned on it (None: every applicable)
 
     def context(
         self,
@@ -106,8 +111,14 @@ class Connection:
         heartbeat_timeout_s: float,
         expect_events: Iterable[str] = (),
         resolve: dict[str, str] | None = None,
+        ping_timeout_s: float | None = None,
     ) -> dict[str, Any]:
         """The ``Meta.context`` for this connection (see ARCHITECTURE.md)."""
+        extra: dict[str, Any] = dict(self.extra)
+        if extra.get("long") and ping_timeout_s is not None:
+            extra["ping_timeout_s"] = ping_timeout_s
+        if self.only is not None:
+            extra["only"] = sorted(self.only)
         return {
             "purpose": self.purpose,
             "stream": self.stream,
@@ -122,6 +133,7 @@ class Connection:
             ],
             "heartbeat_timeout_s": heartbeat_timeout_s,
             "case": self.key,
+            **extra,
         }
 
 
@@ -165,6 +177,7 @@ class Step:
     extra_absent_keys: tuple[str, ...] = ()  # non-matrix connection keys (other-tag stream)
     needs: frozenset[str] = frozenset({"rest"})
     warmup: bool = False
+    drivers: frozenset[str] | None = None  # stimulus drivers that plan it (None: every one)
 
 
 _HOME = ("user", "list")
@@ -369,7 +382,6 @@ STEPS: tuple[Step, ...] = (
         "announcement",
         "delivery.announcement.arrives",
         arrive=("user",),
-        needs=_REF_NEEDS,
     ),
     Step(
         "AR",
@@ -379,7 +391,6 @@ STEPS: tuple[Step, ...] = (
         "delivery.announcement-reaction.arrives",
         arrive=("user",),
         params=(("announcement_id", "@AN.announcement"),),
-        needs=_REF_NEEDS,
     ),
     Step(
         "AD",
@@ -389,7 +400,6 @@ STEPS: tuple[Step, ...] = (
         "delivery.announcement-delete.arrives",
         arrive=("user",),
         params=(("announcement_id", "@AN.announcement"),),
-        needs=_REF_NEEDS,
     ),
     Step(
         "BL",
@@ -434,9 +444,31 @@ STEPS: tuple[Step, ...] = (
         params=(("visibility", "public"), ("tag", OTHER_TAG)),
         needs=_PUB_NEEDS,
     ),
+    Step(
+        "NM",
+        sc.NOTIFICATIONS_MERGED,
+        "notifications_merged",
+        "any",
+        "delivery.notifications-merged.arrives",
+        arrive=_NOTIF,
+        drivers=frozenset({"redis"}),  # no REST API causes it on demand
+    ),
     Step("TR", sc.TOKEN_REVOKE, "", "end", "delivery.token-revoke.ends-stream", needs=_REF_NEEDS),
 )
 STEP_BY_KEY = {s.key: s for s in (*WARMUP, *STEPS)}
+
+#: Steps whose single delivery per subscription is judged (divergences.md §3.11, §3.20).
+ONCE: dict[str, str] = {"P": "delivery.create.once", "E": "delivery.edit.once"}
+
+#: Hashtag streams subscribed with a mixed-case spelling of the run's tag (§3.17), by transport.
+HASHTAG_CASE_KEYS = {"sse": "sse-hashtag-case", "ws": "ws-hashtag-case"}
+
+
+def steps_for(settings: Any) -> tuple[Step, ...]:
+    """The steps a run with these settings plans: some need a particular stimulus driver."""
+    driver = getattr(settings, "stimulus", "rest") if settings is not None else "rest"
+    return tuple(s for s in STEPS if s.drivers is None or driver in s.drivers)
+
 
 #: Where ZT's event must arrive (a non-matrix connection), so the other-tag check has a barrier.
 EXTRA_ARRIVALS: dict[str, tuple[str, ...]] = {"ZT": (OTHER_TAG_KEY,)}
@@ -590,6 +622,20 @@ def connections(settings: Any) -> list[Connection]:
             "http-health", "http", "health", None, f"{SSE_BASE}/health", auth="none", token="none"
         ),
     ]
+    for doc in ("v2", "v1"):  # discovery documents (divergences.md §3.16)
+        out.append(
+            Connection(
+                f"http-instance-{doc}",
+                "http",
+                "http",
+                None,
+                f"/api/{doc}/instance",
+                auth="none",
+                token="none",
+                base="web",
+                extra=(("instance_doc", doc),),
+            )
+        )
     for spec in STREAMS:
         needs = frozenset({"list"}) if spec.name == "list" else frozenset()
         out.append(
@@ -710,54 +756,80 @@ def connections(settings: Any) -> list[Connection]:
             expect_error="Invalid access token",
         )
     )
-    out.append(
-        Connection(
-            "sse-user-revocable",
-            "sse",
-            "stream",
-            "user",
-            f"{SSE_BASE}/user",
-            token="revocable",
-            needs=frozenset({"reference", "rest"}),
-            role="revocable",
-        )
-    )
-    out.append(
-        Connection(
-            "ws-user-revocable",
-            "ws",
-            "stream",
-            "user",
-            SSE_BASE,
-            (("stream", "user"),),
-            token="revocable",
-            needs=frozenset({"reference", "rest"}),
-            role="revocable",
-        )
-    )
-    if getattr(settings, "long", False):
+    for transport in ("sse", "ws"):
         out.append(
             Connection(
-                "ws-long-server-ping",
-                "ws",
+                f"{transport}-user-revocable",
+                transport,
                 "stream",
-                "public:local",
-                SSE_BASE,
-                (("stream", "public:local"),),
-                role="server-ping",
-                needs=frozenset({"long"}),
+                "user",
+                f"{SSE_BASE}/user" if transport == "sse" else SSE_BASE,
+                () if transport == "sse" else (("stream", "user"),),
+                token="revocable",
+                needs=frozenset({"reference", "rest"}),
+                role="revocable",
+                extra=(("expect_close", True),),
             )
         )
+    # Mixed-case hashtag subscriptions: statuses tagged lower-case must arrive, WS echoes the
+    # spelling we subscribed with (judged by ws.message.stream-matches-subscription).
+    out.append(
+        Connection(
+            HASHTAG_CASE_KEYS["sse"],
+            "sse",
+            "stream",
+            "hashtag",
+            f"{SSE_BASE}/hashtag",
+            (("tag", MIXED_TAG),),
+            only=frozenset(),
+        )
+    )
+    out.append(
+        Connection(
+            HASHTAG_CASE_KEYS["ws"],
+            "ws",
+            "stream",
+            "hashtag",
+            SSE_BASE,
+            (("stream", "hashtag"), ("tag", MIXED_TAG)),
+            only=frozenset({"ws.message.stream-matches-subscription"}),
+        )
+    )
+    # A binary frame from the client: Mastodon closes with 1003 (INFO, recorded).
+    out.append(
+        Connection(
+            "ws-close-binary",
+            "ws",
+            "stream",
+            "hashtag",
+            SSE_BASE,
+            (("stream", "hashtag"), ("tag", IDLE_TAG)),
+            role="binary",
+            extra=(("send_binary", True), ("expect_close", True)),
+            only=frozenset({"ws.close.binary-1003"}),
+        )
+    )
+    # --long: one idle socket that answers pings (server keep-alive), one that never does.
+    # Always planned, so a run without --long reports them not_exercised ("needs --long").
+    for key, role, answer in (
+        ("ws-long-server-ping", "server-ping", True),
+        ("ws-long-no-pong", "no-pong", False),
+    ):
         out.append(
             Connection(
-                "ws-long-no-pong",
+                key,
                 "ws",
                 "stream",
-                "public:local",
+                "hashtag",
                 SSE_BASE,
-                (("stream", "public:local"),),
-                role="no-pong",
+                (("stream", "hashtag"), ("tag", IDLE_TAG)),
+                role=role,
                 needs=frozenset({"long"}),
+                extra=(("long", True), ("answer_pings", answer))
+                + ((("expect_close", True),) if not answer else ()),
+                only=frozenset(
+                    {"ws.ping.server-keepalive"} if answer else {"ws.ping.no-pong-terminated"}
+                ),
             )
         )
     return out
@@ -765,7 +837,7 @@ def connections(settings: Any) -> list[Connection]:
 
 def expected_events(conn: Connection, settings: Any) -> list[str]:
     """Events the plan expects on a connection: drives the judges' per-event payload cases."""
-    if conn.purpose != "stream" or conn.expect_error or conn.role in ("revocable", "no-pong"):
+    if conn.purpose != "stream" or conn.expect_error or conn.only is not None:
         return []
     if conn.key == OTHER_TAG_KEY:
         return ["update"]
@@ -776,7 +848,7 @@ def expected_events(conn: Connection, settings: Any) -> list[str]:
         streams = {dict(s)["stream"] for s in conn.subscriptions}
     if not streams or getattr(settings, "read_only", False):
         return []
-    events = {s.event for s in STEPS if s.event and streams & set(s.arrive)}
+    events = {s.event for s in steps_for(settings) if s.event and streams & set(s.arrive)}
     return sorted(events - NEVER_EXPECTED)
 
 
@@ -793,7 +865,7 @@ def delivery_cases(settings: Any = None) -> list[PlannedCase]:
             seen.add(case.id)
             out.append(case)
 
-    for step in STEPS:
+    for step in steps_for(settings):
         if step.scenario == sc.TOKEN_REVOKE:
             for transport in ("sse", "ws"):
                 add(
@@ -855,6 +927,34 @@ def delivery_cases(settings: Any = None) -> list[PlannedCase]:
                     step.needs,
                 )
             )
+    for step in steps_for(settings):
+        if step.key not in ONCE:
+            continue
+        for stream in step.arrive:
+            for transport in ("sse", "ws"):
+                add(
+                    PlannedCase(
+                        f"{ONCE[step.key]}[{transport}-{stream}-{step.event}]",
+                        ONCE[step.key],
+                        "delivery",
+                        transport,
+                        stream,
+                        step.event,
+                        step.needs,
+                    )
+                )
+    for transport in HASHTAG_CASE_KEYS:
+        add(
+            PlannedCase(
+                f"delivery.hashtag.case-insensitive[{transport}-hashtag-update]",
+                "delivery.hashtag.case-insensitive",
+                "delivery",
+                transport,
+                "hashtag",
+                "update",
+                _PUB_NEEDS,
+            )
+        )
     # Payload equality with the REST representation: home (rendered for A) and anonymous.
     for stream in ("user", "list", "public", "hashtag"):
         for transport in ("sse", "ws"):
@@ -931,6 +1031,7 @@ def plan_meta(conn: Connection, settings: Any) -> Any:
         context=conn.context(
             heartbeat_timeout_s=float(settings.heartbeat_timeout_s),
             expect_events=expected_events(conn, settings),
+            ping_timeout_s=float(getattr(settings, "ping_timeout_s", 35.0)),
         ),
     )
 
@@ -950,8 +1051,7 @@ def plan_cases(settings: Any) -> list[PlannedCase]:
     for conn in connections(settings):
         if conn.role == "revocable":
             continue  # it ends on purpose: only the delivery judge reads it
-        meta = plan_meta(conn, settings)
-        for planned in _judge_planned(meta):
+        for planned in _judge_planned(plan_meta(conn, settings)):
             if planned.id in seen:
                 continue  # the same check on two transcripts: one case, worst verdict wins
             seen.add(planned.id)
@@ -970,6 +1070,16 @@ def plan_cases(settings: Any) -> list[PlannedCase]:
         if case.id not in seen:
             seen.add(case.id)
             out.append(case)
+    out.append(
+        PlannedCase(
+            "discovery.streaming-url.agree[http-instance]",
+            "discovery.streaming-url.agree",
+            "discovery",
+            "http",
+            None,
+            None,
+        )
+    )
     if getattr(settings, "read_only", False):
         out.append(
             PlannedCase(

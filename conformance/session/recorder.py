@@ -47,6 +47,7 @@ class LiveConnection:
         redactor: Redactor,
         connect_timeout_s: float,
         idle_timeout_s: float,
+        web_base: str | None = None,
     ) -> None:
         self.conn = conn
         self.meta = meta
@@ -65,7 +66,8 @@ class LiveConnection:
         else:
             if conn.auth == "query" and token:
                 params.append(("access_token", token))
-            self.url = _join(http_base, conn.path) + (f"?{urlencode(params)}" if params else "")
+            base = web_base if conn.base == "web" and web_base else http_base
+            self.url = _join(base, conn.path) + (f"?{urlencode(params)}" if params else "")
         headers: list[tuple[str, str]] = (
             [("Accept", "text/event-stream")] if conn.transport == "sse" else []
         )

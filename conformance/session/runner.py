@@ -23,10 +23,18 @@ from typing import Any
 import httpx
 
 from conformance.judge.delivery import DeliveryLog, Seen, StepOutcome, judge_delivery, matches
+from conformance.judge.discovery import judge_discovery
 from conformance.redact import Redactor
+from conformance.session.capabilities import (
+    NO_STREAMING_URL,
+    advertised_streaming_url,
+    gated_steps,
+)
 from conformance.session.plan import (
     EXTRA_ARRIVALS,
+    HASHTAG_CASE_KEYS,
     LIST,
+    MIXED_TAG,
     MUX_SUBSCRIPTIONS,
     MUX_UNSUBSCRIBED,
     OTHER_TAG,
@@ -39,8 +47,10 @@ from conformance.session.plan import (
     connections,
     plan_cases,
     plan_meta,
+    steps_for,
 )
 from conformance.session.recorder import LiveConnection, resolve_token
+from conformance.session.stimulus_log import build_stimulus_log
 from conformance.stimulus.base import Driver, Produced, ScenarioUnsupported, StimulusError
 from conformance.transcript.model import Meta, Transcript
 from conformance.verdicts import Level, Result, Verdict
@@ -65,6 +75,8 @@ class SessionOutcome:
     started_at: str = ""
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    #: the stimulus log (``session/stimulus_log.py``), redacted; saved as transcripts/_stimuli.jsonl
+    stimuli: Transcript | None = None
 
 
 @dataclass
@@ -80,6 +92,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     waits: list[tuple[str, Step, Produced]] = field(default_factory=list)
     list_id: str | None = None
+    gated: dict[str, str] = field(default_factory=dict)  # step key -> why the target lacks it
 
     def seconds(self, base: float) -> float:
         return base * self.mult
@@ -127,7 +140,15 @@ async def run_session(settings: Any, target: Any) -> SessionOutcome:
         if c.transcript is not None
     }
     results, extras = _judge(run, cases, transcripts)
+    stimuli = build_stimulus_log(
+        run.log,
+        cases,
+        list(getattr(driver, "records", None) or []),
+        server={"version": getattr(target, "version", None)},
+        started_at=started_at,
+    )
     return SessionOutcome(
+        stimuli=redactor.transcript(stimuli),
         results=results,
         extra_results=extras,
         transcripts=list(transcripts.values()),
@@ -200,6 +221,7 @@ async def _prepare(run: _Run, client: httpx.AsyncClient) -> tuple[Driver | None,
         return None, {}
     run.available.add("rest")  # "a driver is active" (the plan calls it rest)
     run.available.add(s.stimulus)
+    run.gated = gated_steps(target.version, run.available)
     if info.list_id:
         run.available.add("list")
         run.list_id = info.list_id
@@ -243,10 +265,16 @@ async def _open_all(
 ) -> None:
     s = run.settings
     list_id = run.list_id or s.list_id or ""
-    resolve = {TAG: run.tag, OTHER_TAG: f"{run.tag}other", LIST: list_id}
+    resolve = {
+        TAG: run.tag,
+        OTHER_TAG: f"{run.tag}other",
+        MIXED_TAG: mixed_case(run.tag),
+        LIST: list_id,
+    }
     server = {"version": run.target.version}
+    no_url = _no_streaming_url(run)
     for conn in connections(s):
-        reason = _missing(run, conn, tokens)
+        reason = no_url if no_url and conn.base != "web" else _missing(run, conn, tokens)
         if reason:
             run.skipped[conn.key] = reason
             continue
@@ -259,6 +287,7 @@ async def _open_all(
                 heartbeat_timeout_s=float(s.heartbeat_timeout_s),
                 expect_events=planned.context["expect_events"],
                 resolve=resolve,
+                ping_timeout_s=_ping_timeout(run),
             ),
             server=server,
         )
@@ -267,6 +296,7 @@ async def _open_all(
             meta,
             client=client,
             http_base=run.target.streaming_base,
+            web_base=run.target.base_url,
             ws_base=run.target.ws_base,
             token=resolve_token(conn.token, s, tokens),
             redactor=redactor,
@@ -277,6 +307,23 @@ async def _open_all(
     for key, c in run.live.items():
         if c.conn.purpose == "stream" and not c.is_open:
             run.notes.append(f"{key} did not open")
+
+
+def mixed_case(tag: str) -> str:
+    """``msc1a2b`` -> ``MsC1A2B``: every other letter upper-cased, so case matters."""
+    return "".join(c.upper() if i % 2 == 0 else c for i, c in enumerate(tag))
+
+
+def _no_streaming_url(run: _Run) -> str | None:
+    """A target whose instance advertises no streaming URL does not claim streaming at all
+    (unless --streaming-url says where it is): its streaming cases are not_exercised."""
+    target = run.target
+    if getattr(run.settings, "streaming_url", None) or getattr(target, "embedded", False):
+        return None
+    instance = getattr(target, "instance", None)
+    if not isinstance(instance, dict) or not instance:
+        return None  # nothing read: discovery found the URL some other way
+    return None if advertised_streaming_url(instance) else NO_STREAMING_URL
 
 
 async def _subscribe(run: _Run) -> None:
@@ -323,6 +370,8 @@ def _pred(step: Step, produced: Produced) -> Any:
 async def _produce(
     run: _Run, driver: Driver, step: Step, params: dict[str, Any], marker: str
 ) -> StepOutcome:
+    if step.key in run.gated:
+        return StepOutcome(step.key, None, run.gated[step.key])
     for need in step.needs:
         if need not in run.available:
             reason = {
@@ -397,6 +446,8 @@ async def _wait_arrivals(run: _Run, deadline_s: float) -> None:
 
 def _register(run: _Run, step: Step, produced: Produced) -> None:
     targets: list[str] = list(step.arrive) + list(EXTRA_ARRIVALS.get(step.key, ()))
+    if step.key == "P":
+        targets += HASHTAG_CASE_KEYS.values()
     target_key = produced.detail.get("target_step")
     for target in targets:
         for key in _conn_keys(step, target):
@@ -442,7 +493,7 @@ def _params(run: _Run, step: Step) -> tuple[dict[str, Any] | None, str, str | No
 async def _stimulate(run: _Run, driver: Driver) -> None:
     await _warm_up(run, driver)
     arrival_deadline = run.seconds(10.0)
-    for step in STEPS:
+    for step in steps_for(run.settings):
         if step.sync_before or step.arrive_from:
             await _wait_arrivals(run, arrival_deadline)
         params, reason, target_key = _params(run, step)
@@ -523,32 +574,57 @@ def _heartbeat_seen(items: Any) -> bool:
     return len(comments) >= 2 or any(c.text.strip() not in ("", ")") for c in comments)
 
 
+def _ping_timeout(run: _Run) -> float:
+    return float(getattr(run.settings, "ping_timeout_s", 35.0)) * run.mult
+
+
 async def _hold(run: _Run) -> None:
     """Keep streams open until each saw a heartbeat (bounded by the heartbeat timeout), ping
-    every WS, and with --long wait for server pings and the no-pong cut. All concurrent."""
+    every WS, send the binary probe, and with --long wait for server pings and the no-pong cut.
+    All concurrent: --long costs about one ping timeout more, not one per case."""
     s = run.settings
     hb = float(s.heartbeat_timeout_s)
+    ping_timeout = _ping_timeout(run)
     waits: list[Awaitable[Any]] = []
     for c in run.live.values():
         if not c.is_open:
             continue
         if c.conn.transport == "sse" and c.conn.purpose == "stream":
             waits.append(_heartbeat_window(c, hb))
-        elif c.conn.transport == "ws" and c.conn.role not in ("no-pong", "server-ping"):
-            waits.append(_ping(run, c))
+        elif c.conn.role == "binary":
+            waits.append(_send_binary(run, c))
         elif c.conn.role == "server-ping":
-            waits.append(
-                c.recorder.wait_for_records(
-                    lambda rs: any(
-                        r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping" for r in rs
-                    ),
-                    run.seconds(40.0),
-                    what="server ping",
-                )
-            )
+            waits.append(_server_ping_window(c, ping_timeout))
         elif c.conn.role == "no-pong":
-            waits.append(c.recorder.wait_closed(run.seconds(75.0)))
+            # Mastodon's global timer pings within one interval and cuts at the next tick.
+            waits.append(c.recorder.wait_closed(max(0.0, c.started + 2 * ping_timeout - _now())))
+        elif c.conn.transport == "ws":
+            waits.append(_ping(run, c))
     await asyncio.gather(*waits)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _got_ping(records: Any) -> bool:
+    return any(r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping" for r in records)
+
+
+async def _server_ping_window(c: LiveConnection, ping_timeout: float) -> None:
+    """Hold the idle socket for one ping timeout from its upgrade: the judge needs a recording
+    that long to say a server ping came (or did not) in time."""
+    await c.recorder.wait_for_records(_got_ping, ping_timeout, what="server ping")
+    remaining = c.started + ping_timeout + 0.25 - _now()
+    if remaining > 0 and not c.recorder.ended:
+        await c.recorder.wait_for_records(
+            lambda _rs: bool(c.recorder.ended), remaining, what="ping window"
+        )
+
+
+async def _send_binary(run: _Run, c: LiveConnection) -> None:
+    await c.recorder.send_binary(b"msc-binary-probe")
+    await c.recorder.wait_closed(run.seconds(5.0))
 
 
 async def _heartbeat_window(c: LiveConnection, hb: float) -> None:
@@ -611,6 +687,7 @@ def _judge(
             else:
                 extras.append(r)
     results.update(judge_delivery(transcripts, run.log, cases))
+    results.update({r.id: r for r in judge_discovery(transcripts) if r.id in planned})
     for case in cases:
         if case.id not in results:
             results[case.id] = _unjudged(case, reasons.get(case.id) or _reason_for(run, case))

@@ -54,6 +54,7 @@ from conformance.stimulus.base import (
     SetupInfo,
     StimulusError,
 )
+from conformance.transcript.model import Record
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,9 @@ class RestDriver:
         self._info: SetupInfo | None = None
         self._remote_id: str | None = None
         self.requests_made = 0
+        self.records: list[Record] = []  # one ``stimulus`` record per REST call, no credentials
+        self._marker: str | None = None
+        self._t0 = time.monotonic()
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -150,7 +154,9 @@ class RestDriver:
                     timeout=self._timeout,
                 )
             except httpx.HTTPError as exc:
+                self._record(who, method, path, json, params, None)
                 raise StimulusError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+            self._record(who, method, path, json, params, response.status_code)
             if response.status_code == 429:
                 delay = _retry_after(response.headers.get("retry-after"))
                 if waited + delay > self._max_retry_wait:
@@ -170,6 +176,24 @@ class RestDriver:
             except ValueError:
                 return response.text
         raise StimulusError(f"{method} {path}: still rate limited after retries")
+
+    def _record(
+        self, who: str, method: str, path: str, body: Any, params: Any, status: int | None
+    ) -> None:
+        """Log the call for the stimulus log: who, what, the JSON body and query, the status.
+        Headers (the token) and form bodies (``/oauth/revoke`` carries a token) never enter."""
+        detail: dict[str, Any] = {"who": who, "method": method, "path": path, "status": status}
+        if body is not None:
+            detail["json"] = body
+        if params is not None:
+            detail["params"] = params
+        self.records.append(
+            Record(
+                t=time.monotonic() - self._t0,
+                kind="stimulus",
+                fields={"action": "rest", "detail": detail, "marker": self._marker},
+            )
+        )
 
     def _remember(self, label: str, step: UndoStep) -> None:
         self._undo.append((label, step))
@@ -272,7 +296,11 @@ class RestDriver:
         handler = _HANDLERS.get(scenario)
         if handler is None:
             raise ScenarioUnsupported(scenario, "not implemented by the REST driver")
-        return await handler(self, scenario, marker, params)
+        self._marker = marker
+        try:
+            return await handler(self, scenario, marker, params)
+        finally:
+            self._marker = None
 
     async def cleanup(self) -> None:
         """Undo in reverse order; each step is attempted even if an earlier one failed.

@@ -13,6 +13,7 @@ from conformance.session.plan import (
     expected_events,
     group_of,
     plan_cases,
+    plan_meta,
 )
 
 
@@ -46,10 +47,29 @@ def test_every_stream_value_on_both_transports() -> None:
     assert len(STREAM_NAMES) == 12
 
 
-def test_long_adds_the_ping_connections_only_with_long() -> None:
-    plain = {c.key for c in connections(Settings())}
-    long = {c.key for c in connections(Settings(long=True))}
-    assert long - plain == {"ws-long-server-ping", "ws-long-no-pong"}
+def test_long_cases_are_planned_with_and_without_long() -> None:
+    plain = {c.id: c for c in plan_cases(Settings())}
+    long = {c.id: c for c in plan_cases(Settings(long=True))}
+    assert set(plain) == set(long)
+    keepalive = plain["ws.ping.server-keepalive[ws-long-server-ping]"]
+    assert keepalive.needs == frozenset({"long"})
+    assert "ws.ping.no-pong-terminated[ws-long-no-pong]" in plain
+    # the probe sockets plan only their own requirement
+    assert not [cid for cid in plain if cid.endswith("[ws-long-server-ping]") and "ping" not in cid]
+    conns = {c.key: c for c in connections(Settings(ping_timeout_s=2.5))}
+    meta = plan_meta(conns["ws-long-no-pong"], Settings(ping_timeout_s=2.5))
+    assert meta.context["answer_pings"] is False and meta.context["long"] is True
+    assert meta.context["ping_timeout_s"] == 2.5
+
+
+def test_binary_probe_and_revocable_contexts_are_explicit() -> None:
+    conns = {c.key: c for c in connections(Settings())}
+    assert conns["ws-close-binary"].context(heartbeat_timeout_s=1.0)["send_binary"] is True
+    for key in ("sse-user-revocable", "ws-user-revocable"):
+        assert conns[key].context(heartbeat_timeout_s=1.0)["expect_close"] is True
+    assert "expect_close" not in conns["sse-user"].context(heartbeat_timeout_s=1.0)
+    ids = {c.id for c in plan_cases(Settings())}
+    assert "ws.close.binary-1003[ws-close-binary]" in ids
 
 
 def test_every_absence_check_has_a_later_barrier() -> None:

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
+from .. import faults
+
 #: ``view_feeds`` role permission bit (``streaming/index.js`` ``:23``): bypasses feed access.
 PERMISSION_VIEW_FEEDS = 0x100000
 DISABLED_SETTING = "--- disabled\n"
@@ -192,7 +194,10 @@ def filter_status(
     author_id = str(account.get("id"))
     mentions = status.get("mentions") if isinstance(status.get("mentions"), list) else []
     targets = [author_id] + [str(m.get("id")) for m in mentions if isinstance(m, dict)]
-    if store.blocks_or_mutes_any(viewer_id, targets) or store.is_blocked_by(author_id, viewer_id):
+    hidden = store.blocks_or_mutes_any(viewer_id, targets)
+    if faults.active("ignore-mutes"):  # FAULT: blocks only
+        hidden = any((viewer_id, target) in store.blocks for target in targets)
+    if hidden or store.is_blocked_by(author_id, viewer_id):
         return None
     acct = str(account.get("acct") or "")
     if "@" in acct:

@@ -13,6 +13,8 @@ import uuid
 
 from aiohttp import web
 
+from .. import faults
+
 CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 
 
@@ -42,12 +44,17 @@ async def chunked(
 
 async def json_error(request: web.Request, status: int, message: str) -> web.StreamResponse:
     body = json.dumps({"error": message}, ensure_ascii=False, separators=(",", ":")).encode()
-    return await chunked(request, status, "application/json", body)
+    plain = faults.active("error-body-plain")  # FAULT
+    return await chunked(request, status, "text/plain" if plain else "application/json", body)
 
 
 async def health(request: web.Request) -> web.StreamResponse:
     return await chunked(
-        request, 200, "text/plain", b"OK", extra={"Cache-Control": "private, no-store"}
+        request,
+        200,
+        "text/plain",
+        b"healthy" if faults.active("health-body") else b"OK",  # FAULT
+        extra={"Cache-Control": "private, no-store"},
     )
 
 

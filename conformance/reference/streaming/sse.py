@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import faults
 from .channels import ChannelPlan
 from .encoding import js_number, js_string
 from .listeners import (
@@ -36,7 +37,7 @@ def event_chunks(event: Any, payload: Any) -> list[bytes]:
     """The chunks one event is written as; payload ABSENT -> no data line (filters_changed)."""
     name = event if isinstance(event, str) else js_string(event)
     if payload is ABSENT:
-        return [f"event: {name}\n\n".encode()]
+        return _faulty([f"event: {name}\n\n".encode()])
     if isinstance(payload, str):
         text = payload
     elif isinstance(payload, bool):
@@ -45,13 +46,34 @@ def event_chunks(event: Any, payload: Any) -> list[bytes]:
         text = js_number(payload)
     else:
         text = js_string(payload)
-    return [f"event: {name}\n".encode(), f"data: {text}\n\n".encode("utf-8", "surrogatepass")]
+    return _faulty(
+        [f"event: {name}\n".encode(), f"data: {text}\n\n".encode("utf-8", "surrogatepass")]
+    )
+
+
+def _faulty(chunks: list[bytes]) -> list[bytes]:
+    """The event's chunks as the active ``--fault``s garble them (unchanged without faults)."""
+    if faults.active("sse-no-event-field"):  # FAULT
+        chunks = [c for c in chunks if not c.startswith(b"event:")] or [b"data: \n\n"]
+    if faults.active("sse-unknown-field"):  # FAULT
+        chunks = [b"x-msc: 1\n", *chunks]
+    if faults.active("sse-invalid-utf8"):  # FAULT
+        chunks = [c.replace(b"data: ", b"data: \xff", 1) for c in chunks]
+    if faults.active("sse-no-blank-line"):  # FAULT
+        chunks = [c[:-1] if c.endswith(b"\n\n") else c for c in chunks]
+    if faults.active("sse-crlf"):  # FAULT
+        chunks = [c.replace(b"\n", b"\r\n") for c in chunks]
+    return chunks
 
 
 def sse_headers() -> dict[str, str]:
     headers = base_headers()
     headers["Content-Type"] = "text/event-stream"
     headers["Cache-Control"] = "private, no-store"
+    if faults.active("sse-content-type-plain"):  # FAULT
+        headers["Content-Type"] = "text/plain"
+    if faults.active("sse-no-cache-control"):  # FAULT
+        del headers["Cache-Control"]
     return headers
 
 
@@ -84,13 +106,18 @@ async def stream_sse(
         await subscribe_all(bus, plan.channel_ids, listener)
         await heartbeat.start()
         await response.prepare(request)
-        await response.write(FIRST_CHUNK)
+        held: list[bytes] | None = None
+        if faults.active("sse-buffered"):  # FAULT: the head goes out, the body is held back
+            held = []
+            await response.write(b"")
+        await _write(response, FIRST_CHUNK, held)
         interval = float(settings.heartbeat_s)
         next_beat = loop.time() + interval
         while True:
             timeout = next_beat - loop.time()
             if timeout <= 0:
-                await response.write(HEARTBEAT_CHUNK)
+                if not faults.active("sse-no-heartbeat"):  # FAULT
+                    await _write(response, _heartbeat_chunk(), held)
                 next_beat += interval
                 continue
             try:
@@ -100,6 +127,9 @@ async def stream_sse(
             if item is _KILL:
                 await response.write_eof()
                 break
+            if held:  # FAULT sse-buffered: the first event releases everything held back
+                await response.write(b"".join(held))
+            held = None
             for chunk in item:
                 await response.write(chunk)
     except (ConnectionError, RuntimeError):
@@ -109,3 +139,14 @@ async def stream_sse(
         await unsubscribe_all(bus, plan.channel_ids, listener)
         await unsubscribe_all(bus, system, system_listener)
     return response
+
+
+async def _write(response: web.StreamResponse, chunk: bytes, held: list[bytes] | None) -> None:
+    if held is not None:  # FAULT sse-buffered
+        held.append(chunk)
+    else:
+        await response.write(chunk)
+
+
+def _heartbeat_chunk() -> bytes:
+    return HEARTBEAT_CHUNK.replace(b"\n", b"\r\n") if faults.active("sse-crlf") else HEARTBEAT_CHUNK

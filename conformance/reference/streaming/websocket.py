@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .. import faults
 from .auth import authenticate
 from .channels import ChannelPlan, first_param, has_scope, plan_channels
 from .encoding import NotJSON, parse, stringify
@@ -175,7 +176,9 @@ class WebSocketSession:
             if self.server_closed:
                 continue
             try:
-                if kind == "text":
+                if kind == "text" and faults.active("ws-binary-frames"):  # FAULT
+                    await self.ws.send_bytes(data.encode())
+                elif kind == "text":
                     await self.ws.send_str(data)
                 elif kind == _PING:
                     await self.ws.ping(b"")
@@ -197,17 +200,26 @@ class WebSocketSession:
                 raise StreamError(MISSING_SCOPES, 401)
             plan = self._plan(name, params)
         except StreamError as exc:
-            self.send_error({"error": exc.message, "status": exc.status})
+            if not faults.active("ws-no-error-frame"):  # FAULT
+                self.send_error({"error": exc.message, "status": exc.status})
+            if faults.active("ws-close-on-bad-subscribe"):  # FAULT
+                self._enqueue(_CLOSE, struct.pack("!H", 1008))
             return
         if plan.key in self.subscriptions:
             return
-        stream = list(plan.stream)
+        stream: Any = list(plan.stream)
+        if faults.active("ws-stream-string"):  # FAULT
+            stream = ":".join(str(part) for part in plan.stream)
 
         def output(event: Any, payload: Any) -> None:
             frame: dict[str, Any] = {"stream": stream, "event": event}
             if payload is not ABSENT:
                 frame["payload"] = payload
+                if faults.active("ws-payload-object"):  # FAULT
+                    frame["payload"] = faults.as_object(payload)
             self.send_json(frame)
+            if faults.active("duplicate-delivery"):  # FAULT
+                self.send_json(frame)
 
         listener = make_stream_listener(plan, self.viewer, output)
         heartbeat = SubscriptionHeartbeat(
@@ -218,6 +230,8 @@ class WebSocketSession:
         await heartbeat.start()
 
     async def unsubscribe(self, name: Any, params: Mapping[str, Any]) -> None:
+        if faults.active("unsubscribe-ignored"):  # FAULT
+            return
         try:
             plan = self._plan(name, params)
         except StreamError:
@@ -287,7 +301,8 @@ class WebSocketSession:
                     self._enqueue(_CLOSE, struct.pack("!H", 1003) + reason)
             elif msg.type is WSMsgType.PING:
                 with contextlib.suppress(ConnectionError, RuntimeError):
-                    await ws.pong(msg.data)
+                    if not faults.active("ws-no-pong"):  # FAULT
+                        await ws.pong(msg.data)
             elif msg.type is WSMsgType.PONG:
                 self.alive = True
             elif msg.type is WSMsgType.CLOSE:
@@ -355,11 +370,15 @@ async def handle_upgrade(
     try:
         info = authenticate(store, auth_headers(request), query_lists(request))
     except StreamError as exc:
+        if faults.active("ws-accept-invalid-token"):  # FAULT
+            return await _accept_then_close(request)
         return ws_unauthorized(request, exc.message)
     problem = _handshake_problem(request)
     if problem is not None:
         return problem
     offered = offered_protocols(request)
+    if faults.active("ws-no-subprotocol-echo"):  # FAULT
+        offered = None
     ws = web.WebSocketResponse(
         protocols=(offered[0],) if offered else (),
         autoping=False,
@@ -369,6 +388,8 @@ async def handle_upgrade(
         max_msg_size=0,
     )
     ws.headers["X-Request-Id"] = str(uuid.uuid4())
+    if faults.active("ws-unoffered-subprotocol") and offered is None:  # FAULT
+        ws.headers["Sec-WebSocket-Protocol"] = "mastodon"
     await ws.prepare(request)
     session = WebSocketSession(request, ws, Viewer(info, store), bus=bus, settings=settings)
     hub.sessions.add(session)
@@ -376,4 +397,13 @@ async def handle_upgrade(
         await session.run()
     finally:
         hub.sessions.discard(session)
+    return ws
+
+
+async def _accept_then_close(request: web.Request) -> web.StreamResponse:
+    """``ws-accept-invalid-token`` (FAULT): a 101 for a caller Mastodon refuses, then a close."""
+    ws = web.WebSocketResponse(autoping=False, compress=False, heartbeat=None)
+    await ws.prepare(request)
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.close(code=1008)
     return ws

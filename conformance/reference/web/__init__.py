@@ -41,7 +41,20 @@ _ROUTE_TABLES = (
 )
 
 
+def _with_trailing_slash(table: web.RouteTableDef) -> list[web.AbstractRouteDef]:
+    """Each route plus its ``path/`` twin: Rails' router ignores one trailing slash, and
+    Mastodon.py asks for ``/api/v1/instance/`` and ``/api/v2/instance/`` (without them it cannot
+    learn the version or the streaming URL). The streaming side keeps its exact matching."""
+    routes: list[web.AbstractRouteDef] = []
+    for route in table:
+        routes.append(route)
+        if isinstance(route, web.RouteDef) and not route.path.endswith("/"):
+            kwargs = {k: v for k, v in route.kwargs.items() if k != "name"}
+            routes.append(web.RouteDef(route.method, route.path + "/", route.handler, kwargs))
+    return routes
+
+
 def setup_web(app: web.Application, *, store: Store, bus: Any, settings: Any) -> None:
     app[CONTEXT_KEY] = WebContext(store=store, bus=bus, settings=settings)
     for table in _ROUTE_TABLES:
-        app.router.add_routes(table)
+        app.router.add_routes(_with_trailing_slash(table))

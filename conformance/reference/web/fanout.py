@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conformance.reference import faults
 from conformance.reference.store import Announcement, Conversation, Notification, Status, Store
 from conformance.reference.web.render import Renderer
 
@@ -25,6 +26,13 @@ def encode(event: str, payload: Any = _NO_PAYLOAD) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+def _leaked(visibility: str) -> bool:
+    """``leak-unlisted`` / ``leak-direct``: a non-public status treated as public (FAULT)."""
+    return (visibility == "unlisted" and faults.active("leak-unlisted")) or (
+        visibility == "direct" and faults.active("leak-direct")
+    )
+
+
 class FanOut:
     def __init__(self, store: Store, bus: Any, renderer: Renderer) -> None:
         self.store = store
@@ -32,6 +40,8 @@ class FanOut:
         self.render = renderer
 
     async def publish(self, channel: str, event: str, payload: Any = _NO_PAYLOAD) -> None:
+        if faults.active("status-missing-account") and event in ("update", "status.update"):
+            payload = {k: v for k, v in payload.items() if k != "account"}  # FAULT
         await self.bus.publish(channel, encode(event, payload))
 
     async def subscribed(self, channel: str) -> bool:
@@ -62,7 +72,8 @@ class FanOut:
                     await self._push_home(account_id, status, event)
             if not update:
                 await self._deliver_to_conversation(status)
-        if status.visibility == "public" and status.reblog_of_id is None:
+        public = status.visibility == "public" or _leaked(status.visibility)  # FAULT: _leaked
+        if public and status.reblog_of_id is None:
             await self._broadcast_public(status, event)
 
     async def _broadcast_public(self, status: Status, event: str) -> None:
@@ -70,7 +81,7 @@ class FanOut:
         payload = self.render.status(status)
         for tag in status.tags:
             await self.publish(f"timeline:hashtag:{tag.lower()}", event, payload)
-            if author.local:
+            if author.local and not faults.active("drop-hashtag-local"):  # FAULT
                 await self.publish(f"timeline:hashtag:{tag.lower()}:local", event, payload)
         if status.in_reply_to_id is not None and status.in_reply_to_account_id != author.id:
             return
@@ -194,7 +205,9 @@ class FanOut:
         """RemoveStatusService#remove_status; marks the status deleted."""
         store = self.store
         author = store.accounts[status.account_id]
-        payload = status.id
+        payload: Any = status.id
+        if faults.active("sse-delete-json-object"):  # FAULT
+            payload = {"id": status.id}
         for account_id, feed in store.home_feeds.items():
             if store.feed_remove(feed, status.id):
                 await self.publish(f"timeline:{account_id}", "delete", payload)
@@ -206,9 +219,9 @@ class FanOut:
             return
         for reblog in store.reblogs_of(status.id):
             await self.remove(reblog)
-        if status.visibility != "public":
+        if status.visibility != "public" and not _leaked(status.visibility):  # FAULT: _leaked
             return
-        for tag in status.tags:
+        for tag in () if faults.active("no-delete-on-hashtag") else status.tags:  # FAULT
             await self.publish(f"timeline:hashtag:{tag.lower()}", "delete", payload)
             if author.local:
                 await self.publish(f"timeline:hashtag:{tag.lower()}:local", "delete", payload)
@@ -249,7 +262,10 @@ class FanOut:
     # ------------------------------------------------------------------ everything else
 
     async def filters_changed(self, account_id: str) -> None:
-        await self.publish(f"timeline:{account_id}", "filters_changed")
+        if faults.active("filters-changed-with-payload"):  # FAULT
+            await self.publish(f"timeline:{account_id}", "filters_changed", {"changed": True})
+        else:
+            await self.publish(f"timeline:{account_id}", "filters_changed")
         await self.publish(f"timeline:system:{account_id}", "filters_changed")
 
     async def _to_active_users(self, event: str, payload: Any) -> None:
@@ -272,6 +288,8 @@ class FanOut:
         await self._to_active_users("announcement.delete", announcement_id)
 
     async def kill_token(self, token_id: str) -> None:
+        if faults.active("no-kill-on-revoke"):  # FAULT
+            return
         await self.publish(f"timeline:access_token:{token_id}", "kill")
 
     async def kill_account(self, account_id: str) -> None:

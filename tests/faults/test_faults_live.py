@@ -1,0 +1,210 @@
+"""Live mutant servers: every check must be seen failing against a server that breaks its rule.
+
+The offline proof (tests/judge/test_judge_mutations.py) mutates recorded transcripts; this is the
+live half, after Autobahn: the reference server started with ``--fault NAME`` breaks one rule,
+the whole session runs against it, and the requirement that rule belongs to must fail (MUST) or
+warn (SHOULD), while the same requirement passes against the faithful server. A suite that
+crashes on a broken server is as bad as one that passes it, so no ``error`` verdict may appear.
+
+All sessions run once, in one module fixture (the faithful baseline first and alone, then the
+mutants three at a time: each run is mostly waiting on heartbeat windows), and the parametrised
+tests only read the outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from conformance.config import Settings
+from conformance.discovery import discover
+from conformance.embedded import EmbeddedServer, start_embedded
+from conformance.reference.faults import FAULTS
+from conformance.requirements import REGISTRY
+from conformance.session import run_session
+from conformance.verdicts import Level, Result, Verdict
+
+pytestmark = pytest.mark.slow
+
+HEARTBEAT_S = 1.0
+HEARTBEAT_TIMEOUT_S = 2.0
+CONCURRENCY = int(os.environ.get("MSC_FAULT_CONCURRENCY", "3"))
+#: Scales the session's arrival waits (10 s each): a mutant that never delivers would otherwise
+#: cost one full wait per step. Loopback delivery takes milliseconds, so 3 s is still generous.
+TIMEOUT_MULTIPLIER = 0.3
+RUN_DEADLINE_S = 90.0
+
+#: fault -> requirement ids that must fail (MUST) or warn (SHOULD) against it.
+FAULT_TABLE: dict[str, tuple[str, ...]] = {
+    "sse-crlf": ("sse.framing.lf-line-endings",),
+    "sse-no-blank-line": ("sse.framing.blank-line-terminates-event",),
+    "sse-no-heartbeat": ("sse.heartbeat.within-timeout", "sse.heartbeat.interval"),
+    "sse-content-type-plain": ("http.sse.content-type-event-stream",),
+    "sse-no-cache-control": ("http.sse.cache-control-no-store",),
+    "sse-buffered": ("http.sse.first-byte-prompt",),
+    "sse-no-event-field": ("sse.framing.event-field",),
+    "sse-unknown-field": ("sse.framing.valid-lines",),
+    "sse-invalid-utf8": ("sse.framing.utf8",),
+    "sse-accept-missing-token": ("errors.sse.missing-token",),
+    "sse-accept-unknown-channel": ("errors.sse.unknown-channel",),
+    "health-body": ("http.health.body-ok",),
+    "error-body-plain": ("errors.http.content-type-json",),
+    "sse-delete-json-object": ("events.delete.bare-id",),
+    "filters-changed-with-payload": ("events.filters-changed.no-payload",),
+    "status-missing-account": ("payload.schema.valid",),
+    "ws-no-subprotocol-echo": ("auth.token-source.subprotocol-echoed",),
+    "ws-unoffered-subprotocol": ("ws.handshake.no-unoffered-subprotocol",),
+    "ws-payload-object": ("payload.ws.string",),
+    "ws-stream-string": ("ws.message.shape",),
+    "ws-binary-frames": ("ws.frame.text",),
+    "ws-no-pong": ("ws.ping.pong",),
+    "ws-close-on-bad-subscribe": ("ws.error.socket-stays-open",),
+    "ws-no-error-frame": ("ws.error.reported",),
+    "ws-accept-invalid-token": ("ws.handshake.refused-without-valid-token",),
+    "unsubscribe-ignored": ("ws.multiplex.unsubscribe-stops",),
+    "duplicate-delivery": ("ws.multiplex.no-duplicates",),
+    "drop-hashtag-local": ("delivery.public-status.arrives",),
+    "leak-unlisted": ("delivery.unlisted-status.excluded",),
+    "leak-direct": ("delivery.direct.excluded",),
+    "no-delete-on-hashtag": ("delivery.delete.everywhere",),
+    "ignore-mutes": ("delivery.muted-author.excluded",),
+    "no-kill-on-revoke": ("delivery.token-revoke.ends-stream",),
+}
+
+#: Faults the live session cannot yet catch: a suite gap, kept visible. ``strict`` xfail, so the
+#: day the suite catches one, the test turns red and the entry must be removed.
+KNOWN_GAPS: dict[str, str] = {
+    "sse-buffered": (
+        "every SSE stream gets a stimulated event within ~50 ms of its head, which flushes "
+        "the held bytes long before the heartbeat deadline; the live plan has no idle SSE "
+        "stream on which buffering until the first event would show"
+    ),
+}
+
+
+@dataclass
+class RunOutcome:
+    results: list[Result] = field(default_factory=list)
+    problem: str | None = None  # the run itself failed (server did not start, suite raised)
+
+    def by_requirement(self, requirement: str) -> list[Result]:
+        return [r for r in self.results if r.requirement == requirement]
+
+    def errors(self) -> list[Result]:
+        return [r for r in self.results if r.verdict is Verdict.ERROR]
+
+
+def _expected_verdict(requirement: str) -> Verdict:
+    return Verdict.WARN if REGISTRY[requirement].level is Level.SHOULD else Verdict.FAIL
+
+
+async def _session(fault: str | None) -> RunOutcome:
+    args = ["--fault", fault] if fault else []
+    server: EmbeddedServer | None = None
+    try:
+        server = await asyncio.to_thread(start_embedded, heartbeat_s=HEARTBEAT_S, extra_args=args)
+        alice, bob = server.accounts[0], server.accounts[1]
+        settings = Settings(
+            target=server.url,
+            token=alice.token,
+            second_token=bob.token,
+            heartbeat_timeout_s=HEARTBEAT_TIMEOUT_S,
+            timeout_multiplier=TIMEOUT_MULTIPLIER,
+        )
+        target = await discover(settings)
+        outcome = await asyncio.wait_for(run_session(settings, target), RUN_DEADLINE_S)
+        return RunOutcome(results=[*outcome.results.values(), *outcome.extra_results])
+    except Exception as exc:  # reported per case: one broken run must not hide the others
+        return RunOutcome(problem=f"{type(exc).__name__}: {exc}")
+    finally:
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+
+
+async def _all_sessions() -> dict[str | None, RunOutcome]:
+    outcomes: dict[str | None, RunOutcome] = {None: await _session(None)}
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def bounded(fault: str) -> None:
+        async with gate:
+            outcomes[fault] = await _session(fault)
+
+    await asyncio.gather(*(bounded(fault) for fault in FAULT_TABLE))
+    return outcomes
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> Iterator[dict[str | None, RunOutcome]]:
+    yield asyncio.run(_all_sessions())
+
+
+def _describe(results: list[Result]) -> str:
+    return "; ".join(f"{r.verdict.value} {r.id}: {r.message[:120]}" for r in results[:5])
+
+
+def test_baseline_runs_clean(outcomes: dict[str | None, RunOutcome]) -> None:
+    baseline = outcomes[None]
+    assert baseline.problem is None, baseline.problem
+    assert baseline.errors() == [], _describe(baseline.errors())
+    assert sum(r.verdict is Verdict.PASS for r in baseline.results) > 500
+
+
+def _params() -> list[object]:
+    params: list[object] = []
+    for fault in FAULT_TABLE:
+        marks = []
+        if fault in KNOWN_GAPS:
+            marks.append(pytest.mark.xfail(reason=KNOWN_GAPS[fault], strict=True))
+        params.append(pytest.param(fault, id=fault, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("fault", _params())
+def test_fault_breaks_its_rule(fault: str, outcomes: dict[str | None, RunOutcome]) -> None:
+    run, baseline = outcomes[fault], outcomes[None]
+    assert run.problem is None, f"the session against --fault {fault} failed: {run.problem}"
+    assert run.errors() == [], f"the suite errored on a broken server: {_describe(run.errors())}"
+    for requirement in FAULT_TABLE[fault]:
+        expected = _expected_verdict(requirement)
+        judged = run.by_requirement(requirement)
+        caught = [r for r in judged if r.verdict is expected]
+        assert caught, (
+            f"--fault {fault} breaks {requirement}, yet no result says {expected.value}: "
+            f"{sorted({r.verdict.value for r in judged})}"
+        )
+        held = baseline.by_requirement(requirement)
+        assert any(r.verdict is Verdict.PASS for r in held), (
+            f"{requirement} never passes on the faithful server: "
+            f"{sorted({r.verdict.value for r in held})}"
+        )
+        spoiled = [r for r in held if r.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.ERROR)]
+        assert spoiled == [], f"the faithful server already breaks it: {_describe(spoiled)}"
+
+
+def test_every_fault_is_mapped_and_every_mapping_is_real() -> None:
+    assert set(FAULT_TABLE) == set(FAULTS), "a fault without a mapped requirement proves nothing"
+    unknown = {r for reqs in FAULT_TABLE.values() for r in reqs if r not in REGISTRY}
+    assert unknown == set()
+    assert set(KNOWN_GAPS) <= set(FAULT_TABLE)
+
+
+def test_live_faults_cover_enough_must_requirements(capsys: pytest.CaptureFixture[str]) -> None:
+    covered = sorted(
+        {
+            requirement
+            for fault, requirements in FAULT_TABLE.items()
+            if fault not in KNOWN_GAPS
+            for requirement in requirements
+            if REGISTRY[requirement].level is Level.MUST
+        }
+    )
+    must = sorted(r.id for r in REGISTRY.values() if r.level is Level.MUST)
+    with capsys.disabled():
+        print(f"\nMUST requirements proven failing against a live fault: {len(covered)}/{len(must)}")
+        for requirement in covered:
+            print(f"  {requirement}")
+    assert len(covered) >= 20
