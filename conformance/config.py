@@ -428,8 +428,8 @@ def settings_to_args(cli: Mapping[str, Any]) -> list[str]:
             continue
         if option.switch:
             args.append(option.flag)
-        else:
-            args.extend([option.flag, str(value)])
+        else:  # "--flag=value": a token may start with "-" and must not read as a flag
+            args.append(f"{option.flag}={value}")
     return args
 
 

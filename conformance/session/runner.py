@@ -122,12 +122,15 @@ async def run_session(settings: Any, target: Any) -> SessionOutcome:
         driver, setup_tokens = await _prepare(run, client)
         redactor = redactor.extend(setup_tokens.values())
         await _open_all(run, client, redactor, setup_tokens)
+        _honour_cancel()
         await _subscribe(run)
         if driver is not None:
             await _stimulate(run, driver)
         elif getattr(settings, "read_only", False):
             await _observe(run)
+        _honour_cancel()
         await _hold(run)
+        _honour_cancel()
     finally:
         await _close_all(run)
         if driver is not None:
@@ -343,12 +346,30 @@ async def _gather_bounded(aws: Iterable[Awaitable[Any]], deadline_s: float) -> N
     tasks = [asyncio.ensure_future(a) for a in aws]
     if not tasks:
         return
-    _done, pending = await asyncio.wait(tasks, timeout=deadline_s)
+    try:
+        _done, pending = await asyncio.wait(tasks, timeout=deadline_s)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        raise
     for task in pending:
         task.cancel()
     for task in tasks:
-        with contextlib.suppress(BaseException):
+        try:
             await task
+        except asyncio.CancelledError:
+            _honour_cancel()  # a child we cancelled is fine; our own cancellation is not
+        except Exception as exc:  # a recorder failing to start or close is recorded, not raised
+            log.debug("bounded task failed: %s", exc)
+
+
+def _honour_cancel() -> None:
+    """Re-raise a cancellation (Ctrl-C) that a completed ``wait_for`` swallowed (Python 3.11
+    returns the inner result when it finished in the same tick), so an interrupted run stops at
+    the next phase boundary instead of running to the end; cleanup still runs in ``finally``."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 # --- stimulation ---------------------------------------------------------------------------
@@ -397,6 +418,7 @@ async def _warm_up(run: _Run, driver: Driver) -> None:
     """Prove each subscription is live: repeat a warm-up until it shows up (max 3 rounds)."""
     pending = list(WARMUP)
     for round_no in range(3):
+        _honour_cancel()
         if not pending:
             return
         waits: list[tuple[Step, Awaitable[bool]]] = []
@@ -494,6 +516,7 @@ async def _stimulate(run: _Run, driver: Driver) -> None:
     await _warm_up(run, driver)
     arrival_deadline = run.seconds(10.0)
     for step in steps_for(run.settings):
+        _honour_cancel()
         if step.sync_before or step.arrive_from:
             await _wait_arrivals(run, arrival_deadline)
         params, reason, target_key = _params(run, step)

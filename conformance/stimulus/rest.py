@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -79,6 +80,7 @@ _PUBLIC_ONLY = frozenset({STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, MUTED_AUTHOR})
 REMOTE_ACCT = "carol@remote.example"
 
 UndoStep = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 class RestDriver:
@@ -218,6 +220,9 @@ class RestDriver:
         return ""
 
     async def setup(self) -> SetupInfo:
+        return await self._to_completion(self._setup())
+
+    async def _setup(self) -> SetupInfo:
         me_a = await self._call("a", "GET", "/api/v1/accounts/verify_credentials")
         me_b = await self._call("b", "GET", "/api/v1/accounts/verify_credentials")
         a, b = _account(me_a), _account(me_b)
@@ -298,9 +303,21 @@ class RestDriver:
             raise ScenarioUnsupported(scenario, "not implemented by the REST driver")
         self._marker = marker
         try:
-            return await handler(self, scenario, marker, params)
+            return await self._to_completion(handler(self, scenario, marker, params))
         finally:
             self._marker = None
+
+    async def _to_completion(self, work: Awaitable[T]) -> T:
+        """Run ``work`` to its end even if we are cancelled (Ctrl-C) meanwhile: a request the
+        server already honoured must reach the undo log, or cleanup cannot remove what it made.
+        The cancellation is re-raised once the work is done (bounded by a few timeouts)."""
+        task = asyncio.ensure_future(work)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), self._timeout * 3)
+            raise
 
     async def cleanup(self) -> None:
         """Undo in reverse order; each step is attempted even if an earlier one failed.

@@ -204,7 +204,7 @@ def test_live_faults_cover_enough_must_requirements(capsys: pytest.CaptureFixtur
     )
     must = sorted(r.id for r in REGISTRY.values() if r.level is Level.MUST)
     with capsys.disabled():
-        print(f"\nMUST requirements proven failing against a live fault: {len(covered)}/{len(must)}")
+        print(f"\nMUST requirements failing against a live fault: {len(covered)}/{len(must)}")
         for requirement in covered:
             print(f"  {requirement}")
     assert len(covered) >= 20

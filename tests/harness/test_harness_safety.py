@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import selectors
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from conformance.config import add_argparse_options, settings_to_args
 from conformance.stimulus.base import StimulusError
 from conformance.stimulus.rest import RestDriver
 
@@ -178,10 +180,8 @@ def _run_args(ref: dict[str, Any], report: Path, *extra: str) -> list[str]:
         "run",
         "--target",
         ref["url"],
-        "--token",
-        a["token"],
-        "--second-token",
-        b["token"],
+        f"--token={a['token']}",  # "=": a random token may start with "-"
+        f"--second-token={b['token']}",
         "--report-dir",
         str(report),
         *FAST,
@@ -224,7 +224,9 @@ def test_ctrl_c_cleans_up_everything_and_leaks_no_token(
                 under_way = True
                 break
             time.sleep(0.05)  # polling another process's progress: no event to wait on
-        assert under_way, "the run never created a status"
+        if not under_way:
+            out, err = proc.communicate(timeout=30)
+            pytest.fail(f"the run never created a status (exit {proc.returncode}): {err[-1500:]}")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=40)
     finally:
@@ -280,3 +282,13 @@ def test_read_only_writes_nothing_and_exits_0(served: dict[str, Any], tmp_path: 
     assert verdicts["delivery.read-only.observed[sse-public]"] == "info"
     assert "fail" not in verdicts.values()
     _no_tokens(served, done.stdout, done.stderr, report=tmp_path / "ro")
+
+
+def test_a_token_starting_with_a_dash_is_forwarded_intact() -> None:
+    """Random tokens may start with "-": ``run`` hands flags to pytest as ``--flag=value``."""
+    args = settings_to_args({"token": "-abc123", "observe_seconds": 3.0})
+    assert args == ["--token=-abc123", "--observe-seconds=3.0"]
+    parser = argparse.ArgumentParser()
+    add_argparse_options(parser)
+    parsed = parser.parse_args(args)
+    assert parsed.token == "-abc123" and parsed.observe_seconds == 3.0
