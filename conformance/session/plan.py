@@ -795,6 +795,19 @@ def connections(settings: Any) -> list[Connection]:
             only=frozenset({"ws.message.stream-matches-subscription"}),
         )
     )
+    # An SSE stream nothing of ours reaches: with every other stream stimulated within
+    # milliseconds, only an idle one shows a server that buffers until the first event.
+    out.append(
+        Connection(
+            "sse-idle",
+            "sse",
+            "stream",
+            "hashtag",
+            f"{SSE_BASE}/hashtag",
+            (("tag", IDLE_TAG),),
+            only=frozenset({"http.sse.first-byte-prompt", "sse.heartbeat.within-timeout"}),
+        )
+    )
     # A binary frame from the client: Mastodon closes with 1003 (INFO, recorded).
     out.append(
         Connection(

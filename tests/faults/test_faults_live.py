@@ -77,13 +77,7 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
 
 #: Faults the live session cannot yet catch: a suite gap, kept visible. ``strict`` xfail, so the
 #: day the suite catches one, the test turns red and the entry must be removed.
-KNOWN_GAPS: dict[str, str] = {
-    "sse-buffered": (
-        "every SSE stream gets a stimulated event within ~50 ms of its head, which flushes "
-        "the held bytes long before the heartbeat deadline; the live plan has no idle SSE "
-        "stream on which buffering until the first event would show"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @dataclass
