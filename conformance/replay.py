@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.judge import judge_transcript
+from conformance.judge.context import KNOWN_STREAMS
 from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.transcript.model import Meta, Transcript, read_transcripts
@@ -69,22 +70,6 @@ _SSE_STREAMS = {
     "/api/v1/streaming/list": "list",
     "/api/v1/streaming/direct": "direct",
 }
-_WS_STREAMS = frozenset(
-    {
-        "user",
-        "user:notification",
-        "public",
-        "public:media",
-        "public:local",
-        "public:local:media",
-        "public:remote",
-        "public:remote:media",
-        "hashtag",
-        "hashtag:local",
-        "list",
-        "direct",
-    }
-)
 
 
 def _header(headers: list[Any], name: str) -> str | None:
@@ -152,7 +137,7 @@ def capture_expectations(meta: Meta) -> dict[str, Any]:
         if version is not None and version != "13":
             return {"purpose": "error", "expect_status": 400}
         stream = query.get("stream", [None])[0]
-        if stream in _WS_STREAMS:
+        if stream in KNOWN_STREAMS:
             refusal = _stream_refusal(stream, owner, scopes, query)
             if refusal is not None:
                 return {"expect_error": refusal[1]}

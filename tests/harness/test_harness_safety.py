@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from reference_proc import reference_server
 
 from conformance.config import add_argparse_options, settings_to_args
 from conformance.stimulus.base import StimulusError
@@ -109,29 +109,8 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture
 def served() -> Iterator[dict[str, Any]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.reference", "serve", "--port", "0", "--heartbeat", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )
-    try:
-        assert proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 20
-        line = ""
-        while not line and time.monotonic() < deadline:
-            if sel.select(timeout=deadline - time.monotonic()):
-                line = proc.stdout.readline()
-        assert line, "serve printed no startup line"
-        yield json.loads(line)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with reference_server("--heartbeat", "1") as line:
+        yield line
 
 
 def _get(ref: dict[str, Any], path: str, token: str, **params: Any) -> Any:

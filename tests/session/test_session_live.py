@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import selectors
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from reference_proc import reference_server
 
 from conformance.config import Settings
 from conformance.discovery import discover
@@ -24,29 +20,8 @@ from conformance.verdicts import Verdict
 
 @pytest.fixture
 def reference() -> Iterator[dict[str, Any]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance.reference", "serve", "--port", "0", "--heartbeat", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 20
-        line = ""
-        while not line and time.monotonic() < deadline:
-            if sel.select(timeout=deadline - time.monotonic()):
-                line = proc.stdout.readline()
-        assert line, "the reference server printed no startup line"
-        yield json.loads(line)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with reference_server("--heartbeat", "1") as line:
+        yield line
 
 
 async def test_rest_driver_produces_and_cleans_up(reference: dict[str, Any]) -> None:
