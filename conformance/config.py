@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -72,6 +73,11 @@ class Settings:
     embedded_heartbeat_s: float = 15.0
     embedded_ping_interval_s: float = 30.0
     ping_timeout_s: float = 35.0
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    exclude: tuple[str, ...] = ()
+    fail_on: str = "fail"
+    repeat: int = 1
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
@@ -151,13 +157,32 @@ def _parse_path(text: str) -> Path:
     return Path(text)
 
 
+MAX_REPEAT = 100
+
+
+def _parse_repeat(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_REPEAT:
+        raise ValueError(f"expected 1 to {MAX_REPEAT}, got {text!r}")
+    return value
+
+
+def _split_words(text: str) -> list[str]:
+    """An environment value of a repeatable option: comma- or whitespace-separated."""
+    return [word for word in re.split(r"[,\s]+", text) if word]
+
+
 @dataclass(frozen=True)
 class Option:
     """One setting: its flag, environment variable, parser and help.
 
     ``switch`` options are flags without a value on the command line (``--long``); in the
     environment they take a boolean word. ``invert`` stores the negation (``--insecure`` sets
-    ``verify_tls`` False).
+    ``verify_tls`` False). ``multiple`` options repeat on the command line (``--exclude A
+    --exclude B``) and are comma- or space-separated in the environment; the value is a tuple.
     """
 
     field: str
@@ -169,6 +194,7 @@ class Option:
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
     secret: bool = False
+    multiple: bool = False
 
     @property
     def env(self) -> str:
@@ -183,6 +209,8 @@ class Option:
         if self.switch:
             value = _parse_bool(text)
             return (not value) if self.invert else value
+        if self.multiple:
+            return tuple(self.parse(word) for word in _split_words(text))
         if self.choices is not None:
             lowered = text.strip().lower()
             if lowered not in self.choices:
@@ -194,7 +222,7 @@ class Option:
         if self.switch:
             return f"{self.help} [env {self.env}]"
         default = self.default
-        shown = "none" if default is None else default
+        shown = "none" if default in (None, ()) else default
         return f"{self.help} (default: {shown}) [env {self.env}]"
 
 
@@ -312,6 +340,44 @@ OPTIONS: tuple[Option, ...] = (
         _parse_positive,
         metavar="S",
     ),
+    Option(
+        "baseline",
+        "--baseline",
+        "expected non-passing results of this target (JSON or TOML): they do not fail the run, "
+        "but an entry that no longer happens does (exit status 3)",
+        _parse_path,
+        metavar="FILE",
+    ),
+    Option(
+        "write_baseline",
+        "--write-baseline",
+        "write this run's failing and warning MUST/SHOULD results as a baseline skeleton",
+        _parse_path,
+        metavar="FILE",
+    ),
+    Option(
+        "exclude",
+        "--exclude",
+        "do not run the cases whose id or requirement id matches this glob (* and ?; "
+        "repeatable); they are listed under 'excluded' in report.json",
+        _parse_text,
+        metavar="GLOB",
+        multiple=True,
+    ),
+    Option(
+        "fail_on",
+        "--fail-on",
+        "lowest verdict that fails the run (--strict is --fail-on warn)",
+        choices=("fail", "warn"),
+    ),
+    Option(
+        "repeat",
+        "--repeat",
+        "run the whole session N times; a case whose verdict differs is reported flaky, "
+        "with its worst verdict",
+        _parse_repeat,
+        metavar="N",
+    ),
 )
 
 _BY_FIELD = {opt.field: opt for opt in OPTIONS}
@@ -319,9 +385,12 @@ assert set(_BY_FIELD) == set(_DEFAULTS), "every Settings field needs exactly one
 
 
 def _argparse_type(option: Option) -> Callable[[str], Any]:
+    # A repeatable flag converts one occurrence at a time (argparse appends each).
+    parse = option.parse if option.multiple else option.convert
+
     def convert(text: str) -> Any:
         try:
-            return option.convert(text)
+            return parse(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -344,6 +413,7 @@ def _add(adder: Callable[..., Any], option: Option, dest: str) -> None:
             option.flag,
             dest=dest,
             default=None,
+            action="append" if option.multiple else "store",
             type=_argparse_type(option),
             metavar=option.metavar or option.field.upper(),
             help=option.help_text(),
@@ -394,7 +464,7 @@ def resolve_settings(
     for option in OPTIONS:
         given = cli.get(option.field)
         if given is not None:
-            values[option.field] = given
+            values[option.field] = tuple(given) if option.multiple else given
             continue
         raw = environ.get(option.env)
         if raw is None or (raw == "" and not option.switch):
@@ -428,6 +498,8 @@ def settings_to_args(cli: Mapping[str, Any]) -> list[str]:
             continue
         if option.switch:
             args.append(option.flag)
+        elif option.multiple:
+            args.extend(f"{option.flag}={item}" for item in value)
         else:  # "--flag=value": a token may start with "-" and must not read as a flag
             args.append(f"{option.flag}={value}")
     return args
@@ -445,6 +517,8 @@ def settings_as_dict(settings: Settings) -> dict[str, Any]:
             value = "<redacted>"
         elif isinstance(value, Path):
             value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
         out[option.flag.removeprefix("--")] = value
     return out
 

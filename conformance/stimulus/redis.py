@@ -32,7 +32,11 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from conformance.stimulus.base import (
+    BLOCKED_AUTHOR,
+    MUTED_AUTHOR,
     SCENARIOS,
+    STATUS_PUBLIC,
+    STATUS_REMOTE,
     TOKEN_REVOKE,
     Account,
     Produced,
@@ -51,6 +55,16 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 5.0
 REMOTE_ACCT = "carol@remote.example"
+
+#: Scenarios whose relation lives in the target's database, where Redis cannot put it: with a
+#: REST API and A's token the driver creates it there (kind, whose account, the status scenario
+#: then published), and publishes the author's status on the public and hashtag channels only,
+#: as Rails' home fan-out skips a muted or blocked author.
+RELATIONS = {
+    MUTED_AUTHOR: ("mute", "b", STATUS_PUBLIC),
+    BLOCKED_AUTHOR: ("block", "remote", STATUS_REMOTE),
+}
+_FILTERED_CHANNELS = ("timeline:public", "timeline:hashtag:")
 
 
 class RedisDriver:
@@ -85,6 +99,8 @@ class RedisDriver:
         self._t0 = time.monotonic()
         self.records: list[Record] = []
         self._info: SetupInfo | None = None
+        self._remote_known = False
+        self._undo: list[tuple[str, str]] = []  # (REST path, what) to run at cleanup
 
     # --- construction ------------------------------------------------------------------------
 
@@ -142,7 +158,17 @@ class RedisDriver:
             params["token_id"] = self._revocable_id
         if scenario not in SCENARIOS:
             return "not a scenario of the catalogue"
+        if scenario in RELATIONS:
+            return self._relation_unsupported(scenario)
         return self.fanout.unsupported_reason(scenario, **params) or ""
+
+    def _relation_unsupported(self, scenario: str) -> str:
+        database = self.fanout.unsupported_reason(scenario) or ""
+        if self._http is None or self._base is None or not self._tokens.get("a"):
+            return f"{database} (and no REST API with --token to create it there)"
+        if RELATIONS[scenario][1] == "remote" and not self._remote_known:
+            return f"{database} (and the remote author is not an account on the target)"
+        return ""
 
     async def setup(self) -> SetupInfo:
         await self._call(self._redis.ping(), "PING")
@@ -181,14 +207,20 @@ class RedisDriver:
             params["token_id"] = self._revocable_id
         if "tag" not in params and self.tag:
             params["tag"] = self.tag
-        reason = self.fanout.unsupported_reason(scenario, **params)
+        reason = self.unsupported_reason(scenario)
         if reason:
             raise ScenarioUnsupported(scenario, reason)
+        built = scenario
+        if scenario in RELATIONS:
+            built = await self._relate(scenario)
         subscribed = await self._subscribed()
         try:
-            plan = self.fanout.build(scenario, marker, subscribed, **params)
+            plan = self.fanout.build(built, marker, subscribed, **params)
         except (KeyError, ValueError, TypeError) as exc:
             raise StimulusError(f"{scenario}: {exc}") from exc
+        if built != scenario:
+            plan.scenario = scenario
+            plan.publishes = [p for p in plan.publishes if p.channel.startswith(_FILTERED_CHANNELS)]
         published = await self._publish_plan(plan, marker)
         detail = dict(plan.detail)
         detail["publishes"] = published
@@ -200,8 +232,26 @@ class RedisDriver:
             detail=detail,
         )
 
+    async def _relate(self, scenario: str) -> str:
+        """Create the scenario's mute or block through the REST API; returns what to publish."""
+        kind, whose, status_scenario = RELATIONS[scenario]
+        cast = self.fanout.cast
+        account_id = cast.b.id if whose == "b" else cast.remote.id
+        await self._get_json(
+            f"/api/v1/accounts/{account_id}/{kind}", self._tokens["a"], method="POST"
+        )
+        self._undo.append((f"/api/v1/accounts/{account_id}/un{kind}", f"un{kind} {whose}"))
+        return status_scenario
+
     async def cleanup(self) -> None:
-        """Publish ``delete`` for every status still standing, then close; never raises."""
+        """Undo REST relations, publish ``delete`` for every status still standing, then close;
+        never raises."""
+        for path, what in reversed(self._undo):
+            try:
+                await self._get_json(path, self._tokens["a"], method="POST")
+            except (StimulusError, ValueError) as exc:
+                log.warning("redis cleanup: %s failed: %s", what, exc)
+        self._undo.clear()
         try:
             for spec in self.fanout.standing():
                 self.fanout.forget(spec.id)
@@ -319,6 +369,7 @@ class RedisDriver:
             notes.append(f"no remote account on the reference server: {exc}")
             return remote
         if isinstance(found, dict) and found.get("id"):
+            self._remote_known = True
             username, _, host = REMOTE_ACCT.partition("@")
             return replace(remote, id=str(found["id"]), username=username, host=host)
         return remote

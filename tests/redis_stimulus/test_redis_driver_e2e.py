@@ -233,13 +233,65 @@ async def test_token_revoke_kills_only_the_revocable_tokens_stream(
         assert not survivor.ended.is_set()
 
 
-async def test_unsupported_scenarios_say_why(driver: RedisDriver) -> None:
-    await driver.setup()
-    for scenario in (base.MUTED_AUTHOR, base.BLOCKED_AUTHOR):
-        assert not driver.supports(scenario)
-        assert "database" in driver.unsupported_reason(scenario)
-        with pytest.raises(base.ScenarioUnsupported):
-            await driver.produce(scenario, "msce2e")
+async def test_relations_need_a_rest_api_to_live_in(server: EmbeddedServer, redis_url: str) -> None:
+    """Without a REST API a mute or a block cannot exist on the target: the driver says why."""
+    settings = Settings(
+        stimulus="redis",
+        redis_url=redis_url,
+        account_id=server.accounts[0].id,
+        second_account_id=server.accounts[1].id,
+    )
+    bare = RedisDriver.from_settings(settings, SimpleNamespace(base_url=None, is_reference=False))
+    try:
+        await bare.setup()
+        for scenario in (base.MUTED_AUTHOR, base.BLOCKED_AUTHOR):
+            assert not bare.supports(scenario)
+            assert "database" in bare.unsupported_reason(scenario)
+            with pytest.raises(base.ScenarioUnsupported):
+                await bare.produce(scenario, "msce2e")
+    finally:
+        await bare.cleanup()
+
+
+def _relationship(server: EmbeddedServer, account_id: str) -> dict[str, object]:
+    response = httpx.get(
+        f"{server.url}/api/v1/accounts/relationships",
+        params={"id[]": account_id},
+        headers={"Authorization": f"Bearer {server.accounts[0].token}"},
+        timeout=DEADLINE_S,
+    )
+    response.raise_for_status()
+    return dict(response.json()[0])
+
+
+@pytest.mark.parametrize(
+    ("scenario", "flag"), [(base.MUTED_AUTHOR, "muting"), (base.BLOCKED_AUTHOR, "blocking")]
+)
+async def test_relation_is_made_through_rest_and_filters_the_public_stream(
+    server: EmbeddedServer, driver: RedisDriver, scenario: str, flag: str
+) -> None:
+    """A mutes B (blocks the remote author) through REST, the author's status is published on
+    the public channels only, and A's public stream drops it while B's still gets it."""
+    info = await driver.setup()
+    assert driver.supports(scenario), driver.unsupported_reason(scenario)
+    author = info.b.id if scenario == base.MUTED_AUTHOR else driver.fanout.cast.remote.id
+    async with (
+        open_sse(server, "/api/v1/streaming/public", server.accounts[0].token) as viewer,
+        open_sse(server, "/api/v1/streaming/public", server.accounts[1].token) as other,
+    ):
+        produced = await driver.produce(scenario, "msce2e")
+        status_id = produced.ids["status"]
+        assert _relationship(server, author)[flag] is True
+        assert await other.wait_for(_has_update(status_id)), other.events
+        barrier = await driver.produce(base.STATUS_OWN, "msce2e", visibility="public")
+        assert await viewer.wait_for(_has_update(barrier.ids["status"])), viewer.events
+        assert not _has_update(status_id)(viewer.events), "the filtered author's status arrived"
+    channels = {r["channel"] for r in produced.detail["publishes"]}
+    assert channels and all(
+        c.startswith(("timeline:public", "timeline:hashtag:")) for c in channels
+    )
+    await driver.cleanup()
+    assert _relationship(server, author)[flag] is False
 
 
 async def test_cleanup_deletes_only_what_the_driver_created(driver: RedisDriver) -> None:

@@ -1,29 +1,17 @@
-"""Cause streaming events through the target's own REST API, as two ordinary users would.
+"""The scenario implementations: which REST calls cause each named event, as A and B would.
 
-Why through REST: it is the only stimulus that works on any Mastodon-compatible target without
-access to its internals, and it exercises the whole path (web side -> fan-out -> streaming).
-Everything this driver creates or changes is recorded in an undo log and reverted by
-``cleanup()`` in reverse order, so a run leaves the accounts as it found them, also after a
-failure or Ctrl-C. Tokens live only in request headers; no message or exception carries them.
-
-The reference server's ``/_reference/*`` extras (remote statuses, announcements, minted tokens)
-are used only when ``reference_extras`` is True; on other targets those scenarios are
-unsupported and their cases not_exercised.
+Each handler records what it creates in the undo log (``undo.py``) right after the server
+honoured it, and returns the ids and REST bodies the delivery judge compares payloads with.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import email.utils
-import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
-
-import httpx
 
 from conformance.stimulus.base import (
     ANNOUNCEMENT,
@@ -35,7 +23,6 @@ from conformance.stimulus.base import (
     FOLLOW,
     LIST_MEMBER_STATUS,
     MUTED_AUTHOR,
-    NOTIFICATIONS_MERGED,
     REBLOG,
     STATUS_DELETE,
     STATUS_DIRECT,
@@ -49,294 +36,27 @@ from conformance.stimulus.base import (
     STATUS_REMOTE_MEDIA,
     STATUS_UNLISTED,
     TOKEN_REVOKE,
-    Account,
     Produced,
     ScenarioUnsupported,
     SetupInfo,
     StimulusError,
 )
-from conformance.transcript.model import Record
-
-log = logging.getLogger(__name__)
+from conformance.stimulus.rest.calls import RestCalls
+from conformance.stimulus.rest.undo import UndoLog
 
 #: A 1x1 transparent PNG: the smallest upload every server accepts as an image.
 _PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 
-#: Scenarios that need the reference server's ``/_reference/*`` extras.
-_EXTRAS_ONLY = frozenset(
-    {
-        STATUS_REMOTE,
-        STATUS_REMOTE_MEDIA,
-        BLOCKED_AUTHOR,
-        ANNOUNCEMENT,
-        ANNOUNCEMENT_REACTION,
-        ANNOUNCEMENT_DELETE,
-        TOKEN_REVOKE,
-    }
-)
-_PUBLIC_ONLY = frozenset({STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, MUTED_AUTHOR})
-REMOTE_ACCT = "carol@remote.example"
 
-UndoStep = Callable[[], Awaitable[None]]
-T = TypeVar("T")
+class ScenarioHandlers(RestCalls, UndoLog):
+    """Mixin for ``RestDriver``: one ``_h_*`` method per scenario (``HANDLERS``), and helpers."""
 
-
-class RestDriver:
-    """The ``--stimulus rest`` driver: token_a is the viewer, token_b the actor."""
-
-    name = "rest"
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        base_url: str,
-        token_a: str,
-        token_b: str,
-        *,
-        allow_public_posts: bool,
-        reference_extras: bool,
-        list_id: str | None = None,
-        tag: str | None = None,
-        request_timeout_s: float = 10.0,
-        max_retry_wait_s: float = 30.0,
-    ) -> None:
-        self._client = client
-        self._base = base_url.rstrip("/")
-        self._tokens = {"a": token_a, "b": token_b}
-        self.allow_public_posts = allow_public_posts
-        self.reference_extras = reference_extras
-        self._given_list_id = list_id
-        self.tag = tag
-        self._timeout = request_timeout_s
-        self._max_retry_wait = max_retry_wait_s
-        self._undo: list[tuple[str, UndoStep]] = []
-        self._info: SetupInfo | None = None
-        self._remote_id: str | None = None
-        self.requests_made = 0
-        self.records: list[Record] = []  # one ``stimulus`` record per REST call, no credentials
-        self._marker: str | None = None
-        self._t0 = time.monotonic()
-
-    # --- HTTP ------------------------------------------------------------------------------
-
-    async def _call(
-        self,
-        who: str,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Any = None,
-        files: Any = None,
-        data: Any = None,
-        ok: tuple[int, ...] = (200,),
-        token: str | None = None,
-    ) -> Any:
-        """One request as ``who`` (``a``, ``b`` or ``none``); 429 waits for Retry-After (bounded)
-        and retries; any other unexpected status raises ``StimulusError`` without the token."""
-        headers = {"Accept": "application/json"}
-        bearer = token if token is not None else self._tokens.get(who)
-        if bearer:
-            headers["Authorization"] = f"Bearer {bearer}"
-        url = f"{self._base}{path}"
-        waited = 0.0
-        for _attempt in range(6):
-            self.requests_made += 1
-            try:
-                response = await self._client.request(
-                    method,
-                    url,
-                    headers=headers,
-                    json=json,
-                    params=params,
-                    files=files,
-                    data=data,
-                    timeout=self._timeout,
-                )
-            except httpx.HTTPError as exc:
-                self._record(who, method, path, json, params, None)
-                raise StimulusError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
-            self._record(who, method, path, json, params, response.status_code)
-            if response.status_code == 429:
-                delay = _retry_after(response.headers.get("retry-after"))
-                if waited + delay > self._max_retry_wait:
-                    raise StimulusError(f"{method} {path}: rate limited beyond the retry budget")
-                log.info("429 on %s %s, waiting %.1fs", method, path, delay)
-                await asyncio.sleep(delay)  # the server told us how long; not a guess
-                waited += delay
-                continue
-            if response.status_code not in ok:
-                raise StimulusError(
-                    f"{method} {path}: HTTP {response.status_code} {response.text[:200]!r}"
-                )
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError:
-                return response.text
-        raise StimulusError(f"{method} {path}: still rate limited after retries")
-
-    def _record(
-        self, who: str, method: str, path: str, body: Any, params: Any, status: int | None
-    ) -> None:
-        """Log the call for the stimulus log: who, what, the JSON body and query, the status.
-        Headers (the token) and form bodies (``/oauth/revoke`` carries a token) never enter."""
-        detail: dict[str, Any] = {"who": who, "method": method, "path": path, "status": status}
-        if body is not None:
-            detail["json"] = body
-        if params is not None:
-            detail["params"] = params
-        self.records.append(
-            Record(
-                t=time.monotonic() - self._t0,
-                kind="stimulus",
-                fields={"action": "rest", "detail": detail, "marker": self._marker},
-            )
-        )
-
-    def _remember(self, label: str, step: UndoStep) -> None:
-        self._undo.append((label, step))
-
-    def _forget(self, label: str) -> None:
-        self._undo = [(name, step) for name, step in self._undo if name != label]
-
-    # --- Driver protocol -------------------------------------------------------------------
-
-    def supports(self, scenario: str) -> bool:
-        return self.unsupported_reason(scenario) == ""
-
-    def unsupported_reason(self, scenario: str) -> str:
-        if scenario in _EXTRAS_ONLY and not self.reference_extras:
-            return "needs the reference server's /_reference extras (not a Mastodon API)"
-        if scenario in _PUBLIC_ONLY and not self.allow_public_posts:
-            return "public posts are off for this target (use --allow-public-posts)"
-        if scenario == NOTIFICATIONS_MERGED:
-            return "no REST API causes notifications_merged on demand"
-        if scenario == TOKEN_REVOKE and not (self._info and "revocable" in self._info.tokens):
-            return "no revocable token could be minted"
-        return ""
-
-    async def setup(self) -> SetupInfo:
-        return await self._to_completion(self._setup())
-
-    async def _setup(self) -> SetupInfo:
-        me_a = await self._call("a", "GET", "/api/v1/accounts/verify_credentials")
-        me_b = await self._call("b", "GET", "/api/v1/accounts/verify_credentials")
-        a, b = _account(me_a), _account(me_b)
-        if a.id == b.id:
-            raise StimulusError("--token and --second-token belong to the same account")
-        notes: list[str] = []
-
-        if not await self._is_following("a", b.id):
-            await self._call("a", "POST", f"/api/v1/accounts/{b.id}/follow")
-            self._remember(
-                "unfollow a->b",
-                lambda: self._call("a", "POST", f"/api/v1/accounts/{b.id}/unfollow"),
-            )
-
-        list_id = self._given_list_id
-        if list_id is None:
-            created = await self._call(
-                "a", "POST", "/api/v1/lists", json={"title": "conformance run"}
-            )
-            list_id = str(created["id"])
-            self._remember(
-                "delete list", lambda: self._call("a", "DELETE", f"/api/v1/lists/{list_id}")
-            )
-        members = await self._call("a", "GET", f"/api/v1/lists/{list_id}/accounts")
-        if not any(str(m.get("id")) == b.id for m in members or []):
-            await self._call(
-                "a", "POST", f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [b.id]}
-            )
-            self._remember(
-                "list remove b",
-                lambda: self._call(
-                    "a",
-                    "DELETE",
-                    f"/api/v1/lists/{list_id}/accounts",
-                    params={"account_ids[]": b.id},
-                ),
-            )
-
-        tokens: dict[str, str] = {}
-        remote_acct = None
-        if self.reference_extras:
-            for role, scopes in (
-                ("scope:read:notifications", "read:notifications"),
-                ("revocable", "read"),
-            ):
-                try:
-                    minted = await self._call(
-                        "none",
-                        "POST",
-                        "/_reference/tokens",
-                        json={"account_id": a.id, "scopes": scopes},
-                        ok=(200, 201),
-                    )
-                    tokens[role] = minted["access_token"]
-                except (StimulusError, KeyError, TypeError) as exc:
-                    notes.append(f"could not mint a {role} token: {exc}")
-            try:
-                remote = await self._call(
-                    "a", "GET", "/api/v1/accounts/lookup", params={"acct": REMOTE_ACCT}
-                )
-                self._remote_id = str(remote["id"])
-                remote_acct = REMOTE_ACCT
-            except (StimulusError, KeyError, TypeError) as exc:
-                notes.append(f"no remote account: {exc}")
-        self._info = SetupInfo(
-            a=a, b=b, list_id=list_id, tokens=tokens, remote_acct=remote_acct, notes=tuple(notes)
-        )
-        return self._info
-
-    async def produce(self, scenario: str, marker: str, **params: Any) -> Produced:
-        reason = self.unsupported_reason(scenario)
-        if reason:
-            raise ScenarioUnsupported(scenario, reason)
-        if self._info is None:
-            raise StimulusError("produce() before setup()")
-        handler = _HANDLERS.get(scenario)
-        if handler is None:
-            raise ScenarioUnsupported(scenario, "not implemented by the REST driver")
-        self._marker = marker
-        try:
-            return await self._to_completion(handler(self, scenario, marker, params))
-        finally:
-            self._marker = None
-
-    async def _to_completion(self, work: Awaitable[T]) -> T:
-        """Run ``work`` to its end even if we are cancelled (Ctrl-C) meanwhile: a request the
-        server already honoured must reach the undo log, or cleanup cannot remove what it made.
-        The cancellation is re-raised once the work is done (bounded by a few timeouts)."""
-        task = asyncio.ensure_future(work)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(task), self._timeout * 3)
-            raise
-
-    async def cleanup(self) -> None:
-        """Undo in reverse order; each step is attempted even if an earlier one failed.
-
-        Shielded so a Ctrl-C arriving during cleanup does not leave half the state behind."""
-        steps, self._undo = list(reversed(self._undo)), []
-        for label, step in steps:
-            try:
-                await asyncio.shield(step())
-            except asyncio.CancelledError:
-                log.warning("cleanup step %s interrupted", label)
-            except Exception as exc:  # cleanup must not raise; report and go on
-                log.warning("cleanup step %s failed: %s", label, exc)
-
-    @property
-    def pending_cleanup(self) -> list[str]:
-        return [label for label, _ in self._undo]
-
-    # --- helpers -----------------------------------------------------------------------------
+    _info: SetupInfo | None
+    _remote_id: str | None
+    tag: str | None
+    allow_public_posts: bool
 
     async def _is_following(self, who: str, target_id: str) -> bool:
         try:
@@ -422,8 +142,6 @@ class RestDriver:
                 await asyncio.sleep(delay)  # polling a server-side job: no event to wait on
                 delay = min(delay * 2, 2.0)
         return media_id
-
-    # --- scenario handlers ---------------------------------------------------------------------
 
     async def _h_public(self, scenario: str, marker: str, params: dict[str, Any]) -> Produced:
         return await self._status(
@@ -692,10 +410,6 @@ class RestDriver:
         return Produced(scenario=scenario, marker=marker, detail={"token_role": "revocable"})
 
 
-def _account(me: dict[str, Any]) -> Account:
-    return Account(id=str(me["id"]), acct=me.get("acct", ""), username=me.get("username", ""))
-
-
 def _need(params: dict[str, Any], key: str, scenario: str) -> str:
     value = params.get(key)
     if not value:
@@ -703,45 +417,28 @@ def _need(params: dict[str, Any], key: str, scenario: str) -> str:
     return str(value)
 
 
-def _retry_after(value: str | None, default: float = 1.0) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
-
-
-_Handler = Callable[[RestDriver, str, str, dict[str, Any]], Awaitable[Produced]]
-_HANDLERS: dict[str, _Handler] = {
-    STATUS_PUBLIC: RestDriver._h_public,
-    STATUS_PUBLIC_MEDIA: RestDriver._h_public,
-    STATUS_REMOTE: RestDriver._h_remote,
-    STATUS_REMOTE_MEDIA: RestDriver._h_remote,
-    STATUS_UNLISTED: RestDriver._h_unlisted,
-    STATUS_PRIVATE: RestDriver._h_private,
-    LIST_MEMBER_STATUS: RestDriver._h_private,
-    STATUS_DIRECT: RestDriver._h_direct,
-    STATUS_MENTION: RestDriver._h_mention,
-    STATUS_OWN: RestDriver._h_own,
-    FAVOURITE: RestDriver._h_favourite,
-    REBLOG: RestDriver._h_reblog,
-    FOLLOW: RestDriver._h_follow,
-    STATUS_EDIT: RestDriver._h_edit,
-    STATUS_DELETE: RestDriver._h_delete,
-    FILTER_CHANGE: RestDriver._h_filter,
-    MUTED_AUTHOR: RestDriver._h_muted,
-    BLOCKED_AUTHOR: RestDriver._h_blocked,
-    ANNOUNCEMENT: RestDriver._h_announcement,
-    ANNOUNCEMENT_REACTION: RestDriver._h_reaction,
-    ANNOUNCEMENT_DELETE: RestDriver._h_ann_delete,
-    TOKEN_REVOKE: RestDriver._h_revoke,
+_Handler = Callable[[ScenarioHandlers, str, str, dict[str, Any]], Awaitable[Produced]]
+HANDLERS: dict[str, _Handler] = {
+    STATUS_PUBLIC: ScenarioHandlers._h_public,
+    STATUS_PUBLIC_MEDIA: ScenarioHandlers._h_public,
+    STATUS_REMOTE: ScenarioHandlers._h_remote,
+    STATUS_REMOTE_MEDIA: ScenarioHandlers._h_remote,
+    STATUS_UNLISTED: ScenarioHandlers._h_unlisted,
+    STATUS_PRIVATE: ScenarioHandlers._h_private,
+    LIST_MEMBER_STATUS: ScenarioHandlers._h_private,
+    STATUS_DIRECT: ScenarioHandlers._h_direct,
+    STATUS_MENTION: ScenarioHandlers._h_mention,
+    STATUS_OWN: ScenarioHandlers._h_own,
+    FAVOURITE: ScenarioHandlers._h_favourite,
+    REBLOG: ScenarioHandlers._h_reblog,
+    FOLLOW: ScenarioHandlers._h_follow,
+    STATUS_EDIT: ScenarioHandlers._h_edit,
+    STATUS_DELETE: ScenarioHandlers._h_delete,
+    FILTER_CHANGE: ScenarioHandlers._h_filter,
+    MUTED_AUTHOR: ScenarioHandlers._h_muted,
+    BLOCKED_AUTHOR: ScenarioHandlers._h_blocked,
+    ANNOUNCEMENT: ScenarioHandlers._h_announcement,
+    ANNOUNCEMENT_REACTION: ScenarioHandlers._h_reaction,
+    ANNOUNCEMENT_DELETE: ScenarioHandlers._h_ann_delete,
+    TOKEN_REVOKE: ScenarioHandlers._h_revoke,
 }
-
-__all__ = ["REMOTE_ACCT", "RestDriver"]

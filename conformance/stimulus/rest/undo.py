@@ -1,0 +1,59 @@
+"""The cleanup ledger: everything the driver changes is undone in reverse order, also after a
+failure or Ctrl-C, so a run leaves the accounts as it found them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+#: One logger for the whole driver (``conformance.stimulus.rest``), as before it was a package.
+log = logging.getLogger(__package__)
+
+UndoStep = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+class UndoLog:
+    """Mixin for ``RestDriver``: remembers how to revert each change and reverts them all."""
+
+    _undo: list[tuple[str, UndoStep]]
+    _timeout: float
+
+    def _remember(self, label: str, step: UndoStep) -> None:
+        self._undo.append((label, step))
+
+    def _forget(self, label: str) -> None:
+        self._undo = [(name, step) for name, step in self._undo if name != label]
+
+    async def _to_completion(self, work: Awaitable[T]) -> T:
+        """Run ``work`` to its end even if we are cancelled (Ctrl-C) meanwhile: a request the
+        server already honoured must reach the undo log, or cleanup cannot remove what it made.
+        The cancellation is re-raised once the work is done (bounded by a few timeouts)."""
+        task = asyncio.ensure_future(work)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), self._timeout * 3)
+            raise
+
+    async def cleanup(self) -> None:
+        """Undo in reverse order; each step is attempted even if an earlier one failed.
+
+        Shielded so a Ctrl-C arriving during cleanup does not leave half the state behind."""
+        steps, self._undo = list(reversed(self._undo)), []
+        for label, step in steps:
+            try:
+                await asyncio.shield(step())
+            except asyncio.CancelledError:
+                log.warning("cleanup step %s interrupted", label)
+            except Exception as exc:  # cleanup must not raise; report and go on
+                log.warning("cleanup step %s failed: %s", label, exc)
+
+    @property
+    def pending_cleanup(self) -> list[str]:
+        return [label for label, _ in self._undo]
