@@ -6,8 +6,10 @@ are the same cases with the same options. The flags are validated here first, so
 a usage error (exit 2) before anything starts, then handed to pytest in-process (never to a
 child's command line, where a token would show in a process listing).
 
-Exit statuses: 0 no failure, 1 at least one ``fail`` (or a ``warn`` under ``--strict``),
-2 usage error, unreachable target, or a run whose only problems are ``error`` verdicts.
+Exit statuses: 0 no failure, 1 at least one ``fail`` (or a ``warn`` under ``--fail-on warn`` /
+``--strict``) that the ``--baseline`` does not expect, 2 usage error, unreachable target, or a
+run whose only problems are ``error`` verdicts, 3 a stale baseline (an expected result that did
+not happen) and nothing worse.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from conformance import __version__
+from conformance.baseline import BaselineError, load_baseline
 from conformance.config import SettingsError, add_argparse_options, resolve_settings
 from conformance.config import settings_to_args as _settings_to_args
 
@@ -26,7 +30,7 @@ __all__ = ["main"]
 
 PROG = "mastodon-streaming-conformance"
 CASES_DIR = Path(__file__).resolve().parent / "cases"
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_STALE_BASELINE = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,19 +143,36 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         name: getattr(args, name) for name in vars(args) if name not in {"command", "keyword"}
     }
     try:
-        resolve_settings(cli_values)
-    except SettingsError as exc:
+        settings = resolve_settings(cli_values)
+        if settings.baseline is not None:
+            load_baseline(settings.baseline)
+    except (SettingsError, BaselineError) as exc:
         print(f"{PROG} run: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
     import pytest
 
-    code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra)))
-    return map_pytest_status(code)
+    probe = _StatusProbe()
+    code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
+    return map_pytest_status(code, reported=probe.status)
 
 
-def map_pytest_status(code: int) -> int:
-    """The plugin already set 0/1/2 for a run that reported; map pytest's own statuses."""
+class _StatusProbe:
+    """Reads the suite's own exit status: pytest's 3 is an internal error, ours a stale
+    baseline, and only the plugin knows which one a 3 is."""
+
+    status: int | None = None
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        from conformance.plugin import reported_status
+
+        self.status = reported_status(config)
+
+
+def map_pytest_status(code: int, *, reported: int | None = None) -> int:
+    """The plugin already set 0/1/2/3 for a run that reported; map pytest's own statuses."""
+    if reported is not None and code == reported:
+        return reported
     if code in (EXIT_OK, EXIT_FAIL):
         return code
     if code == 5:  # no tests collected: -k matched nothing, which is a usage problem

@@ -73,6 +73,8 @@ class Settings:
     embedded_heartbeat_s: float = 15.0
     embedded_ping_interval_s: float = 30.0
     ping_timeout_s: float = 35.0
+    max_setup_attempts: int = 3  # --max-setup-attempts: 429/502-504/connect-failure retries
+    max_retry_wait_s: float = 30.0  # --max-retry-wait: longest wait before a setup retry
     baseline: Path | None = None
     write_baseline: Path | None = None
     exclude: tuple[str, ...] = ()
@@ -167,6 +169,16 @@ def _parse_repeat(text: str) -> int:
         raise ValueError(f"expected a whole number, got {text!r}") from None
     if not 1 <= value <= MAX_REPEAT:
         raise ValueError(f"expected 1 to {MAX_REPEAT}, got {text!r}")
+    return value
+
+
+def _parse_setup_attempts(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"expected a whole number >= 1, got {text!r}")
     return value
 
 
@@ -338,6 +350,22 @@ OPTIONS: tuple[Option, ...] = (
         "--long: longest wait for a server WebSocket ping, and for the cut of a socket that "
         "withholds pongs (Mastodon pings every 30 s; 35 s leaves grace)",
         _parse_positive,
+        metavar="S",
+    ),
+    Option(
+        "max_setup_attempts",
+        "--max-setup-attempts",
+        "attempts to open a connection whose setup meets 429, 502/503/504 or a connect "
+        "failure (never retried once connected)",
+        _parse_setup_attempts,
+        metavar="N",
+    ),
+    Option(
+        "max_retry_wait_s",
+        "--max-retry-wait",
+        "longest wait before a setup retry, scaled by --timeout-multiplier (a longer "
+        "Retry-After gives up)",
+        _parse_non_negative,
         metavar="S",
     ),
     Option(

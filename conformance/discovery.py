@@ -10,8 +10,16 @@ Two facts decide what the run may do: ``is_reference`` (``GET /_reference/capabi
 answers 200: the reference-only scenarios are available) and ``is_public_host`` (the target
 resolves to a public address: public posts need ``--allow-public-posts``).
 
+A target that advertises no streaming URL (v1 ``urls.streaming_api`` null, absent or empty and
+v2 ``configuration.urls.streaming`` absent) is still a target: ``streaming_advertised`` is False
+and the streaming base falls back to the target's own origin, where Mastodon serves the
+streaming API by default behind nginx. The session then probes that origin's health endpoint
+and either runs there (reporting the missing advertisement) or marks every streaming case
+``not_exercised`` (``session/runner.py``, ``_check_streaming``).
+
 ``await discover(settings)`` returns a ``TargetInfo`` or raises ``DiscoveryError`` (the CLI and
-the plugin turn it into exit status 2).
+the plugin turn it into exit status 2): the target is unreachable, or answers neither instance
+document (nothing there speaks the Mastodon API).
 """
 
 from __future__ import annotations
@@ -28,14 +36,21 @@ import httpx
 from conformance import __version__
 from conformance.config import Settings
 
-__all__ = ["DiscoveryError", "TargetInfo", "discover", "http_base", "is_public_address"]
+__all__ = [
+    "DiscoveryError",
+    "TargetInfo",
+    "discover",
+    "http_base",
+    "is_public_address",
+    "origin",
+]
 
 REQUEST_TIMEOUT_S = 10.0
 USER_AGENT = f"mastodon-streaming-conformance/{__version__}"
 
 
 class DiscoveryError(RuntimeError):
-    """The target could not be reached or did not say where its streaming API is."""
+    """The target could not be reached or is not a Mastodon API (no instance document)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,9 @@ class TargetInfo:
     is_reference: bool = False
     is_public_host: bool = True
     embedded: bool = False
+    #: False: neither instance document advertises a streaming URL; without --streaming-url,
+    #: ``streaming_base`` is then the target's origin, a guess the session verifies
+    streaming_advertised: bool = True
 
     @property
     def ws_base(self) -> str:
@@ -132,14 +150,17 @@ async def discover(
             raise DiscoveryError(
                 f"target {base} is unreachable: {type(exc).__name__}: {exc or 'no detail'}"
             ) from exc
+        advertised = streaming is not None
         if settings.streaming_url is not None:
             streaming = settings.streaming_url
-        if streaming is None:
-            raise DiscoveryError(
-                f"{base} advertises no streaming URL (neither /api/v2/instance "
-                "configuration.urls.streaming nor /api/v1/instance urls.streaming_api); "
-                "pass --streaming-url"
-            )
+        elif streaming is None:
+            if not instance:
+                raise DiscoveryError(
+                    f"{base} answers neither /api/v2/instance nor /api/v1/instance with an "
+                    "instance document: is it a Mastodon server? (--streaming-url skips "
+                    "streaming discovery)"
+                )
+            streaming = origin(base)
         is_reference = await _answers_200(client, f"{base}/_reference/capabilities")
     host = urlsplit(base).hostname or ""
     version = instance.get("version")
@@ -151,7 +172,14 @@ async def discover(
         is_reference=is_reference,
         is_public_host=await _is_public_host(host),
         embedded=embedded,
+        streaming_advertised=advertised,
     )
+
+
+def origin(url: str) -> str:
+    """``https://host:8443/some/path`` -> ``https://host:8443``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 async def _read_instance(client: httpx.AsyncClient, base: str) -> tuple[dict[str, Any], str | None]:

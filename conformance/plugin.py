@@ -8,6 +8,10 @@ is collected: then the plan is computed, and on the first case the whole live se
 Case modules hold one test function each; ``conformance.cases.AREAS`` says which planned cases
 each module runs, and ``test_other.py`` takes whatever no module claims, so no planned case is
 ever silently dropped.
+
+``--exclude`` deselects matching cases at collection (pytest counts them as deselected; they are
+never looked up, never reported as results, and listed under ``excluded`` in report.json). A
+result the ``--baseline`` expects becomes a pytest ``xfail`` naming the baseline's reason.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance import __version__
+from conformance.baseline import BaselineEntry, BaselineError
 from conformance.config import (
     SettingsError,
     add_pytest_options,
@@ -47,19 +52,27 @@ class SuiteError(Exception):
 
 @dataclass(frozen=True)
 class JudgedCase:
-    """What a suite case receives: its plan entry, its judged Result, and the strictness."""
+    """What a suite case receives: its plan entry, its judged Result, and the strictness
+    (``strict``: a warn fails, ``--fail-on warn``); ``expected`` is the baseline entry that
+    expects this result, if any."""
 
     case: PlannedCase
     result: Result
     strict: bool
+    expected: BaselineEntry | None = None
 
     def enforce(self) -> None:
-        """Turn the verdict into a pytest outcome (``error`` was raised by the fixture)."""
+        """Turn the verdict into a pytest outcome (an unexpected ``error`` was raised by the
+        fixture)."""
         result = self.result
         if result.verdict in (Verdict.PASS, Verdict.INFO):
             return
         if result.verdict is Verdict.NOT_EXERCISED:
             pytest.skip(f"not_exercised: {result.message}")
+        if self.expected is not None:
+            issue = f" ({self.expected.issue})" if self.expected.issue else ""
+            reason = self.expected.reason or "no reason given"
+            pytest.xfail(f"{result.verdict.value}, expected by the baseline: {reason}{issue}")
         detail = result.message
         if result.evidence:
             detail += f"\nevidence: {result.evidence}"
@@ -107,9 +120,11 @@ def _targets_suite(config: pytest.Config) -> bool:
 
 def _settings_or_usage_error(run: SuiteRun) -> Any:
     try:
-        return run.settings
-    except SettingsError as exc:
+        settings = run.settings
+        run.baseline()  # a bad --baseline file is a usage error before anything runs
+    except (SettingsError, BaselineError) as exc:
         raise pytest.UsageError(f"mastodon-streaming-conformance: {exc}") from None
+    return settings
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -140,7 +155,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Drop the placeholder item pytest makes for a case module with no planned case."""
+    """Drop the placeholder item pytest makes for a case module with no planned case, and
+    deselect the cases ``--exclude`` names."""
     empty = [
         item
         for item in items
@@ -150,6 +166,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if empty:
         config.hook.pytest_deselected(items=empty)
         items[:] = [item for item in items if item not in empty]
+    run: SuiteRun | None = config.stash.get(_RUN, None)
+    if run is None or not any(hasattr(_planned(item), "requirement") for item in items):
+        return
+    excluded = [
+        item
+        for item in items
+        if hasattr(_planned(item), "requirement")
+        and run.is_excluded(_planned(item).id, _planned(item).requirement)
+    ]
+    if excluded:
+        config.hook.pytest_deselected(items=excluded)
+        items[:] = [item for item in items if item not in excluded]
 
 
 def _planned(item: pytest.Item) -> Any:
@@ -188,9 +216,12 @@ def msc_outcome(msc_run: SuiteRun, msc_target: Any) -> Any:
 @pytest.fixture
 def judged_case(planned_case: PlannedCase, msc_run: SuiteRun, msc_outcome: Any) -> JudgedCase:
     result = msc_run.result_for(planned_case)
-    if result.verdict is Verdict.ERROR:
+    expected = msc_run.expected_entry(result)
+    if result.verdict is Verdict.ERROR and expected is None:
         raise SuiteError(f"{result.id}: {result.message}")
-    return JudgedCase(case=planned_case, result=result, strict=msc_run.settings.strict)
+    return JudgedCase(
+        case=planned_case, result=result, strict=msc_run.warn_fails, expected=expected
+    )
 
 
 # -- end of session -------------------------------------------------------------------------------
@@ -214,9 +245,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         pytest.ExitCode.USAGE_ERROR,
     ):
         session.exitstatus = report.status
+        session.config.stash[_STATUS] = report.status
 
 
 _REPORT = pytest.StashKey[list[str]]()
+_STATUS = pytest.StashKey[int]()
+
+
+def reported_status(config: pytest.Config) -> int | None:
+    """The suite's own exit status of a run that reported (pytest's 3 means an internal error,
+    ours a stale baseline: the CLI reads this to tell them apart)."""
+    return config.stash.get(_STATUS, None)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

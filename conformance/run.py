@@ -10,11 +10,17 @@ per case, and ``finish()`` at the end (reports + exit status), ``close()`` alway
 Failures are sorted by whose fault they are: an unreachable target or an embedded server that
 will not start raises ``RunAborted`` (exit status 2, nothing was tested); a crash inside the
 session turns every case into an ``error`` Result (also exit status 2 unless something failed).
+
+CI gating lives here too: ``--baseline`` (expected results do not fail the run, stale entries
+exit 3), ``--write-baseline``, ``--exclude`` (the plugin deselects; this object remembers what),
+``--fail-on`` and ``--repeat N`` (N sessions folded by ``conformance.repeat``; the top-level
+report is the merged one, ``repeats/<n>/`` holds each session's own report and transcripts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -23,11 +29,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.baseline import (
+    Baseline,
+    BaselineEntry,
+    BaselineOutcome,
+    compare,
+    id_glob,
+    load_baseline,
+    matches_any,
+    skeleton,
+    write_baseline,
+)
 from conformance.config import Settings, resolve_settings, settings_as_dict
 from conformance.discovery import DiscoveryError, TargetInfo
 from conformance.discovery import discover as _discover
 from conformance.embedded import EmbeddedError, EmbeddedServer, start_embedded
 from conformance.redact import Redactor
+from conformance.repeat import merge_results
 from conformance.reports.run_reports import default_report_dir, redact_result, write_run_reports
 from conformance.reports.summary import exit_status, summary_lines
 from conformance.verdicts import Level, Result, Verdict
@@ -50,6 +68,8 @@ class RunReport:
     report_dir: Path
     results: list[Result]
     lines: list[str] = field(default_factory=list)
+    baseline: BaselineOutcome | None = None
+    flaky: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _now_iso() -> str:
@@ -109,6 +129,10 @@ class SuiteRun:
         self._aborted: str | None = None
         self._started_at: str | None = None
         self._started_mono: float | None = None
+        self._baseline: Baseline | None = None
+        self._exclude: list[re.Pattern[str]] | None = None
+        self._repeats: list[SessionOutcome | None] = []
+        self.history: dict[str, list[str]] = {}
         self.recorded: dict[str, Result] = {}
 
     # -- collection time ------------------------------------------------------------------------
@@ -128,6 +152,39 @@ class SuiteRun:
                 self.plan_cases_fn = plan_cases
             self._plan = list(self.plan_cases_fn(self.settings))
         return self._plan
+
+    def baseline(self) -> Baseline | None:
+        """The ``--baseline`` file, read once; raises BaselineError (a usage error) if bad."""
+        path = self.settings.baseline
+        if path is None:
+            return None
+        if self._baseline is None:
+            if not path.is_absolute():
+                path = self._invocation_dir / path
+            self._baseline = load_baseline(path)
+        return self._baseline
+
+    @property
+    def warn_fails(self) -> bool:
+        """Whether a ``warn`` fails the run (``--fail-on warn`` or ``--strict``)."""
+        return self.settings.strict or self.settings.fail_on == "warn"
+
+    @property
+    def excluded(self) -> list[str]:
+        """Planned case ids ``--exclude`` names (the plugin deselects them)."""
+        if not self.settings.exclude or self._plan is None:
+            return []
+        return sorted(c.id for c in self._plan if self.is_excluded(c.id, c.requirement))
+
+    def is_excluded(self, case_id: str, requirement: str) -> bool:
+        if self._exclude is None:
+            self._exclude = [id_glob(p) for p in self.settings.exclude]
+        return bool(self._exclude) and matches_any(self._exclude, case_id, requirement)
+
+    def expected_entry(self, result: Result) -> BaselineEntry | None:
+        """The baseline entry that expects this result (its pytest outcome is then xfail)."""
+        baseline = self.baseline()
+        return baseline.expected_by(result) if baseline is not None else None
 
     @property
     def started(self) -> bool:
@@ -166,7 +223,7 @@ class SuiteRun:
         return self._target
 
     def outcome(self) -> SessionOutcome | None:
-        """Run the session once; None if it crashed (every case then reports ``error``)."""
+        """Run the session (``--repeat`` times); None if it crashed (every case: ``error``)."""
         if self._outcome is not None or self._session_error is not None:
             return self._outcome
         target = self.target()
@@ -174,12 +231,42 @@ class SuiteRun:
             from conformance.session import run_session
 
             self.run_session_fn = run_session
-        try:
-            self._outcome = asyncio.run(self.run_session_fn(self.effective_settings, target))
-        except Exception as exc:
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self._session_error = f"the live session crashed: {detail}"
+        for _ in range(self.settings.repeat):
+            try:
+                self._repeats.append(
+                    asyncio.run(self.run_session_fn(self.effective_settings, target))
+                )
+            except Exception as exc:
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                self._session_error = f"the live session crashed: {detail}"
+                self._repeats.append(None)
+        done = [o for o in self._repeats if o is not None]
+        if len(self._repeats) == 1 or not done:
+            self._outcome = done[0] if done else None
+        else:
+            self._outcome = self._merge(done[0])
         return self._outcome
+
+    def _repeat_results(self, outcome: SessionOutcome | None) -> dict[str, Result]:
+        if outcome is not None:
+            return dict(outcome.results)
+        message = self._session_error or "the live session did not run"
+        return {case.id: error_result(case, message) for case in self.plan()}
+
+    def _merge(self, first: SessionOutcome) -> SessionOutcome:
+        """One outcome for N repeats: worst verdict per case; the first repeat's transcripts."""
+        merged = merge_results(
+            [self._repeat_results(o) for o in self._repeats],
+            [o.extra_results for o in self._repeats if o is not None],
+        )
+        self.history = merged.history
+        total = sum(o.duration_s for o in self._repeats if o is not None)
+        return replace(
+            first,
+            results=merged.results,
+            extra_results=merged.extra_results,
+            duration_s=total,
+        )
 
     def result_for(self, case: PlannedCase) -> Result:
         """The judged Result of one planned case (redacted), recorded for the reports."""
@@ -209,8 +296,35 @@ class SuiteRun:
         out = list(self.recorded.values())
         if self._outcome is not None:
             redactor = self.redactor()
-            out.extend(redact_result(r, redactor) for r in self._outcome.extra_results)
+            out.extend(
+                redact_result(r, redactor)
+                for r in self._outcome.extra_results
+                if not self.is_excluded(r.id, r.requirement)
+            )
         return out
+
+    @property
+    def flaky(self) -> dict[str, list[str]]:
+        selected = {r.id for r in self.results()}
+        return {
+            rid: seq for rid, seq in self.history.items() if rid in selected and len(set(seq)) > 1
+        }
+
+    def _annotations(
+        self, results: list[Result], baseline: BaselineOutcome | None
+    ) -> dict[str, dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for result in results:
+            row: dict[str, Any] = {}
+            if baseline is not None:
+                row["baseline"] = baseline.labels.get(result.id)
+            if len(self._repeats) > 1:
+                sequence = self.history.get(result.id, [result.verdict.value])
+                row["verdicts"] = sequence
+                row["flaky"] = len(set(sequence)) > 1
+            if row:
+                rows[result.id] = row
+        return rows
 
     def finish(self, *, interrupted: bool = False) -> RunReport | None:
         """Write the reports for the cases that ran; None if no suite case ran.
@@ -244,6 +358,19 @@ class SuiteRun:
             extra["session_error"] = self._session_error
         if interrupted:
             extra["interrupted"] = True
+        server_version = self._target.version if self._target is not None else None
+        baseline = self._compare_baseline(results, server_version)
+        flaky = self.flaky
+        strict = self.warn_fails
+        status = exit_status(results, strict=strict, baseline=baseline)
+        extra["fail_on"] = "warn" if strict else "fail"
+        extra["exit_status"] = status
+        if self.settings.exclude:
+            extra["excluded"] = self.excluded
+        if baseline is not None:
+            extra["baseline"] = baseline.summary()
+        if len(self._repeats) > 1:
+            extra["repeat"] = {"runs": len(self._repeats), "flaky": sorted(flaky)}
         transcripts = self._outcome.transcripts if self._outcome is not None else []
         write_run_reports(
             report_dir,
@@ -253,17 +380,85 @@ class SuiteRun:
             results=results,
             transcripts=transcripts,
             redactor=self.redactor(),
-            strict=settings.strict,
+            strict=strict,
             extra=extra,
+            annotations=self._annotations(results, baseline),
+            baseline=baseline,
         )
         if self._outcome is not None and getattr(self._outcome, "stimuli", None) is not None:
             from conformance.session.stimulus_log import write_stimulus_log
 
             write_stimulus_log(report_dir, self.redactor().transcript(self._outcome.stimuli))
-        status = exit_status(results, strict=settings.strict)
-        lines = self.redactor_lines(summary_lines(results, target=target, strict=settings.strict))
+        if len(self._repeats) > 1:
+            self._write_repeats(report_dir, target, strict)
+        lines = summary_lines(
+            results,
+            target=target,
+            strict=strict,
+            baseline=baseline,
+            flaky=flaky,
+            excluded=len(self.excluded),
+        )
+        if settings.write_baseline is not None:
+            lines.append(self._write_skeleton(results, target, server_version))
+        lines = self.redactor_lines(lines)
         lines.append(f"reports: {report_dir}")
-        return RunReport(status=status, report_dir=report_dir, results=results, lines=lines)
+        return RunReport(
+            status=status,
+            report_dir=report_dir,
+            results=results,
+            lines=lines,
+            baseline=baseline,
+            flaky=flaky,
+        )
+
+    def _compare_baseline(
+        self, results: list[Result], server_version: str | None
+    ) -> BaselineOutcome | None:
+        baseline = self.baseline()
+        if baseline is None:
+            return None
+        # Planned cases that did not run by choice (-k, --exclude) leave their entries
+        # unresolved.
+        not_run = [(c.id, c.requirement) for c in (self._plan or []) if c.id not in self.recorded]
+        return compare(baseline, results, not_run=not_run, server_version=server_version)
+
+    def _write_skeleton(self, results: list[Result], target: str, version: str | None) -> str:
+        path = self.settings.write_baseline
+        assert path is not None
+        if not path.is_absolute():
+            path = self._invocation_dir / path
+        doc = skeleton(results, target=self.redactor().url(target), server_version=version)
+        write_baseline(path, doc)
+        return f"baseline skeleton: {path} ({len(doc['entries'])} entries; fill in the reasons)"
+
+    def _write_repeats(self, report_dir: Path, target: str, strict: bool) -> None:
+        """Each repeat's own report and transcripts under ``repeats/<n>/`` (replayable)."""
+        redactor = self.redactor()
+        selected = set(self.recorded)
+        for number, outcome in enumerate(self._repeats, start=1):
+            own = [r for rid, r in self._repeat_results(outcome).items() if rid in selected]
+            if outcome is not None:
+                own += [
+                    r for r in outcome.extra_results if not self.is_excluded(r.id, r.requirement)
+                ]
+            write_run_reports(
+                report_dir / "repeats" / str(number),
+                target=target,
+                started_at=outcome.started_at if outcome is not None else self._started_at or "",
+                duration_s=outcome.duration_s if outcome is not None else 0.0,
+                results=own,
+                transcripts=outcome.transcripts if outcome is not None else [],
+                redactor=redactor,
+                strict=strict,
+                extra={"repeat": number, "of": len(self._repeats)},
+            )
+            if outcome is not None and getattr(outcome, "stimuli", None) is not None:
+                from conformance.session.stimulus_log import write_stimulus_log
+
+                write_stimulus_log(
+                    report_dir / "repeats" / str(number), redactor.transcript(outcome.stimuli)
+                )
 
     def redactor_lines(self, lines: list[str]) -> list[str]:
         redactor = self.redactor()

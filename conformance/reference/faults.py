@@ -28,15 +28,27 @@ FAULTS: dict[str, str] = {
     "sse-no-event-field": "SSE events have no event: line (data only)",
     "sse-unknown-field": "SSE events carry an extra 'x-msc: 1' line (an unknown field)",
     "sse-invalid-utf8": "SSE event data ends with a byte that is not UTF-8",
+    "sse-delete-without-data": "SSE delete events have no data: line",
+    "sse-cut-mid-event": "SSE streams are cut mid-event (half an event, then a TCP abort)",
     # SSE/HTTP answers (streaming/routes.py, responses.py)
     "sse-accept-missing-token": "an SSE request without a token is streamed (anonymous viewer)",
     "sse-accept-unknown-channel": "an unknown SSE stream path streams public instead of a 400",
     "health-body": "the health endpoint answers 'healthy' instead of 'OK'",
     "error-body-plain": "SSE refusals are served as text/plain",
+    "health-500": "the health endpoint answers 500",
+    "sse-forbidden": "every authorised SSE stream request is answered 403",
+    "sse-ignore-authorization-header": "SSE ignores the Authorization header (token missing)",
+    "sse-accept-invalid-token": "an SSE request with an invalid token is streamed (anonymous)",
+    "scopes-not-enforced": "a token lacking the read scope may stream anything",
+    "accept-missing-tag": "a hashtag stream without tag is served (tag 'untagged')",
+    "accept-missing-list": "a list stream without list is served (an empty list)",
+    "accept-foreign-list": "a list owned by someone else (or by no one) is served",
     # event payloads (web/fanout.py)
     "sse-delete-json-object": 'delete carries {"id": ...} instead of the bare status id',
     "filters-changed-with-payload": "filters_changed carries a payload",
     "status-missing-account": "streamed status payloads lack their account",
+    "payload-not-json": "conversation payloads are Python reprs, not JSON",
+    "announcement-delete-object": 'announcement.delete carries {"id": ...}, not the bare id',
     # WebSocket (streaming/websocket.py)
     "ws-no-subprotocol-echo": "the 101 does not echo the offered Sec-WebSocket-Protocol",
     "ws-unoffered-subprotocol": "the 101 names a subprotocol the client did not offer",
@@ -49,12 +61,33 @@ FAULTS: dict[str, str] = {
     "ws-accept-invalid-token": "an upgrade without a valid token is accepted (101, then closed)",
     "unsubscribe-ignored": "unsubscribe messages are ignored",
     "duplicate-delivery": "every WebSocket event frame is sent twice",
+    "ws-ignore-query-token": "a WebSocket upgrade ignores ?access_token= (token missing)",
+    "ws-ignore-subprotocol-token": "a WebSocket upgrade ignores a Sec-WebSocket-Protocol token",
+    "ws-non-json-frame": "each accepted subscribe is acknowledged by the text frame 'subscribed'",
+    "ws-stream-normalized-tag": "the stream array names the normalised tag, not the one sent",
+    "ws-one-subscription": "a socket silently ignores every subscribe after its first",
+    "unsubscribe-drops-all": "an unsubscribe drops every subscription of the socket",
     # fan-out and filtering (web/fanout.py, streaming/filtering.py)
     "drop-hashtag-local": "statuses are never published on hashtag:local",
     "leak-unlisted": "unlisted statuses are fanned out to the public and hashtag streams",
     "leak-direct": "direct statuses are fanned out to the public and hashtag streams",
     "no-delete-on-hashtag": "deletions are not published on hashtag streams",
     "ignore-mutes": "public/hashtag streams do not drop statuses by muted accounts",
+    "leak-private": "followers-only statuses are fanned out to the public and hashtag streams",
+    "local-as-remote": "local statuses are published on the remote public timelines",
+    "remote-as-local": "remote statuses are published on the local public timelines",
+    "drop-media-timelines": "statuses with media are never published on the :media timelines",
+    "drop-hashtag": "statuses are never published on (federated) hashtag streams",
+    "hashtag-carries-public": "a federated hashtag stream carries the whole public timeline",
+    "hashtag-case-sensitive": "stream tags are not lower-cased, so mixed-case tags get nothing",
+    "followers-get-public-only": "unlisted and followers-only statuses skip followers' feeds",
+    "no-list-push": "statuses are never pushed to list streams",
+    "no-own-home": "an author's own status is not pushed to the author's home",
+    "notifications-not-streamed": "notifications are stored but never streamed",
+    "no-conversation": "direct messages are not streamed as conversation events",
+    "edit-as-update": "edits are streamed as update instead of status.update",
+    "announcements-not-streamed": "announcements, reactions and withdrawals are never streamed",
+    "ignore-blocks": "public/hashtag streams do not drop statuses by blocked accounts",
     "no-kill-on-revoke": "revoking a token does not end the streams opened with it",
 }
 
@@ -94,6 +127,28 @@ def as_object(payload: Any) -> Any:
         return json.loads(payload)
     except ValueError:
         return payload
+
+
+def ws_token_sources(
+    headers: dict[str, str], query: dict[str, list[str]]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``ws-ignore-query-token`` / ``ws-ignore-subprotocol-token``: where a WebSocket upgrade
+    looks for its token, with the ignored source removed."""
+    if active("ws-ignore-query-token"):
+        query = {k: v for k, v in query.items() if k != "access_token"}
+    if active("ws-ignore-subprotocol-token"):
+        headers = {k: v for k, v in headers.items() if k != "Sec-WebSocket-Protocol"}
+    return headers, query
+
+
+async def cut_mid_event(request: Any, response: Any, chunks: list[bytes]) -> Any:
+    """``sse-cut-mid-event``: write half of an event, then drop the TCP connection without the
+    terminating chunk (the response is returned for aiohttp, which can no longer send it)."""
+    await response.write(chunks[0][: max(1, len(chunks[0]) // 2)])
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    return response
 
 
 class AnonymousToken:

@@ -5,6 +5,10 @@ The mapping is the one conformance users ask for (h2spec's lossy JUnit is the co
 ``pass``/``info`` -> a plain ``<testcase>``, ``warn`` -> a plain testcase with the warning in
 ``<system-out>`` (a ``<failure>`` under ``--strict``). ``name`` is the case id, ``classname`` the
 requirement id, so a dashboard groups by requirement.
+
+With a baseline, a result it expects becomes ``<skipped>`` naming the baseline's reason (the run
+does not fail on it; report.json keeps the honest verdict), and each stale entry is a
+``<failure type="stale-baseline">`` testcase in classname ``baseline``.
 """
 
 from __future__ import annotations
@@ -12,8 +16,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance.verdicts import Result, Verdict
+
+if TYPE_CHECKING:
+    from conformance.baseline import BaselineOutcome
 
 __all__ = ["build_junit", "write_junit"]
 
@@ -42,17 +50,31 @@ def build_junit(
     started_at: str,
     duration_s: float,
     strict: bool = False,
+    baseline: BaselineOutcome | None = None,
 ) -> ET.ElementTree:
     ordered = sorted(results, key=lambda r: r.id)
     counts = {"failures": 0, "errors": 0, "skipped": 0}
     cases = []
+    expected = (
+        {r.id: e for r, e in baseline.expected if r.verdict is not Verdict.NOT_EXERCISED}
+        if baseline is not None
+        else {}
+    )
     for result in ordered:
         case = ET.Element(
             "testcase",
             {"classname": _clean(result.requirement), "name": _clean(result.id), "time": "0"},
         )
         verdict = result.verdict
-        if verdict is Verdict.FAIL or (verdict is Verdict.WARN and strict):
+        if result.id in expected:
+            counts["skipped"] += 1
+            entry = expected[result.id]
+            why = entry.reason or "no reason given"
+            issue = f" ({entry.issue})" if entry.issue else ""
+            message = f"expected {verdict.value} (baseline): {why}{issue}"
+            child = ET.SubElement(case, "skipped", {"message": _clean(message), "type": "expected"})
+            child.text = _body(result)
+        elif verdict is Verdict.FAIL or (verdict is Verdict.WARN and strict):
             counts["failures"] += 1
             child = ET.SubElement(
                 case, "failure", {"message": _clean(result.message), "type": verdict.value}
@@ -71,10 +93,20 @@ def build_junit(
             out = ET.SubElement(case, "system-out")
             out.text = _clean(f"{verdict.value} ({result.level.value}): {_body(result)}")
         cases.append(case)
+    for stale in baseline.stale if baseline is not None else ():
+        case = ET.Element(
+            "testcase", {"classname": "baseline", "name": _clean(stale.entry.id), "time": "0"}
+        )
+        counts["failures"] += 1
+        child = ET.SubElement(
+            case, "failure", {"message": _clean(stale.why), "type": "stale-baseline"}
+        )
+        child.text = _clean(f"stale baseline entry: {stale.why}; reason: {stale.entry.reason}")
+        cases.append(case)
 
     attrs = {
         "name": SUITE_NAME,
-        "tests": str(len(ordered)),
+        "tests": str(len(cases)),
         "failures": str(counts["failures"]),
         "errors": str(counts["errors"]),
         "skipped": str(counts["skipped"]),
@@ -97,11 +129,17 @@ def write_junit(
     started_at: str,
     duration_s: float,
     strict: bool = False,
+    baseline: BaselineOutcome | None = None,
 ) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "junit.xml"
     tree = build_junit(
-        results, target=target, started_at=started_at, duration_s=duration_s, strict=strict
+        results,
+        target=target,
+        started_at=started_at,
+        duration_s=duration_s,
+        strict=strict,
+        baseline=baseline,
     )
     tree.write(path, encoding="utf-8", xml_declaration=True)
     return path

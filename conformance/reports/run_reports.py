@@ -10,11 +10,11 @@ re-judge the run offline.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from conformance.redact import Redactor
@@ -23,6 +23,9 @@ from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.reports.junit import write_junit
 from conformance.transcript.model import Transcript, write_transcripts
 from conformance.verdicts import Result
+
+if TYPE_CHECKING:
+    from conformance.baseline import BaselineOutcome
 
 __all__ = ["default_report_dir", "redact_result", "write_run_reports"]
 
@@ -68,8 +71,14 @@ def write_run_reports(
     redactor: Redactor | None = None,
     strict: bool = False,
     extra: dict[str, Any] | None = None,
+    annotations: Mapping[str, Mapping[str, Any]] | None = None,
+    baseline: BaselineOutcome | None = None,
 ) -> dict[str, Path]:
-    """Write the run's artifacts into ``report_dir``; returns the paths by kind."""
+    """Write the run's artifacts into ``report_dir``; returns the paths by kind.
+
+    ``annotations`` adds keys to report.json rows by result id; ``baseline`` changes how
+    junit.xml shows expected results and stale entries (report.json gets its block in ``extra``).
+    """
     redactor = redactor or Redactor()
     clean = [redact_result(r, redactor) for r in results]
     info = RunInfo(
@@ -78,7 +87,8 @@ def write_run_reports(
         duration_s=duration_s,
         extra=redactor.json(extra or {}),
     )
-    paths = {"json": write_json_report(report_dir, info, clean)}
+    # Annotations are labels and verdict words (no secrets); keyed by the unredacted result id.
+    paths = {"json": write_json_report(report_dir, info, clean, annotations)}
     paths["junit"] = write_junit(
         report_dir,
         clean,
@@ -86,6 +96,7 @@ def write_run_reports(
         started_at=started_at,
         duration_s=duration_s,
         strict=strict,
+        baseline=baseline,
     )
     transcript_dir = report_dir / "transcripts"
     transcript_dir.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,34 @@
 Modelled on h2spec's failures-only section: each failing case with its requirement level and
 the judge's expected-vs-observed message, so the terminal alone says what to fix. Text is
 redacted by the caller's ``Redactor`` before it is printed.
+
+With a baseline, failures it expects move to their own EXPECTED section (they no longer fail the
+run) and stale entries get a section of their own; ``--repeat`` adds a FLAKY section.
+
+Exit statuses (practice 7): 0 conformant at the chosen threshold, 1 a failure the baseline does
+not expect, 2 only harness/config/network errors, 3 a stale baseline (and nothing worse).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 from conformance.verdicts import SUMMARY_KEYS, Result, Verdict, summarise
 
-__all__ = ["exit_status", "summary_lines"]
+if TYPE_CHECKING:
+    from conformance.baseline import BaselineOutcome
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_FAIL",
+    "EXIT_OK",
+    "EXIT_STALE_BASELINE",
+    "exit_status",
+    "summary_lines",
+]
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR, EXIT_STALE_BASELINE = 0, 1, 2, 3
 
 MAX_LISTED = 50
 _MAX_MESSAGE = 400
@@ -20,32 +41,99 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
-def exit_status(results: list[Result], *, strict: bool = False) -> int:
-    """0: no MUST-level failure; 1: at least one fail (or warn under strict); 2: only errors."""
-    verdicts = {r.verdict for r in results}
+def exit_status(
+    results: Sequence[Result],
+    *,
+    strict: bool = False,
+    baseline: BaselineOutcome | None = None,
+) -> int:
+    """The run's exit status; ``strict`` (``--fail-on warn``) makes a warn count as a fail.
+
+    Results the baseline expects do not count; stale baseline entries give 3 when nothing
+    worse happened.
+    """
+    expected = baseline.expected_ids if baseline is not None else frozenset()
+    verdicts = {r.verdict for r in results if r.id not in expected}
     if Verdict.FAIL in verdicts or (strict and Verdict.WARN in verdicts):
-        return 1
+        return EXIT_FAIL
     if Verdict.ERROR in verdicts:
-        return 2
-    return 0
+        return EXIT_ERROR
+    if baseline is not None and baseline.stale:
+        return EXIT_STALE_BASELINE
+    return EXIT_OK
 
 
-def summary_lines(results: list[Result], *, target: str, strict: bool = False) -> list[str]:
-    counts = summarise(results)
+def _listing(title: str, rows: Sequence[Result]) -> list[str]:
+    if not rows:
+        return []
+    lines = [f"{title} ({len(rows)}):"]
+    for result in rows[:MAX_LISTED]:
+        lines.append(f"  {result.id} [{result.level.value}]: {_short(result.message)}")
+        if result.evidence:
+            lines.append(f"    evidence: {_short(result.evidence)}")
+    if len(rows) > MAX_LISTED:
+        lines.append(f"  ... and {len(rows) - MAX_LISTED} more (see report.json)")
+    return lines
+
+
+def summary_lines(
+    results: Sequence[Result],
+    *,
+    target: str,
+    strict: bool = False,
+    baseline: BaselineOutcome | None = None,
+    flaky: Mapping[str, Sequence[str]] | None = None,
+    excluded: int = 0,
+) -> list[str]:
+    counts = summarise(list(results))
     lines = [
         f"target: {target}",
         "summary: " + ", ".join(f"{counts[key]} {key}" for key in SUMMARY_KEYS),
     ]
+    if excluded:
+        lines.append(f"excluded: {excluded} case(s) not run (--exclude; see report.json)")
+    expected = baseline.expected_ids if baseline is not None else frozenset()
     listed = [Verdict.FAIL, Verdict.ERROR] + ([Verdict.WARN] if strict else [])
     for verdict in listed:
-        rows = sorted((r for r in results if r.verdict is verdict), key=lambda r: r.id)
-        if not rows:
-            continue
-        lines.append(f"{verdict.value.upper()} ({len(rows)}):")
-        for result in rows[:MAX_LISTED]:
-            lines.append(f"  {result.id} [{result.level.value}]: {_short(result.message)}")
-            if result.evidence:
-                lines.append(f"    evidence: {_short(result.evidence)}")
+        rows = sorted(
+            (r for r in results if r.verdict is verdict and r.id not in expected),
+            key=lambda r: r.id,
+        )
+        lines += _listing(verdict.value.upper(), rows)
+    if flaky:
+        by_id = {r.id: r for r in results}
+        lines.append(f"FLAKY ({len(flaky)}): verdict differed across repeats; worst is reported")
+        for rid in sorted(flaky)[:MAX_LISTED]:
+            shown = by_id[rid].verdict.value if rid in by_id else "?"
+            lines.append(f"  {rid}: {', '.join(flaky[rid])} -> {shown}")
+        if len(flaky) > MAX_LISTED:
+            lines.append(f"  ... and {len(flaky) - MAX_LISTED} more (see report.json)")
+    if baseline is not None:
+        lines += _baseline_lines(baseline)
+    return lines
+
+
+def _baseline_lines(outcome: BaselineOutcome) -> list[str]:
+    source = outcome.baseline.source or "baseline"
+    lines = [
+        f"baseline: {source}: {len(outcome.expected)} expected, {len(outcome.unexpected)} "
+        f"unexpected, {len(outcome.stale)} stale"
+    ]
+    lines += [f"  note: {note}" for note in outcome.notes]
+    rows = sorted(outcome.expected, key=lambda pair: pair[0].id)
+    if rows:
+        lines.append(f"EXPECTED by the baseline ({len(rows)}): not failing the run")
+        for result, entry in rows[:MAX_LISTED]:
+            why = entry.reason or "no reason given"
+            issue = f" ({entry.issue})" if entry.issue else ""
+            lines.append(f"  {result.id} [{result.verdict.value}]: {_short(why)}{issue}")
         if len(rows) > MAX_LISTED:
             lines.append(f"  ... and {len(rows) - MAX_LISTED} more (see report.json)")
+    if outcome.stale:
+        lines.append(
+            f"STALE BASELINE ({len(outcome.stale)}): entries that did not happen; "
+            "remove or update them"
+        )
+        for stale in outcome.stale[:MAX_LISTED]:
+            lines.append(f"  {stale.entry.id}: {_short(stale.why)}")
     return lines

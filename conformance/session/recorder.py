@@ -3,6 +3,14 @@
 The runner treats every connection alike (start, wait for an event, close); this module hides
 which recorder does the work and how a token travels (header, query, subprotocol). Tokens are
 resolved here from roles and handed straight to the recorders, which redact them.
+
+Opening is retried when an attempt is not the server's answer (``transports/setup_retry.py``:
+429, 502/503/504, TCP/TLS/DNS failure): each retried attempt leaves a ``note`` (with
+its response head as evidence) at the start of the final transcript, which is otherwise the
+last attempt's. When the attempts run out, the transcript holds the notes and an ``end`` record
+``how=error`` naming the wait (``gave up after 3 attempts: 429 Too Many Requests``) and no
+response head, so nothing judges the rate limit as the server's answer; the runner reports the
+connection's cases as ``error``. Retries never happen after a connection was established.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ import httpx
 
 from conformance.redact import Redactor
 from conformance.session.plan import Connection
-from conformance.transcript.model import Meta, Transcript
+from conformance.transcript.model import Meta, Record, Transcript
+from conformance.transports.setup_retry import RetryPolicy, SetupProblem, setup_problem
 
 INVALID_TOKEN = "msc-invalid-token-0000000000"
 
@@ -48,6 +57,7 @@ class LiveConnection:
         connect_timeout_s: float,
         idle_timeout_s: float,
         web_base: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.conn = conn
         self.meta = meta
@@ -55,6 +65,12 @@ class LiveConnection:
         self._token = token
         self._redactor = redactor
         self._connect_timeout_s = connect_timeout_s
+        self._idle_timeout_s = idle_timeout_s
+        self._retry = retry or RetryPolicy()
+        #: attempts made to open this connection (1 unless setup was retried)
+        self.attempts = 0
+        #: why opening was given up (``gave up after 3 attempts: ...``); None if it was answered
+        self.setup_failure: str | None = None
         self.recorder: Any = None
         self._http_task: asyncio.Task[Transcript] | None = None
         self._transcript: Transcript | None = None
@@ -76,31 +92,37 @@ class LiveConnection:
         elif token and conn.auth == "subprotocol":
             headers.append(("Sec-WebSocket-Protocol", token))
         self.headers = headers
+        self.recorder = self._new_recorder()
+
+    def _new_recorder(self) -> Any:
+        """A fresh SSE or WS recorder (None for a plain HTTP probe): one per attempt."""
+        conn = self.conn
         if conn.transport == "sse":
             from conformance.transports.sse import SSERecorder
 
-            self.recorder = SSERecorder(
-                client,
+            return SSERecorder(
+                self._client,
                 self.url,
-                headers=headers,
-                meta=meta,
-                connect_timeout_s=connect_timeout_s,
-                idle_timeout_s=idle_timeout_s,
-                redactor=redactor,
+                headers=self.headers,
+                meta=self.meta,
+                connect_timeout_s=self._connect_timeout_s,
+                idle_timeout_s=self._idle_timeout_s,
+                redactor=self._redactor,
             )
-        elif conn.transport == "ws":
+        if conn.transport == "ws":
             from conformance.transports.ws import WSRecorder
 
-            via = conn.auth if token else "none"
-            self.recorder = WSRecorder(
+            via = conn.auth if self._token else "none"
+            return WSRecorder(
                 self.url,
-                token=token,
+                token=self._token,
                 token_via=via,  # type: ignore[arg-type]
-                meta=meta,
-                open_timeout_s=connect_timeout_s,
+                meta=self.meta,
+                open_timeout_s=self._connect_timeout_s,
                 answer_pings=conn.role != "no-pong",
-                redactor=redactor,
+                redactor=self._redactor,
             )
+        return None
 
     @property
     def key(self) -> str:
@@ -122,12 +144,43 @@ class LiveConnection:
         return status == (101 if self.conn.transport == "ws" else 200)
 
     async def start(self) -> None:
-        """Connect (SSE: response head; WS: handshake). HTTP probes run to completion."""
+        """Connect (SSE: response head; WS: handshake; HTTP probes run to completion), retrying
+        setup problems within the policy's bounds (module docstring)."""
         self.started = time.monotonic()
+        notes: list[Record] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts = attempt
+            transcript = await self._attempt()
+            problem = setup_problem(transcript)
+            if problem is None:
+                break
+            delay = self._retry.delay(problem, attempt)
+            notes.append(_retry_note(problem, attempt, self._retry, delay))
+            await self._discard_attempt()
+            if delay is None:
+                self._give_up(transcript, notes, self._retry.give_up_message(problem, attempt))
+                return
+            try:
+                await wait_seconds(delay)
+            except asyncio.CancelledError:  # the setup deadline: still not the server's answer
+                self._give_up(
+                    transcript,
+                    notes,
+                    f"{self._retry.give_up_message(problem, attempt)} "
+                    "(setup deadline reached while waiting to retry)",
+                )
+                raise
+            self.recorder = self._new_recorder()
+        if notes:
+            transcript.records[0:0] = notes
+        self.started = time.monotonic()  # windows are measured from the response head
+
+    async def _attempt(self) -> Transcript:
         if self.recorder is not None:
             await self.recorder.start()
-            self.started = time.monotonic()  # windows are measured from the response head
-            return
+            return self.recorder.transcript  # type: ignore[no-any-return]
         from conformance.transports.http import record_http
 
         self._transcript = await record_http(
@@ -139,6 +192,23 @@ class LiveConnection:
             deadline_s=self._connect_timeout_s,
             redactor=self._redactor,
         )
+        return self._transcript
+
+    async def _discard_attempt(self) -> None:
+        """Stop the attempt's recorder (a 429 body may still be streaming)."""
+        if self.recorder is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.recorder.close(), 5.0)
+
+    def _give_up(self, last: Transcript, notes: list[Record], message: str) -> None:
+        """The final transcript: the notes and an ``end`` naming the wait, no response head."""
+        final = Transcript(meta=last.meta, records=list(notes))
+        final.add(0.0, "end", how="error", detail=message)
+        self.setup_failure = message
+        if self.recorder is not None:
+            self.recorder.transcript = final  # ended: every later wait returns at once
+        else:
+            self._transcript = final
 
     def events(self) -> list[tuple[str, Any, list[Any] | None]]:
         """(event name, decoded payload, WS stream array) delivered so far."""
@@ -176,6 +246,48 @@ class LiveConnection:
                 await asyncio.wait_for(self.recorder.close(), 10.0)
 
 
+async def wait_seconds(delay_s: float) -> None:
+    """Wait out a Retry-After the server asked for, or the back-off between setup attempts.
+
+    The one plain sleep in the session, on purpose: there is no condition to wait on, only the
+    time the server named (or the back-off's deadline), and it is bounded by the retry policy.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + delay_s
+    while (remaining := deadline - loop.time()) > 0:
+        await asyncio.sleep(remaining)
+
+
+def _retry_note(
+    problem: SetupProblem, attempt: int, policy: RetryPolicy, delay: float | None
+) -> Record:
+    """``429 Too Many Requests, Retry-After 1 s: retrying in 1 s (attempt 1 of 3)``."""
+    raw = problem.retry_after_raw
+    if raw is not None:
+        if problem.retry_after_s is None:
+            said = f"Retry-After {raw!r} (unreadable)"
+        elif raw.strip().replace(".", "", 1).isdigit():
+            said = f"Retry-After {raw.strip()} s"
+        else:  # an HTTP date
+            said = f"Retry-After {raw} (= {problem.retry_after_s:.0f} s)"
+    elif problem.head is not None:
+        said = "no Retry-After"
+    else:
+        said = ""
+    what = f"{problem.summary}, {said}" if said else problem.summary
+    then = f"retrying in {delay:g} s" if delay is not None else "not retried"
+    fields: dict[str, Any] = {
+        "text": f"{what}: {then} (attempt {attempt} of {policy.max_attempts})",
+        "attempt": attempt,
+        "setup_retry": True,
+    }
+    if problem.head is not None:
+        fields["head"] = problem.head
+    if delay is not None:
+        fields["wait_s"] = round(delay, 3)
+    return Record(t=0.0, kind="note", fields=fields)
+
+
 def resolve_token(role: str, settings: Any, extra: dict[str, str]) -> str | None:
     if role == "a":
         return settings.token
@@ -188,4 +300,4 @@ def resolve_token(role: str, settings: Any, extra: dict[str, str]) -> str | None
     return extra.get(role)
 
 
-__all__ = ["INVALID_TOKEN", "LiveConnection", "resolve_token"]
+__all__ = ["INVALID_TOKEN", "LiveConnection", "resolve_token", "wait_seconds"]

@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import secrets
 import time
+import warnings
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,11 +50,17 @@ from conformance.session.plan import (
     plan_meta,
     steps_for,
 )
-from conformance.session.recorder import LiveConnection, resolve_token
+from conformance.session.recorder import LiveConnection, resolve_token, wait_seconds
 from conformance.session.stimulus_log import build_stimulus_log
 from conformance.stimulus.base import Driver, Produced, ScenarioUnsupported, StimulusError
 from conformance.transcript.model import Meta, Transcript
-from conformance.verdicts import Level, Result, Verdict
+from conformance.transports.setup_retry import (
+    RETRY_STATUSES,
+    RetryPolicy,
+    SetupProblem,
+    retry_after_seconds,
+)
+from conformance.verdicts import Level, Result, Verdict, verdict_for_violation
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,10 @@ class _Run:
     waits: list[tuple[str, Step, Produced]] = field(default_factory=list)
     list_id: str | None = None
     gated: dict[str, str] = field(default_factory=dict)  # step key -> why the target lacks it
+    #: set when the target advertises no streaming URL and its origin does not stream either
+    no_streaming: str | None = None
+    #: the origin probed for an unadvertised streaming API: {"origin", "health_status"}
+    streaming_fallback: dict[str, Any] | None = None
 
     def seconds(self, base: float) -> float:
         return base * self.mult
@@ -119,7 +130,8 @@ async def run_session(settings: Any, target: Any) -> SessionOutcome:
         verify=bool(getattr(settings, "verify_tls", True)), timeout=run.seconds(10.0)
     )
     try:
-        driver, setup_tokens = await _prepare(run, client)
+        await _check_streaming(run, client)
+        driver, setup_tokens = (None, {}) if run.no_streaming else await _prepare(run, client)
         redactor = redactor.extend(setup_tokens.values())
         await _open_all(run, client, redactor, setup_tokens)
         _honour_cancel()
@@ -275,23 +287,27 @@ async def _open_all(
         LIST: list_id,
     }
     server = {"version": run.target.version}
-    no_url = _no_streaming_url(run)
+    no_url = run.no_streaming
+    retry = _retry_policy(run)
     for conn in connections(s):
         reason = no_url if no_url and conn.base != "web" else _missing(run, conn, tokens)
         if reason:
             run.skipped[conn.key] = reason
             continue
         planned = plan_meta(conn, s)
+        context = conn.context(
+            heartbeat_timeout_s=float(s.heartbeat_timeout_s),
+            expect_events=planned.context["expect_events"],
+            resolve=resolve,
+            ping_timeout_s=_ping_timeout(run),
+        )
+        if conn.base == "web" and run.streaming_fallback is not None:
+            context = {**context, "streaming_fallback": run.streaming_fallback}
         meta = Meta(
             id=conn.key,
             transport=conn.transport,
             request={},
-            context=conn.context(
-                heartbeat_timeout_s=float(s.heartbeat_timeout_s),
-                expect_events=planned.context["expect_events"],
-                resolve=resolve,
-                ping_timeout_s=_ping_timeout(run),
-            ),
+            context=context,
             server=server,
         )
         run.live[conn.key] = LiveConnection(
@@ -305,11 +321,58 @@ async def _open_all(
             redactor=redactor,
             connect_timeout_s=run.seconds(10.0),
             idle_timeout_s=max(run.seconds(60.0), float(s.heartbeat_timeout_s) * 3),
+            retry=retry,
         )
-    await _gather_bounded([c.start() for c in run.live.values()], run.seconds(30.0))
+    # every attempt gets the usual setup bound; each retry adds its longest wait
+    budget = run.seconds(30.0) + (retry.max_attempts - 1) * (retry.max_wait_s + run.seconds(10.0))
+    await _gather_bounded([c.start() for c in run.live.values()], budget)
     for key, c in run.live.items():
+        if c.setup_failure:
+            run.notes.append(f"{key}: {c.setup_failure}")
+        elif c.attempts > 1:
+            run.notes.append(f"{key} opened after {c.attempts} attempts")
         if c.conn.purpose == "stream" and not c.is_open:
             run.notes.append(f"{key} did not open")
+
+
+def _retry_policy(run: _Run) -> RetryPolicy:
+    """Connection-setup retries (``transports/setup_retry.py``), scaled like every deadline."""
+    s = run.settings
+    return RetryPolicy(
+        max_attempts=max(1, int(getattr(s, "max_setup_attempts", 3) or 1)),
+        max_wait_s=run.seconds(float(getattr(s, "max_retry_wait_s", 30.0))),
+        initial_backoff_s=run.seconds(1.0),
+    )
+
+
+async def _probe_health(run: _Run, client: httpx.AsyncClient, url: str) -> tuple[int | None, str]:
+    """(status or None, what happened) of GET ``url``; rate limits and connect failures are
+    retried like any connection setup."""
+    policy = _retry_policy(run)
+    attempt = 0
+    while True:
+        attempt += 1
+        problem: SetupProblem | None = None
+        try:
+            response = await client.get(url, timeout=run.seconds(10.0))
+        except httpx.TransportError as exc:
+            problem = SetupProblem(summary=f"{type(exc).__name__}")
+            status = None
+        else:
+            status = response.status_code
+            raw = response.headers.get("retry-after")
+            if status in RETRY_STATUSES:
+                problem = SetupProblem(
+                    summary=f"{status} {response.reason_phrase}",
+                    retry_after_s=retry_after_seconds(raw),
+                    retry_after_raw=raw,
+                )
+        if problem is None:
+            return status, f"HTTP {status}"
+        delay = policy.delay(problem, attempt)
+        if delay is None:
+            return status, policy.give_up_message(problem, attempt)
+        await wait_seconds(delay)
 
 
 def mixed_case(tag: str) -> str:
@@ -317,16 +380,40 @@ def mixed_case(tag: str) -> str:
     return "".join(c.upper() if i % 2 == 0 else c for i, c in enumerate(tag))
 
 
-def _no_streaming_url(run: _Run) -> str | None:
-    """A target whose instance advertises no streaming URL does not claim streaming at all
-    (unless --streaming-url says where it is): its streaming cases are not_exercised."""
+def _streaming_unadvertised(run: _Run) -> bool:
+    """Whether the target advertises no streaming URL and --streaming-url did not name one."""
     target = run.target
     if getattr(run.settings, "streaming_url", None) or getattr(target, "embedded", False):
-        return None
+        return False
+    if getattr(target, "streaming_advertised", True) is False:
+        return True
     instance = getattr(target, "instance", None)
     if not isinstance(instance, dict) or not instance:
-        return None  # nothing read: discovery found the URL some other way
-    return None if advertised_streaming_url(instance) else NO_STREAMING_URL
+        return False  # nothing read: discovery found the URL some other way
+    return advertised_streaming_url(instance) is None
+
+
+async def _check_streaming(run: _Run, client: httpx.AsyncClient) -> None:
+    """A target that advertises no streaming URL may still stream where Mastodon serves it by
+    default (the origin, behind nginx): probe its health endpoint. Answering 200 means run
+    normally (and the missing advertisement is reported against discovery); otherwise every
+    streaming connection is not_exercised with the reason, and nothing is stimulated."""
+    if not _streaming_unadvertised(run):
+        return
+    origin = str(run.target.streaming_base).rstrip("/")
+    url = origin + "/api/v1/streaming/health"
+    status, detail = await _probe_health(run, client, url)
+    if status == 200:
+        run.streaming_fallback = {"origin": origin, "health_status": status}
+        run.notes.append(f"{NO_STREAMING_URL}; {url} answers 200, so the run streams from {origin}")
+        return
+    run.no_streaming = f"{NO_STREAMING_URL} and none found at {origin} ({url}: {detail})"
+    run.streaming_fallback = {"origin": origin, "health_status": status}
+    run.log.not_run_reason = run.no_streaming
+    run.notes.append(run.no_streaming)
+    # Surfaces in pytest's warnings summary: the run exits 0 with every streaming case
+    # not_exercised, and this line says why.
+    warnings.warn(f"mastodon-streaming-conformance: {run.no_streaming}", stacklevel=2)
 
 
 async def _subscribe(run: _Run) -> None:
@@ -709,10 +796,55 @@ def _judge(
                 extras.append(r)
     results.update(judge_delivery(transcripts, run.log, cases))
     results.update({r.id: r for r in judge_discovery(transcripts) if r.id in planned})
+    _setup_failures_are_errors(run, results, transcripts)
+    _unadvertised_streaming(run, results)
     for case in cases:
         if case.id not in results:
             results[case.id] = _unjudged(case, reasons.get(case.id) or _reason_for(run, case))
     return results, extras
+
+
+def _setup_failures_are_errors(
+    run: _Run, results: dict[str, Result], transcripts: dict[str, Transcript]
+) -> None:
+    """A connection whose setup was given up (rate limited, unreachable) is the environment's
+    failure, never the server's answer: all its cases, delivery included, are ``error``."""
+    from conformance.judge import planned_results
+
+    for key, c in run.live.items():
+        if not c.setup_failure or key not in transcripts:
+            continue
+        ids = {p.id for p in planned_results(transcripts[key].meta)}
+        for rid, r in list(results.items()):
+            if rid in ids or r.transcript == key:
+                results[rid] = dataclasses.replace(
+                    r, verdict=Verdict.ERROR, message=f"{key}: {c.setup_failure}", transcript=key
+                )
+
+
+def _unadvertised_streaming(run: _Run, results: dict[str, Result]) -> None:
+    """A server that streams at its origin but advertises no streaming URL breaks clients that
+    read the instance document (Tuba, Phanpy): the form case reports that per its level
+    instead of "nothing to judge". (Only a live run knows the origin answered; the instance
+    transcripts carry it as ``context["streaming_fallback"]``.)"""
+    fallback = run.streaming_fallback
+    if run.no_streaming or not fallback or fallback.get("health_status") != 200:
+        return
+    for rid, r in list(results.items()):
+        if r.requirement != "discovery.streaming-url.form":
+            continue
+        if r.verdict is not Verdict.NOT_EXERCISED or "advertises no streaming URL" not in r.message:
+            continue
+        results[rid] = dataclasses.replace(
+            r,
+            verdict=verdict_for_violation(r.level),
+            message=(
+                f"expected the instance document to advertise the streaming URL; observed "
+                f"{r.message.split(' advertises')[0]} advertises none, yet "
+                f"{fallback['origin']}/api/v1/streaming/health answers 200: clients that read "
+                "the advertised URL (Tuba, Phanpy) cannot find the stream"
+            ),
+        )
 
 
 def _reason_for(run: _Run, case: PlannedCase) -> str:

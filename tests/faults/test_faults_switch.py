@@ -18,6 +18,8 @@ from conformance.reference.__main__ import build_parser, settings_from_args
 from conformance.reference.app import start_server
 from conformance.reference.settings import Settings
 from conformance.reference.store import Store
+from conformance.reference.streaming.channels import ChannelPlan, has_scope, plan_channels
+from conformance.reference.streaming.errors import StreamError
 from conformance.session.plan import STEP_BY_KEY
 from conformance.stimulus.base import Produced
 
@@ -72,12 +74,64 @@ async def health_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
 
 
 @pytest.mark.parametrize(
-    ("health_url", "body"), [((), "OK"), (("health-body",), "healthy")], indirect=["health_url"]
+    ("health_url", "status", "body"),
+    [((), 200, "OK"), (("health-body",), 200, "healthy"), (("health-500",), 500, "OK")],
+    indirect=["health_url"],
 )
-async def test_start_server_applies_its_settings_faults(health_url: str, body: str) -> None:
+async def test_start_server_applies_its_settings_faults(
+    health_url: str, status: int, body: str
+) -> None:
     async with httpx.AsyncClient(timeout=5.0) as client:
         response = await client.get(health_url)
-    assert (response.status_code, response.text) == (200, body)
+    assert (response.status_code, response.text) == (status, body)
+
+
+# -- hooks that are plain functions: off changes nothing, on breaks exactly the rule ----------
+
+
+def _plan(name: str, params: dict[str, str], account_id: str = "1") -> ChannelPlan:
+    return plan_channels(
+        name, params, account_id=account_id, scopes=frozenset({"read"}), list_owner={"7": "1"}.get
+    )
+
+
+def test_channel_faults_are_off_by_default_and_break_their_rule_when_on() -> None:
+    with pytest.raises(StreamError, match="Missing tag"):
+        _plan("hashtag", {})
+    with pytest.raises(StreamError, match="Missing list"):
+        _plan("list", {})
+    with pytest.raises(StreamError, match="Not authorized"):
+        _plan("list", {"list": "7"}, account_id="2")
+    assert not has_scope(frozenset({"read:notifications"}), "public")
+    assert _plan("hashtag", {"tag": "MiXed"}).stream == ("hashtag", "MiXed")
+    assert _plan("hashtag", {"tag": "MiXed"}).channel_ids == ("timeline:hashtag:mixed",)
+    faults.install(
+        [
+            "accept-missing-tag",
+            "accept-missing-list",
+            "accept-foreign-list",
+            "scopes-not-enforced",
+            "hashtag-case-sensitive",
+            "ws-stream-normalized-tag",
+            "hashtag-carries-public",
+        ]
+    )
+    assert _plan("hashtag", {}).channel_ids == ("timeline:hashtag:untagged", "timeline:public")
+    assert _plan("list", {}).channel_ids == ("timeline:list:",)
+    assert _plan("list", {"list": "7"}, account_id="2").channel_ids == ("timeline:list:7",)
+    assert has_scope(frozenset({"read:notifications"}), "public")
+    assert _plan("hashtag:local", {"tag": "MiXed"}).channel_ids == ("timeline:hashtag:MiXed:local",)
+    assert _plan("hashtag:local", {"tag": "MiXed"}).stream == ("hashtag:local", "MiXed")
+
+
+def test_ws_token_source_faults_drop_only_their_source() -> None:
+    headers = {"Authorization": "Bearer x", "Sec-WebSocket-Protocol": "y"}
+    query = {"access_token": ["z"], "stream": ["user"]}
+    assert faults.ws_token_sources(headers, query) == (headers, query)
+    faults.install(["ws-ignore-query-token"])
+    assert faults.ws_token_sources(headers, query) == (headers, {"stream": ["user"]})
+    faults.install(["ws-ignore-subprotocol-token"])
+    assert faults.ws_token_sources(headers, query) == ({"Authorization": "Bearer x"}, query)
 
 
 # -- the delivery judge's absence check ---------------------------------------------------------

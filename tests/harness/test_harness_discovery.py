@@ -10,7 +10,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from conformance.config import Settings
-from conformance.discovery import DiscoveryError, discover, http_base, is_public_address
+from conformance.discovery import (
+    DiscoveryError,
+    discover,
+    http_base,
+    is_public_address,
+    origin,
+)
 
 
 def _app(v2: Any = None, v1: Any = None, reference: bool = False) -> web.Application:
@@ -88,12 +94,49 @@ async def test_streaming_url_flag_overrides_the_instance(serve: Callable[..., An
     assert info.embedded is True
 
 
-async def test_no_streaming_url_anywhere_is_a_discovery_error(serve: Callable[..., Any]) -> None:
+async def test_no_instance_document_is_a_discovery_error(serve: Callable[..., Any]) -> None:
     base = await serve()
-    with pytest.raises(DiscoveryError, match="--streaming-url"):
+    with pytest.raises(DiscoveryError, match="Mastodon server"):
         await discover(Settings(target=base))
     info = await discover(Settings(target=base, streaming_url="https://s.example"))
     assert info.version is None and info.streaming_base == "https://s.example"
+
+
+@pytest.mark.parametrize(
+    ("v2", "v1"),
+    [
+        ({"version": "4.8.0", "configuration": {"urls": {}}}, {"urls": {"streaming_api": None}}),
+        ({"version": "4.8.0", "configuration": {}}, {"urls": {"streaming_api": ""}}),
+        ({"version": "4.8.0"}, {"urls": {}}),
+        ({"version": "4.8.0"}, None),
+        (None, {"version": "3.5.0", "urls": {}}),
+    ],
+)
+async def test_unadvertised_streaming_falls_back_to_the_origin(
+    serve: Callable[..., Any], v2: Any, v1: Any
+) -> None:
+    """Not an error: Mastodon streams at its own origin behind nginx; the session checks."""
+    base = await serve(v2=v2, v1=v1)
+    info = await discover(Settings(target=base))
+    assert info.streaming_advertised is False
+    assert info.streaming_base == base  # the origin
+    assert info.ws_base == base.replace("http://", "ws://")
+    assert info.version in ("4.8.0", "3.5.0")
+
+
+async def test_advertised_and_overridden_urls_count_as_advertised(
+    serve: Callable[..., Any],
+) -> None:
+    base = await serve(v2=V2)
+    assert (await discover(Settings(target=base))).streaming_advertised is True
+    bare = await serve(v2={"version": "4.8.0"})
+    info = await discover(Settings(target=bare, streaming_url="wss://s.example"))
+    assert info.streaming_base == "https://s.example"
+    assert info.streaming_advertised is False  # the instance's fact; --streaming-url wins
+
+
+def test_origin_drops_path_query_and_fragment() -> None:
+    assert origin("https://h.example:8443/sub/path?x=1#f") == "https://h.example:8443"
 
 
 async def test_unreachable_target_is_a_discovery_error(unused_tcp_port: int) -> None:

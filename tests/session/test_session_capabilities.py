@@ -69,7 +69,9 @@ def test_advertised_streaming_url() -> None:
     assert advertised_streaming_url({}) is None
 
 
-async def test_old_version_and_missing_streaming_url_are_not_exercised() -> None:
+async def test_old_version_and_missing_streaming_url_are_not_exercised(
+    unused_tcp_port: int,
+) -> None:
     with reference_server("--heartbeat", "1") as ref:
         a, b = ref["accounts"][0], ref["accounts"][1]
         settings = Settings(
@@ -77,8 +79,15 @@ async def test_old_version_and_missing_streaming_url_are_not_exercised() -> None
         )
         target = await discover(settings)
         old = await run_session(settings, dataclasses.replace(target, version="3.4.0"))
-        bare = dataclasses.replace(target, instance={"version": "4.8.0", "uri": "x"})
-        silent = await run_session(dataclasses.replace(settings, stimulus="none"), bare)
+        # advertises nothing, and nothing streams at the fallback origin either
+        bare = dataclasses.replace(
+            target,
+            instance={"version": "4.8.0", "uri": "x"},
+            streaming_advertised=False,
+            streaming_base=f"http://127.0.0.1:{unused_tcp_port}",
+        )
+        with pytest.warns(UserWarning, match="none found at"):
+            silent = await run_session(dataclasses.replace(settings, stimulus="none"), bare)
     edit = old.results["delivery.edit.status-update[sse-user-status.update]"]
     assert edit.verdict is Verdict.NOT_EXERCISED and ">= 3.5" in edit.message
     filt = old.results["delivery.filter-change.observed[sse-user-filters_changed]"]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import faults
 from .encoding import js_string, js_truthy
 from .errors import (
     LIST_FORBIDDEN,
@@ -59,7 +60,10 @@ def is_truthy(value: Any) -> bool:
 
 def normalize_hashtag(tag: str) -> str:
     """``normalizeHashtag``: NFKC, lower-case, fold Latin diacritics, keep letters/digits/_·ZWNJ."""
-    folded = unicodedata.normalize("NFKC", tag).lower().translate(_FOLD)
+    folded = unicodedata.normalize("NFKC", tag)
+    if not faults.active("hashtag-case-sensitive"):  # FAULT
+        folded = folded.lower()
+    folded = folded.translate(_FOLD)
     return "".join(ch for ch in folded if _keep_tag_char(ch))
 
 
@@ -95,7 +99,7 @@ def required_scopes(name: str) -> frozenset[str]:
 
 
 def has_scope(scopes: frozenset[str], name: str) -> bool:
-    return bool(scopes & required_scopes(name))
+    return bool(scopes & required_scopes(name)) or faults.active("scopes-not-enforced")  # FAULT
 
 
 FILTERED_STREAMS = frozenset(
@@ -153,22 +157,29 @@ def plan_channels(
         return ChannelPlan(name, (f"timeline:{name}",), (name,), True)
     if name in ("hashtag", "hashtag:local"):
         tag = params.get("tag")
+        if faults.active("accept-missing-tag") and not tag:  # FAULT
+            tag = "untagged"
         if not js_truthy(tag) or (isinstance(tag, str | list) and len(tag) == 0):
             raise StreamError(MISSING_TAG, 400)
         if not isinstance(tag, str):
             raise unexpected()  # normalizeHashtag throws on arrays, numbers, objects
         suffix = ":local" if name == "hashtag:local" else ""
-        return ChannelPlan(
-            name, (f"timeline:hashtag:{normalize_hashtag(tag)}{suffix}",), (name, tag), True
-        )
+        channels = (f"timeline:hashtag:{normalize_hashtag(tag)}{suffix}",)
+        if faults.active("hashtag-carries-public") and not suffix:  # FAULT
+            channels += ("timeline:public",)
+        if faults.active("ws-stream-normalized-tag"):  # FAULT
+            tag = normalize_hashtag(tag)
+        return ChannelPlan(name, channels, (name, tag), True)
     if name == "list":
         list_param = params.get("list")
+        if faults.active("accept-missing-list") and not list_param:  # FAULT
+            return ChannelPlan(name, ("timeline:list:",), (name, ""), False)
         if not js_truthy(list_param):
             raise StreamError(MISSING_LIST, 400)
         if isinstance(list_param, list | dict):
             raise StreamError(LIST_FORBIDDEN, 401)  # the database rejects the parameter
         list_id = js_string(list_param)
-        if list_owner(list_id) != account_id:
+        if list_owner(list_id) != account_id and not faults.active("accept-foreign-list"):  # FAULT
             raise StreamError(LIST_FORBIDDEN, 401)
         return ChannelPlan(name, (f"timeline:list:{list_id}",), (name, list_param), False)
     raise StreamError(UNKNOWN_STREAM, 400)

@@ -197,6 +197,8 @@ def filter_status(
     hidden = store.blocks_or_mutes_any(viewer_id, targets)
     if faults.active("ignore-mutes"):  # FAULT: blocks only
         hidden = any((viewer_id, target) in store.blocks for target in targets)
+    if faults.active("ignore-blocks"):  # FAULT: mutes only
+        hidden = any((viewer_id, target) in store.mutes for target in targets)
     if hidden or store.is_blocked_by(author_id, viewer_id):
         return None
     acct = str(account.get("acct") or "")

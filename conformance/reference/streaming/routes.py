@@ -57,15 +57,17 @@ class StreamingRoutes:
         if name is None:
             return await json_error(request, 400, UNKNOWN_CHANNEL)
         try:
-            if faults.active("sse-accept-missing-token") and not _has_token(request):  # FAULT
+            if _anonymous_by_fault(request, self.store):  # FAULT
                 info: Any = faults.AnonymousToken()
             else:
-                info = authenticate(self.store, auth_headers(request), query_lists(request))
+                info = authenticate(self.store, _sse_auth_headers(request), query_lists(request))
             viewer = Viewer(info, self.store)
             if not has_scope(viewer.scopes, name):
                 raise StreamError(MISSING_SCOPES, 401)
             if request.method not in ("GET", "HEAD"):
                 return express_not_found(request)
+            if faults.active("sse-forbidden"):  # FAULT
+                raise StreamError("Forbidden", 403)
             plan = plan_channels(
                 name,
                 query_params(request),
@@ -92,5 +94,18 @@ class StreamingRoutes:
         return await handler(request)
 
 
-def _has_token(request: web.Request) -> bool:
-    return extract_token(auth_headers(request), query_lists(request)) is not None
+def _sse_auth_headers(request: web.Request) -> dict[str, str]:
+    headers = auth_headers(request)
+    if faults.active("sse-ignore-authorization-header"):  # FAULT
+        headers.pop("Authorization", None)
+    return headers
+
+
+def _anonymous_by_fault(request: web.Request, store: Any) -> bool:
+    """``sse-accept-missing-token`` / ``sse-accept-invalid-token`` (FAULT): stream anyway."""
+    if not (faults.active("sse-accept-missing-token") or faults.active("sse-accept-invalid-token")):
+        return False
+    token = extract_token(auth_headers(request), query_lists(request))
+    if token is None:
+        return faults.active("sse-accept-missing-token")
+    return faults.active("sse-accept-invalid-token") and store.authenticate(token) is None

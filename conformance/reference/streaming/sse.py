@@ -36,6 +36,8 @@ _KILL = object()
 def event_chunks(event: Any, payload: Any) -> list[bytes]:
     """The chunks one event is written as; payload ABSENT -> no data line (filters_changed)."""
     name = event if isinstance(event, str) else js_string(event)
+    if name == "delete" and faults.active("sse-delete-without-data"):  # FAULT
+        payload = ABSENT
     if payload is ABSENT:
         return _faulty([f"event: {name}\n\n".encode()])
     if isinstance(payload, str):
@@ -130,6 +132,8 @@ async def stream_sse(
             if held:  # FAULT sse-buffered: the first event releases everything held back
                 await response.write(b"".join(held))
             held = None
+            if faults.active("sse-cut-mid-event"):  # FAULT
+                return await faults.cut_mid_event(request, response, item)
             for chunk in item:
                 await response.write(chunk)
     except (ConnectionError, RuntimeError):

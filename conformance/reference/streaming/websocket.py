@@ -207,6 +207,8 @@ class WebSocketSession:
             return
         if plan.key in self.subscriptions:
             return
+        if self.subscriptions and faults.active("ws-one-subscription"):  # FAULT
+            return
         stream: Any = list(plan.stream)
         if faults.active("ws-stream-string"):  # FAULT
             stream = ":".join(str(part) for part in plan.stream)
@@ -228,6 +230,8 @@ class WebSocketSession:
         self.subscriptions[plan.key] = _Subscription(plan, listener, heartbeat)
         await subscribe_all(self.bus, plan.channel_ids, listener)
         await heartbeat.start()
+        if faults.active("ws-non-json-frame"):  # FAULT
+            self._enqueue("text", "subscribed")
 
     async def unsubscribe(self, name: Any, params: Mapping[str, Any]) -> None:
         if faults.active("unsubscribe-ignored"):  # FAULT
@@ -240,6 +244,9 @@ class WebSocketSession:
         subscription = self.subscriptions.pop(plan.key, None)
         if subscription is not None:
             await self._drop(subscription)
+        if faults.active("unsubscribe-drops-all"):  # FAULT
+            for other in [self.subscriptions.pop(key) for key in list(self.subscriptions)]:
+                await self._drop(other)
 
     def _plan(self, name: Any, params: Mapping[str, Any]) -> ChannelPlan:
         return plan_channels(
@@ -368,7 +375,9 @@ async def handle_upgrade(
     request: web.Request, *, store: Any, bus: Any, settings: Any, hub: WebSocketHub
 ) -> web.StreamResponse:
     try:
-        info = authenticate(store, auth_headers(request), query_lists(request))
+        info = authenticate(
+            store, *faults.ws_token_sources(auth_headers(request), query_lists(request))
+        )  # FAULT
     except StreamError as exc:
         if faults.active("ws-accept-invalid-token"):  # FAULT
             return await _accept_then_close(request)

@@ -27,10 +27,29 @@ def encode(event: str, payload: Any = _NO_PAYLOAD) -> str:
 
 
 def _leaked(visibility: str) -> bool:
-    """``leak-unlisted`` / ``leak-direct``: a non-public status treated as public (FAULT)."""
-    return (visibility == "unlisted" and faults.active("leak-unlisted")) or (
-        visibility == "direct" and faults.active("leak-direct")
+    """``leak-unlisted`` / ``-direct`` / ``-private``: a non-public status treated as public
+    (FAULT)."""
+    return (
+        (visibility == "unlisted" and faults.active("leak-unlisted"))
+        or (visibility == "direct" and faults.active("leak-direct"))
+        or (visibility == "private" and faults.active("leak-private"))
     )
+
+
+def _where(local: bool) -> str:
+    """Which public timeline a status belongs to (swapped by ``local-as-remote`` /
+    ``remote-as-local``, FAULT)."""
+    if faults.active("local-as-remote" if local else "remote-as-local"):
+        local = not local
+    return "local" if local else "remote"
+
+
+def _to_followers(visibility: str) -> bool:
+    """Whether a status reaches its author's followers' home and list feeds (FAULT:
+    ``followers-get-public-only`` keeps unlisted and followers-only statuses out)."""
+    if visibility in ("unlisted", "private") and faults.active("followers-get-public-only"):
+        return False
+    return visibility in ("public", "unlisted", "private")
 
 
 class FanOut:
@@ -42,6 +61,8 @@ class FanOut:
     async def publish(self, channel: str, event: str, payload: Any = _NO_PAYLOAD) -> None:
         if faults.active("status-missing-account") and event in ("update", "status.update"):
             payload = {k: v for k, v in payload.items() if k != "account"}  # FAULT
+        if faults.active("payload-not-json") and event == "conversation":
+            payload = str(payload)  # FAULT: a Python repr, not JSON
         await self.bus.publish(channel, encode(event, payload))
 
     async def subscribed(self, channel: str) -> bool:
@@ -54,23 +75,25 @@ class FanOut:
         store = self.store
         author = store.accounts[status.account_id]
         event = "status.update" if update else "update"
-        if author.local:
+        if faults.active("edit-as-update"):  # FAULT
+            event = "update"
+        if author.local and not faults.active("no-own-home"):  # FAULT
             await self._push_home(author.id, status, event)
         await self._notify_mentioned(status, update=update)
         if update:
             await self._notify_rebloggers(status)
-        if status.visibility in ("public", "unlisted", "private"):
+        if _to_followers(status.visibility):  # FAULT: _to_followers
             for follower_id in store.followers_of(author.id):
                 if store.accounts[follower_id].local:
                     await self._push_home(follower_id, status, event)
-            for lst in store.lists_containing(author.id):
-                await self._push_list(lst.id, status, event)
+            for lst in () if faults.active("no-list-push") else store.lists_containing(author.id):
+                await self._push_list(lst.id, status, event)  # FAULT: no-list-push above
         elif status.visibility == "direct":
             for account_id in status.mention_ids:
                 account = store.accounts.get(account_id)
                 if account and account.local and store.is_following(account_id, author.id):
                     await self._push_home(account_id, status, event)
-            if not update:
+            if not update and not faults.active("no-conversation"):  # FAULT
                 await self._deliver_to_conversation(status)
         public = status.visibility == "public" or _leaked(status.visibility)  # FAULT: _leaked
         if public and status.reblog_of_id is None:
@@ -80,15 +103,16 @@ class FanOut:
         author = self.store.accounts[status.account_id]
         payload = self.render.status(status)
         for tag in status.tags:
-            await self.publish(f"timeline:hashtag:{tag.lower()}", event, payload)
+            if not faults.active("drop-hashtag"):  # FAULT
+                await self.publish(f"timeline:hashtag:{tag.lower()}", event, payload)
             if author.local and not faults.active("drop-hashtag-local"):  # FAULT
                 await self.publish(f"timeline:hashtag:{tag.lower()}:local", event, payload)
         if status.in_reply_to_id is not None and status.in_reply_to_account_id != author.id:
             return
-        where = "local" if author.local else "remote"
+        where = _where(author.local)  # FAULT: local-as-remote, remote-as-local
         await self.publish("timeline:public", event, payload)
         await self.publish(f"timeline:public:{where}", event, payload)
-        if status.media_ids:
+        if status.media_ids and not faults.active("drop-media-timelines"):  # FAULT
             await self.publish("timeline:public:media", event, payload)
             await self.publish(f"timeline:public:{where}:media", event, payload)
 
@@ -249,6 +273,8 @@ class FanOut:
         if sender.domain and store.blocks_domain(recipient_id, sender.domain):
             return None
         notification = store.add_notification(recipient_id, from_id, type_, status_id)
+        if faults.active("notifications-not-streamed"):  # FAULT
+            return notification
         if await self.subscribed(f"timeline:{recipient_id}") or await self.subscribed(
             f"timeline:{recipient_id}:notifications"
         ):
@@ -269,6 +295,8 @@ class FanOut:
         await self.publish(f"timeline:system:{account_id}", "filters_changed")
 
     async def _to_active_users(self, event: str, payload: Any) -> None:
+        if faults.active("announcements-not-streamed") and event.startswith("announcement"):
+            return  # FAULT
         for account in list(self.store.accounts.values()):
             if not account.local or account.disabled or account.suspended:
                 continue
@@ -285,7 +313,10 @@ class FanOut:
         await self._to_active_users("announcement.reaction", payload)
 
     async def announcement_delete(self, announcement_id: str) -> None:
-        await self._to_active_users("announcement.delete", announcement_id)
+        payload: Any = announcement_id
+        if faults.active("announcement-delete-object"):  # FAULT
+            payload = {"id": announcement_id}
+        await self._to_active_users("announcement.delete", payload)
 
     async def kill_token(self, token_id: str) -> None:
         if faults.active("no-kill-on-revoke"):  # FAULT
