@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.selection import id_glob, matches_any
 from conformance.verdicts import Level, Result, Verdict
 
 __all__ = [
@@ -41,9 +42,7 @@ __all__ = [
     "BaselineOutcome",
     "StaleEntry",
     "compare",
-    "id_glob",
     "load_baseline",
-    "matches_any",
     "parse_baseline",
     "skeleton",
     "write_baseline",
@@ -60,17 +59,6 @@ _TOP_KEYS = frozenset({"target", "server_version", "suite_version", "generated_a
 
 class BaselineError(ValueError):
     """An unreadable or malformed baseline file (a usage error: exit status 2)."""
-
-
-def id_glob(pattern: str) -> re.Pattern[str]:
-    """A full-match regex for an id pattern: ``*`` any run, ``?`` one character, rest literal."""
-    parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern]
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def matches_any(patterns: Iterable[re.Pattern[str]], case_id: str, requirement: str) -> bool:
-    """Whether a case is named by any pattern, through its case id or its requirement id."""
-    return any(p.fullmatch(case_id) or p.fullmatch(requirement) for p in patterns)
 
 
 @dataclass(frozen=True)

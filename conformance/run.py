@@ -34,9 +34,7 @@ from conformance.baseline import (
     BaselineEntry,
     BaselineOutcome,
     compare,
-    id_glob,
     load_baseline,
-    matches_any,
     skeleton,
     write_baseline,
 )
@@ -48,6 +46,7 @@ from conformance.redact import Redactor
 from conformance.repeat import merge_results
 from conformance.reports.run_reports import default_report_dir, redact_result, write_run_reports
 from conformance.reports.summary import exit_status, summary_lines
+from conformance.selection import id_glob, matches_any
 from conformance.verdicts import Level, Result, Verdict
 
 if TYPE_CHECKING:

@@ -35,7 +35,7 @@ FAULTS: dict[str, str] = {
     "sse-accept-unknown-channel": "an unknown SSE stream path streams public instead of a 400",
     "health-body": "the health endpoint answers 'healthy' instead of 'OK'",
     "error-body-plain": "SSE refusals are served as text/plain",
-    "health-500": "the health endpoint answers 500",
+    "health-503": "the health endpoint answers 503 Service Unavailable",
     "sse-forbidden": "every authorised SSE stream request is answered 403",
     "sse-ignore-authorization-header": "SSE ignores the Authorization header (token missing)",
     "sse-accept-invalid-token": "an SSE request with an invalid token is streamed (anonymous)",

@@ -26,6 +26,7 @@ import httpx
 from conformance.judge.delivery import DeliveryLog, Seen, StepOutcome, judge_delivery, matches
 from conformance.judge.discovery import judge_discovery
 from conformance.redact import Redactor
+from conformance.selection import id_glob, matches_any
 from conformance.session.capabilities import (
     NO_STREAMING_URL,
     advertised_streaming_url,
@@ -93,6 +94,7 @@ class _Run:
     tag: str
     mult: float
     available: set[str]
+    cases: list[PlannedCase] = field(default_factory=list)
     live: dict[str, LiveConnection] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     log: DeliveryLog = field(default_factory=DeliveryLog)
@@ -120,6 +122,7 @@ async def run_session(settings: Any, target: Any) -> SessionOutcome:
     run = _Run(
         settings=settings,
         target=target,
+        cases=cases,
         tag=f"msc{secrets.token_hex(5)}",
         mult=max(float(getattr(settings, "timeout_multiplier", 1.0) or 1.0), 0.1),
         available=set(),
@@ -275,6 +278,27 @@ def _missing(run: _Run, conn: Connection, tokens: dict[str, str]) -> str | None:
     return None
 
 
+def fully_excluded(
+    conns: Iterable[Connection], cases: Iterable[PlannedCase], patterns: Iterable[str]
+) -> set[str]:
+    """Keys of the connections all of whose cases ``--exclude`` names: not opened at all.
+
+    A case serves a connection when its id's parameter is the connection's key, or starts with
+    it and a ``-`` (``[sse-public-update]``). The match is deliberately generous: a case claimed
+    by two connections keeps both open, so an exclusion can only ever save a connection.
+    """
+    globs = [id_glob(p) for p in patterns]
+    if not globs:
+        return set()
+    params = [(c.id[c.id.find("[") + 1 : -1], c) for c in cases if c.id.endswith("]")]
+    out: set[str] = set()
+    for conn in conns:
+        served = [c for p, c in params if p == conn.key or p.startswith(conn.key + "-")]
+        if served and all(matches_any(globs, c.id, c.requirement) for c in served):
+            out.add(conn.key)
+    return out
+
+
 async def _open_all(
     run: _Run, client: httpx.AsyncClient, redactor: Redactor, tokens: dict[str, str]
 ) -> None:
@@ -289,8 +313,11 @@ async def _open_all(
     server = {"version": run.target.version}
     no_url = run.no_streaming
     retry = _retry_policy(run)
+    excluded = fully_excluded(connections(s), run.cases, getattr(s, "exclude", ()))
     for conn in connections(s):
         reason = no_url if no_url and conn.base != "web" else _missing(run, conn, tokens)
+        if not reason and conn.key in excluded:
+            reason = "every case it serves is excluded (--exclude)"
         if reason:
             run.skipped[conn.key] = reason
             continue

@@ -90,13 +90,15 @@ def setup_problem(transcript: Transcript, *, now: float | None = None) -> SetupP
     A setup problem is a status in ``RETRY_STATUSES`` (a rate limit, or a proxy saying "later";
     not a refusal of what we asked), or no response at all because TCP, TLS or DNS failed
     before anything was connected. A status the connection expects
-    (``context["expect_status"]``) is always an answer.
+    (``context["expect_status"]``) is always an answer, and so is a health probe's 5xx.
     """
     head = transcript.head
     if head is not None:
         status = head.fields.get("status")
         if status == transcript.meta.context.get("expect_status"):
             return None
+        if status != 429 and transcript.meta.context.get("purpose") == "health":
+            return None  # "unavailable" is what a health check exists to answer
         raw = _header(head.fields, "retry-after")
         if status in RETRY_STATUSES:
             reason = str(head.fields.get("reason") or RETRY_STATUSES[status])

@@ -77,7 +77,7 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
     # wire format and HTTP answers
     "sse-delete-without-data": ("sse.framing.data-field",),
     "sse-cut-mid-event": ("http.sse.not-cut",),
-    "health-500": ("http.health.status-ok",),
+    "health-503": ("http.health.status-ok",),
     "sse-forbidden": ("http.sse.status-200",),
     "payload-not-json": ("events.payload.json",),
     "announcement-delete-object": ("events.announcement-delete.bare-id",),

@@ -75,7 +75,7 @@ async def health_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
 
 @pytest.mark.parametrize(
     ("health_url", "status", "body"),
-    [((), 200, "OK"), (("health-body",), 200, "healthy"), (("health-500",), 500, "OK")],
+    [((), 200, "OK"), (("health-body",), 200, "healthy"), (("health-503",), 503, "OK")],
     indirect=["health_url"],
 )
 async def test_start_server_applies_its_settings_faults(

@@ -51,7 +51,7 @@ async def json_error(request: web.Request, status: int, message: str) -> web.Str
 async def health(request: web.Request) -> web.StreamResponse:
     return await chunked(
         request,
-        500 if faults.active("health-500") else 200,  # FAULT
+        503 if faults.active("health-503") else 200,  # FAULT
         "text/plain",
         b"healthy" if faults.active("health-body") else b"OK",  # FAULT
         extra={"Cache-Control": "private, no-store"},
