@@ -362,17 +362,22 @@ class DeliveryJudge:
             return Verdict.NOT_EXERCISED, f"nothing of ours arrived for {stream}", None
         return Verdict.PASS, f"{judged} event(s) on {stream}, each once", None
 
-    def mux_unsubscribe_stops(self) -> tuple[Verdict | None, str, Any]:
+    def _after_unsubscribe(self, stream: str) -> tuple[list[tuple[Step, Produced]], str | None]:
+        """The produced steps aimed at ``stream`` after the multiplexed unsubscribe, or why the
+        multiplex socket cannot be judged."""
         if self.log.mux_unsubscribed_after is None:
-            return Verdict.NOT_EXERCISED, "the unsubscribe was not sent", None
+            return [], "the unsubscribe was not sent"
         problem = self.open_problem("ws-multiplex")
         if problem:
+            return [], problem
+        steps = self._mux_steps(stream, after_unsubscribe=True)
+        produced = [(s, self.outcome(s.key).produced) for s in steps]
+        return [(s, p) for s, p in produced if p is not None], None
+
+    def mux_unsubscribe_stops(self) -> tuple[Verdict | None, str, Any]:
+        after, problem = self._after_unsubscribe(MUX_UNSUBSCRIBED)
+        if problem:
             return Verdict.NOT_EXERCISED, problem, None
-        after = [
-            (s, self.outcome(s.key).produced)
-            for s in self._mux_steps(MUX_UNSUBSCRIBED, after_unsubscribe=True)
-        ]
-        after = [(s, p) for s, p in after if p is not None]
         leaked = self._mux_frames(MUX_UNSUBSCRIBED)
         for step, p in after:
             hits = [f for f in leaked if matches(step, p, f)]
@@ -396,16 +401,9 @@ class DeliveryJudge:
         return Verdict.NOT_EXERCISED, "no barrier arrived after the unsubscribe", None
 
     def mux_keeps_others(self, stream: str) -> tuple[Verdict | None, str, Any]:
-        if self.log.mux_unsubscribed_after is None:
-            return Verdict.NOT_EXERCISED, "the unsubscribe was not sent", None
-        problem = self.open_problem("ws-multiplex")
+        after, problem = self._after_unsubscribe(stream)
         if problem:
             return Verdict.NOT_EXERCISED, problem, None
-        after = [
-            (s, self.outcome(s.key).produced)
-            for s in self._mux_steps(stream, after_unsubscribe=True)
-        ]
-        after = [(s, p) for s, p in after if p is not None]
         if not after:
             return Verdict.NOT_EXERCISED, f"no stimulus for {stream} after the unsubscribe", None
         frames = self._mux_frames(stream)

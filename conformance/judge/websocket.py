@@ -438,6 +438,23 @@ def _server_close_t(cx: JudgeContext) -> float | None:
     return min(times) if times else None
 
 
+def _server_closed_first(cx: JudgeContext) -> tuple[float, int | None] | None:
+    """When the server ended the socket before we did: the time, and its close code if any."""
+    server = _server_close_t(cx)
+    client = _client_close_t(cx)
+    if server is None or (client is not None and server >= client):
+        return None
+    code = next(
+        (
+            r.fields.get("close_code")
+            for r, _ in cx.ws_received
+            if r.fields.get("opcode") == "close"
+        ),
+        None,
+    )
+    return server, code
+
+
 def _client_close_t(cx: JudgeContext) -> float | None:
     close = next((r for r in cx.ws_sent if r.fields.get("opcode") == "close"), None)
     if close is not None:
@@ -456,17 +473,9 @@ def socket_stays_open(cx: JudgeContext) -> Iterator[Observation]:
     if not bad:
         yield unexercised("no bad subscribe sent")
         return
-    server = _server_close_t(cx)
-    client = _client_close_t(cx)
-    if server is not None and (client is None or server < client):
-        code = next(
-            (
-                r.fields.get("close_code")
-                for r, _ in cx.ws_received
-                if r.fields.get("opcode") == "close"
-            ),
-            None,
-        )
+    closed = _server_closed_first(cx)
+    if closed is not None:
+        server, code = closed
         yield violated(
             f"expected the socket to stay open after the bad subscribe at "
             f"t={bad[0][0]:.3f}; observed the server closing it at t={server:.3f} "
@@ -582,17 +591,9 @@ def no_pong_terminated(cx: JudgeContext) -> Iterator[Observation]:
     if not pings or pongs:
         yield unexercised("no unanswered server ping")
         return
-    server = _server_close_t(cx)
-    client = _client_close_t(cx)
-    if server is not None and (client is None or server < client):
-        code = next(
-            (
-                r.fields.get("close_code")
-                for r, _ in cx.ws_received
-                if r.fields.get("opcode") == "close"
-            ),
-            None,
-        )
+    closed = _server_closed_first(cx)
+    if closed is not None:
+        server, code = closed
         yield noted(
             f"server disconnected {server - pings[0].t:.1f} s after its first "
             f"unanswered ping ({'close ' + str(code) if code is not None else cx.end_how}; "
