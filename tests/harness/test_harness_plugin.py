@@ -7,52 +7,23 @@ so these runs exercise the real plugin, case modules and report writers without 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
+from session_standin import TOKEN, StandIn, make_case, run_suite
 
-from conformance.discovery import TargetInfo
 from conformance.plugin import CASES_DIR, suite_run
-from conformance.verdicts import Level, Result, Verdict
+from conformance.verdicts import Verdict
 
 pytest_plugins = ["pytester"]
 
-TOKEN = "tok-never-printed-0123456789"
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    requirement: str
-    group: str
-    transport: str | None = "sse"
-    stream: str | None = "user"
-    event: str | None = None
-    needs: frozenset[str] = frozenset()
-
-
-@dataclass
-class Outcome:
-    results: dict[str, Result]
-    extra_results: list[Result] = field(default_factory=list)
-    transcripts: list[Any] = field(default_factory=list)
-    started_at: str = "2026-01-01T00:00:00Z"
-    duration_s: float = 0.5
-
-
-def _case(cid: str, group: str) -> Case:
-    return Case(id=cid, requirement=cid.split("[", 1)[0], group=group)
-
-
 PLAN = [
-    _case("http.health.status-ok[http-health]", "http"),
-    _case("sse.framing.blank-line[sse-user]", "sse"),
-    _case("sse.heartbeat.interval[sse-user]", "sse"),
-    _case("delivery.update.arrives[sse-hashtag:local-update]", "delivery"),
-    _case("ws.handshake.accepts[ws-user]", "ws"),
-    _case("weird.thing[sse-user]", "weird"),
+    make_case("http.health.status-ok[http-health]", "http"),
+    make_case("sse.framing.blank-line[sse-user]", "sse"),
+    make_case("sse.heartbeat.interval[sse-user]", "sse"),
+    make_case("delivery.update.arrives[sse-hashtag:local-update]", "delivery"),
+    make_case("ws.handshake.accepts[ws-user]", "ws"),
+    make_case("weird.thing[sse-user]", "weird"),
 ]
 
 VERDICTS = {
@@ -65,84 +36,20 @@ VERDICTS = {
 }
 
 
-class StandIn:
-    """A pytest plugin object that swaps the session functions for canned ones."""
-
-    def __init__(self, verdicts: dict[str, Verdict], crash: bool = False) -> None:
-        self.verdicts = verdicts
-        self.crash = crash
-        self.session_runs = 0
-        self.settings: Any = None
-
-    def plan(self, settings: Any) -> list[Case]:
-        return list(PLAN)
-
-    async def run_session(self, settings: Any, target: TargetInfo) -> Outcome:
-        self.session_runs += 1
-        self.settings = settings
-        if self.crash:
-            raise RuntimeError("recorder exploded")
-        results = {
-            c.id: Result(
-                id=c.id,
-                requirement=c.requirement,
-                verdict=self.verdicts[c.id],
-                level=Level.SHOULD if self.verdicts[c.id] is Verdict.WARN else Level.MUST,
-                message=f"expected x, observed y (token {settings.token})",
-                evidence="raw: bytes",
-                transport=c.transport,
-                stream=c.stream,
-            )
-            for c in PLAN
-        }
-        extra = [
-            Result(
-                id="events.unknown[sse-user]",
-                requirement="events.unknown",
-                verdict=Verdict.INFO,
-                level=Level.INFO,
-                message="saw event 'x'",
-            )
-        ]
-        return Outcome(results=results, extra_results=extra)
-
-    async def discover(self, settings: Any, *, embedded: bool = False) -> TargetInfo:
-        return TargetInfo(
-            base_url=settings.target,
-            streaming_base=settings.target,
-            version="4.8.0",
-            is_public_host=False,
-            embedded=embedded,
-        )
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_configure(self, config: pytest.Config) -> None:
-        run = suite_run(config)
-        run.plan_cases_fn = self.plan
-        run.run_session_fn = self.run_session
-        run.discover_fn = self.discover
-
-
-def _run(pytester: pytest.Pytester, standin: StandIn, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(
-        str(CASES_DIR),
-        "-p",
-        "no:cacheprovider",
-        "--target",
-        "http://fake.example",
-        "--token",
-        TOKEN,
-        "--report-dir",
-        "out",
-        "-rA",
-        *args,
-        plugins=[standin],
+def _standin(verdicts: dict[str, Verdict], *, crash: bool = False) -> StandIn:
+    """The shared stand-in with this file's plan, and a careless message naming the token."""
+    return StandIn(
+        verdicts,
+        plan=PLAN,
+        crash_on=frozenset({0}) if crash else frozenset(),
+        message="expected x, observed y (token {token})",
+        evidence="raw: bytes",
     )
 
 
 def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) -> None:
-    standin = StandIn(VERDICTS)
-    result = _run(pytester, standin)
+    standin = _standin(VERDICTS)
+    result = run_suite(pytester, standin)
     result.assert_outcomes(passed=3, failed=1, skipped=1, errors=1, warnings=1)
     assert result.ret == 1
     assert standin.session_runs == 1
@@ -171,8 +78,8 @@ def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) 
 def test_strict_fails_on_warnings(pytester: pytest.Pytester) -> None:
     verdicts = dict.fromkeys(VERDICTS, Verdict.PASS)
     verdicts["sse.heartbeat.interval[sse-user]"] = Verdict.WARN
-    assert _run(pytester, StandIn(verdicts)).ret == 0
-    result = _run(pytester, StandIn(verdicts), "--strict")
+    assert run_suite(pytester, _standin(verdicts)).ret == 0
+    result = run_suite(pytester, _standin(verdicts), "--strict")
     result.assert_outcomes(passed=5, failed=1)
     assert result.ret == 1
 
@@ -180,13 +87,13 @@ def test_strict_fails_on_warnings(pytester: pytest.Pytester) -> None:
 def test_only_errors_exit_with_status_2(pytester: pytest.Pytester) -> None:
     verdicts = dict.fromkeys(VERDICTS, Verdict.PASS)
     verdicts["ws.handshake.accepts[ws-user]"] = Verdict.ERROR
-    result = _run(pytester, StandIn(verdicts))
+    result = run_suite(pytester, _standin(verdicts))
     result.assert_outcomes(passed=5, errors=1)
     assert result.ret == 2
 
 
 def test_a_crashed_session_is_an_error_for_every_case(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, StandIn(VERDICTS, crash=True))
+    result = run_suite(pytester, _standin(VERDICTS, crash=True))
     result.assert_outcomes(errors=len(PLAN))
     assert result.ret == 2
     report = json.loads((pytester.path / "out" / "report.json").read_text())
@@ -195,7 +102,7 @@ def test_a_crashed_session_is_an_error_for_every_case(pytester: pytest.Pytester)
 
 
 def test_k_selects_by_transport_stream_and_requirement(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, StandIn(VERDICTS), "-k", "hashtag:local or http.health")
+    result = run_suite(pytester, _standin(VERDICTS), "-k", "hashtag:local or http.health")
     result.assert_outcomes(passed=1, skipped=1)
     assert result.ret == 0
     report = json.loads((pytester.path / "out" / "report.json").read_text())
@@ -210,7 +117,7 @@ def test_k_selects_by_transport_stream_and_requirement(pytester: pytest.Pytester
 def test_unreachable_target_exits_2_with_a_message(
     pytester: pytest.Pytester, unused_tcp_port: int
 ) -> None:
-    standin = StandIn(VERDICTS)
+    standin = _standin(VERDICTS)
     result = pytester.runpytest_inprocess(
         str(CASES_DIR),
         "-p",
@@ -247,7 +154,7 @@ def test_bad_option_in_a_suite_run_is_a_usage_error(pytester: pytest.Pytester) -
 def test_plugin_is_inert_for_ordinary_test_runs(pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
-    standin = StandIn(VERDICTS)
+    standin = _standin(VERDICTS)
     result = pytester.runpytest_inprocess(
         "-p", "conformance.plugin", "-p", "no:cacheprovider", plugins=[standin]
     )

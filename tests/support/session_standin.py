@@ -43,7 +43,7 @@ class Outcome:
     duration_s: float = 0.5
 
 
-def _case(cid: str, group: str) -> Case:
+def make_case(cid: str, group: str) -> Case:
     return Case(id=cid, requirement=cid.split("[", 1)[0], group=group)
 
 
@@ -56,12 +56,12 @@ HANDSHAKE = "ws.handshake.accepts[ws-user]"
 EXTRA = "events.unknown[sse-user]"
 
 PLAN = [
-    _case(HEALTH, "http"),
-    _case(BLANK, "sse"),
-    _case(BLANK_PUBLIC, "sse"),
-    _case(HEARTBEAT, "sse"),
-    _case(DELIVERY, "delivery"),
-    _case(HANDSHAKE, "ws"),
+    make_case(HEALTH, "http"),
+    make_case(BLANK, "sse"),
+    make_case(BLANK_PUBLIC, "sse"),
+    make_case(HEARTBEAT, "sse"),
+    make_case(DELIVERY, "delivery"),
+    make_case(HANDSHAKE, "ws"),
 ]
 
 ALL_PASS: dict[str, Verdict] = {c.id: Verdict.PASS for c in PLAN}
@@ -83,17 +83,27 @@ class StandIn:
         verdicts: Mapping[str, Verdict] | Sequence[Mapping[str, Verdict]],
         *,
         crash_on: frozenset[int] = frozenset(),
+        plan: Sequence[Case] = PLAN,
+        message: str = "expected x, observed y in run {run}",
+        evidence: str | None = None,
     ) -> None:
+        """``message`` may name ``{run}`` (1-based) and ``{token}`` (the run's ``--token``, so a
+        test can prove the reports redact what a careless judge wrote)."""
         self.per_run = [verdicts] if isinstance(verdicts, Mapping) else list(verdicts)
         self.crash_on = crash_on
+        self.cases = list(plan)
+        self.message = message
+        self.evidence = evidence
         self.session_runs = 0
+        self.settings: Any = None
 
     def plan(self, settings: Any) -> list[Case]:
-        return list(PLAN)
+        return list(self.cases)
 
     async def run_session(self, settings: Any, target: TargetInfo) -> Outcome:
         index = self.session_runs
         self.session_runs += 1
+        self.settings = settings
         if index in self.crash_on:
             raise RuntimeError("recorder exploded")
         table = self.per_run[index % len(self.per_run)]
@@ -103,11 +113,12 @@ class StandIn:
                 requirement=c.requirement,
                 verdict=table[c.id],
                 level=Level.SHOULD if table[c.id] is Verdict.WARN else Level.MUST,
-                message=f"expected x, observed y in run {index + 1}",
+                message=self.message.format(run=index + 1, token=settings.token),
+                evidence=self.evidence,
                 transport=c.transport,
                 stream=c.stream,
             )
-            for c in PLAN
+            for c in self.cases
         }
         extra = [
             Result(
