@@ -195,6 +195,16 @@ class DeliveryJudge:
             return f"connection {key} was not open (status {status})"
         return None
 
+    def _cannot_judge(
+        self, outcome: StepOutcome, key: str
+    ) -> tuple[Verdict | None, str, Any] | None:
+        """The verdict to give at once when the stimulus did not run or the connection was not
+        open; None when the step can be judged on that connection."""
+        if outcome.produced is None:
+            return _not_run(outcome)
+        problem = self.open_problem(key)
+        return (Verdict.NOT_EXERCISED, problem, None) if problem else None
+
     def outcome(self, step_key: str) -> StepOutcome:
         outcome = self.log.outcomes.get(step_key)
         if outcome is None:
@@ -217,11 +227,8 @@ class DeliveryJudge:
 
     def arrive(self, step: Step, key: str) -> tuple[Verdict | None, str, Any]:
         outcome = self.outcome(step.key)
-        if outcome.produced is None:
-            return _not_run(outcome)
-        problem = self.open_problem(key)
-        if problem:
-            return Verdict.NOT_EXERCISED, problem, None
+        if (early := self._cannot_judge(outcome, key)) is not None:
+            return early
         if step.arrive_from:
             target, target_outcome = self.target_step(step)
             if target is None or target_outcome is None or target_outcome.produced is None:
@@ -241,11 +248,8 @@ class DeliveryJudge:
 
     def absent(self, step: Step, key: str, target: str) -> tuple[Verdict | None, str, Any]:
         outcome = self.outcome(step.key)
-        if outcome.produced is None:
-            return _not_run(outcome)
-        problem = self.open_problem(key)
-        if problem:
-            return Verdict.NOT_EXERCISED, problem, None
+        if (early := self._cannot_judge(outcome, key)) is not None:
+            return early
         hits = [s for s in self.seen(key) if leaked(step, outcome.produced, s)]
         label = f"{step.scenario} ({outcome.produced.marker})"
         if hits:
@@ -415,11 +419,8 @@ class DeliveryJudge:
     def once(self, step: Step, key: str) -> tuple[Verdict | None, str, Any]:
         """Exactly one event for the step on one subscription (arrival is judged elsewhere)."""
         outcome = self.outcome(step.key)
-        if outcome.produced is None:
-            return _not_run(outcome)
-        problem = self.open_problem(key)
-        if problem:
-            return Verdict.NOT_EXERCISED, problem, None
+        if (early := self._cannot_judge(outcome, key)) is not None:
+            return early
         hits = self.found(key, step, outcome.produced)
         label = f"{step.scenario} ({outcome.produced.marker})"
         if not hits:
@@ -437,8 +438,9 @@ class DeliveryJudge:
         if outcome.produced is None:
             return _not_run(outcome)
         t = self.transcripts.get(key)
-        if t is None or self.open_problem(key):
-            return Verdict.NOT_EXERCISED, self.open_problem(key) or "not opened", None
+        problem = self.open_problem(key)
+        if t is None or problem:
+            return Verdict.NOT_EXERCISED, problem or "not opened", None
         end = t.end
         how = end.fields.get("how") if end is not None else None
         if how in ("eof", "reset", "incomplete"):
