@@ -3,14 +3,7 @@ step is planned and judged, and the whole run has no fail or error."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-
 import pytest
-import redis
 
 from conformance.config import Settings
 from conformance.discovery import discover
@@ -22,37 +15,6 @@ from conformance.verdicts import Verdict
 pytestmark = pytest.mark.redis
 
 MERGED = "delivery.notifications-merged.arrives"
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server binary not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        client = redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if client.ping():
-                    break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.05)  # polling a child's startup: no event to wait on
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(5)
 
 
 def test_merged_step_is_planned_only_for_the_redis_driver() -> None:
