@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.errors import ConfigError
 from conformance.selection import id_glob, matches_any
 from conformance.verdicts import Level, Result, Verdict
 
@@ -57,7 +58,7 @@ _ENTRY_KEYS = frozenset({"id", "verdict", "reason", "issue"})
 _TOP_KEYS = frozenset({"target", "server_version", "suite_version", "generated_at", "entries"})
 
 
-class BaselineError(ValueError):
+class BaselineError(ConfigError):
     """An unreadable or malformed baseline file (a usage error: exit status 2)."""
 
 

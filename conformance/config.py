@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.errors import ConfigError
+
 __all__ = [
     "OPTIONS",
     "Option",
@@ -40,7 +42,7 @@ __all__ = [
 ENV_PREFIX = "MSC_"
 
 
-class SettingsError(ValueError):
+class SettingsError(ConfigError):
     """An option value that cannot be used; the front ends report it as a usage error (exit 2)."""
 
 

@@ -35,6 +35,7 @@ import httpx
 
 from conformance import __version__
 from conformance.config import Settings
+from conformance.errors import SetupError
 
 __all__ = [
     "DiscoveryError",
@@ -49,7 +50,7 @@ REQUEST_TIMEOUT_S = 10.0
 USER_AGENT = f"mastodon-streaming-conformance/{__version__}"
 
 
-class DiscoveryError(RuntimeError):
+class DiscoveryError(SetupError):
     """The target could not be reached or is not a Mastodon API (no instance document)."""
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import conformance
+from conformance.errors import SetupError
 
 __all__ = [
     "EmbeddedAccount",
@@ -43,7 +44,7 @@ STOP_TIMEOUT_S = 10.0
 _STDERR_TAIL = 4000
 
 
-class EmbeddedError(RuntimeError):
+class EmbeddedError(SetupError):
     """The reference server could not be started (message carries its stderr tail)."""
 
 

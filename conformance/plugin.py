@@ -31,7 +31,8 @@ from conformance.config import (
     cli_values_from_pytest,
     describe_settings,
 )
-from conformance.run import RunAborted, SuiteRun
+from conformance.errors import RunAborted, SuiteError
+from conformance.run import SuiteRun
 from conformance.verdicts import Result, Verdict
 
 if TYPE_CHECKING:
@@ -44,10 +45,6 @@ _RUN = pytest.StashKey[SuiteRun]()
 
 class ConformanceWarning(UserWarning):
     """A SHOULD-level requirement the target does not meet (a failure under ``--strict``)."""
-
-
-class SuiteError(Exception):
-    """The suite or the environment failed for this case (reported as a pytest error)."""
 
 
 @dataclass(frozen=True)

@@ -12,26 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from conformance.verdicts import Result, Verdict
+from conformance.verdicts import Result, worst_result
 
 __all__ = ["RepeatMerge", "merge_results", "worst"]
 
-#: Worst first. A real ``fail`` outranks a harness ``error``: it is the more useful finding,
-#: and an error in another repeat does not make an observed failure less true.
-SEVERITY = (
-    Verdict.FAIL,
-    Verdict.ERROR,
-    Verdict.WARN,
-    Verdict.NOT_EXERCISED,
-    Verdict.INFO,
-    Verdict.PASS,
-)
-_RANK = {verdict: rank for rank, verdict in enumerate(SEVERITY)}
-
-
-def worst(results: Sequence[Result]) -> Result:
-    """The result with the worst verdict (the earliest one among equals)."""
-    return min(results, key=lambda r: _RANK[r.verdict])
+#: The worst result of one case across repeats, by the one severity order
+#: (``verdicts.SEVERITY``: a real ``fail`` outranks a harness ``error``, and a repeat that could
+#: not exercise a case outranks one that passed it, so the merge never hides it).
+worst = worst_result
 
 
 @dataclass

@@ -19,14 +19,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from conformance.judge import judge_transcript
+from conformance.errors import ConformanceError, StimulusLogError
+from conformance.judge import judge_run
 from conformance.judge.context import KNOWN_STREAMS
+from conformance.matrix.run_context import RunContext
+from conformance.matrix.stimulus_log import STIMULI_ID, read_saved_run
 from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
+from conformance.reports.summary import EXIT_ERROR, EXIT_OK, exit_status
 from conformance.transcript.model import Meta, Transcript, read_transcripts
-from conformance.verdicts import Result, Verdict, summarise
+from conformance.verdicts import Result, summarise
 
-EXIT_OK, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
+EXIT_UNREADABLE = EXIT_ERROR
 _CAPTURE_RECORD_KINDS = frozenset(
     {
         "tcp-connect",
@@ -223,32 +227,34 @@ def replay_results(
     server_version: str | None = None,
     validator: object | None = None,
 ) -> list[Result]:
-    """Judge every transcript offline (``long`` on: the recording holds whatever it holds)."""
-    results: list[Result] = []
-    seen: set[str] = set()
-    for transcript in transcripts:
-        transcript = with_capture_expectations(transcript)
-        for result in judge_transcript(
-            transcript, server_version=server_version, validator=validator, long=True
-        ):
-            if result.transcript is None:
-                result = replace(result, transcript=transcript.meta.id)
-            if result.id in seen:
-                result = replace(result, id=f"{result.id}@{transcript.meta.id}")
-            seen.add(result.id)
-            results.append(result)
-    return results
+    """Judge transcripts that carry no plan (captures, a bare transcript file): ``judge_run``
+    without a plan, ``long`` on (the recording holds whatever it holds)."""
+    context = RunContext(plan=None, server_version=server_version, long=True, validator=validator)
+    return judge_run([with_capture_expectations(t) for t in transcripts], None, context)
 
 
-def replay_delivery_results(path: Path, transcripts: list[Transcript]) -> list[Result]:
-    """Delivery cases of a saved run, re-judged from its ``transcripts/_stimuli.jsonl``."""
-    from conformance.session.stimulus_log import replay_delivery
-
+def replay_run(
+    path: Path,
+    transcripts: list[Transcript],
+    *,
+    server_version: str | None = None,
+    validator: object | None = None,
+) -> list[Result]:
+    """Judge what ``path`` holds exactly as its live run was judged: a run directory with a
+    stimulus log is replayed with the log's ``DeliveryLog`` and ``RunContext`` (same cases,
+    same verdicts); anything else is judged without a plan. ``server_version`` overrides the
+    version the run recorded. Raises ``StimulusLogError`` for an unreadable stimulus log."""
     try:
-        return replay_delivery(path, transcripts)
+        saved = read_saved_run(path)
     except (OSError, ValueError, KeyError) as exc:
-        print(f"replay: stimulus log unreadable, delivery not judged: {exc}", file=sys.stderr)
-        return []
+        raise StimulusLogError(f"stimulus log unreadable: {exc}") from exc
+    if saved is None:
+        return replay_results(transcripts, server_version=server_version, validator=validator)
+    context = replace(saved.context, validator=validator)
+    if server_version is not None:
+        context = replace(context, server_version=server_version)
+    judged = [with_capture_expectations(t) for t in transcripts if t.meta.id != STIMULI_ID]
+    return judge_run(judged, saved.log, context)
 
 
 def _default_report_dir() -> Path:
@@ -256,19 +262,25 @@ def _default_report_dir() -> Path:
     return Path("reports") / f"replay-{stamp}"
 
 
-def replay_main(path: Path, *, report_dir: Path | None, server_version: str | None = None) -> int:
-    """CLI ``replay``: judge, write report.json and report.html, print one summary line;
-    exit 0/1/2."""
+def replay_main(
+    path: Path,
+    *,
+    report_dir: Path | None,
+    server_version: str | None = None,
+    strict: bool = False,
+) -> int:
+    """CLI ``replay``: judge, write report.json and report.html, print one summary line; exit
+    like ``run`` (``reports.summary.exit_status``: 1 on fail, or on warn with ``strict``; 2 on
+    error or unreadable input; else 0)."""
     started = datetime.now(UTC)
     clock = time.monotonic()
     path = Path(path)
     try:
         transcripts = load_path(path)
-    except (OSError, ValueError, KeyError) as exc:
+        results = replay_run(path, transcripts, server_version=server_version)
+    except (OSError, ValueError, KeyError, ConformanceError) as exc:
         print(f"replay: cannot read {path}: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = replay_results(transcripts, server_version=server_version)
-    results += replay_delivery_results(path, transcripts)
     target_dir = report_dir if report_dir is not None else _default_report_dir()
     info = RunInfo(
         target=f"replay:{path}",
@@ -281,7 +293,7 @@ def replay_main(path: Path, *, report_dir: Path | None, server_version: str | No
     counts = summarise(results)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     print(f"replay: {len(transcripts)} transcripts, {len(results)} results ({summary}) -> {report}")
-    return EXIT_FAIL if any(r.verdict is Verdict.FAIL for r in results) else EXIT_OK
+    return exit_status(results, strict=strict)
 
 
 def list_main(fmt: str) -> int:

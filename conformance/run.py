@@ -8,8 +8,9 @@ target, discovers the target, runs ``run_session`` in its own event loop), ``res
 per case, and ``finish()`` at the end (reports + exit status), ``close()`` always.
 
 Failures are sorted by whose fault they are: an unreachable target or an embedded server that
-will not start raises ``RunAborted`` (exit status 2, nothing was tested); a crash inside the
-session turns every case into an ``error`` Result (also exit status 2 unless something failed).
+will not start raises ``errors.RunAborted`` (a ``SetupError``: exit status 2, nothing was
+tested); a crash inside the session turns every case into an ``error`` Result (also exit status
+2 unless something failed).
 
 CI gating lives here too: ``--baseline`` (expected results do not fail the run, stale entries
 exit 3), ``--write-baseline``, ``--exclude`` (the plugin deselects; this object remembers what),
@@ -39,24 +40,21 @@ from conformance.baseline import (
     write_baseline,
 )
 from conformance.config import Settings, resolve_settings, settings_as_dict
-from conformance.discovery import DiscoveryError, TargetInfo
+from conformance.discovery import TargetInfo
 from conformance.discovery import discover as _discover
-from conformance.embedded import EmbeddedError, EmbeddedServer, start_embedded
+from conformance.embedded import EmbeddedServer, start_embedded
+from conformance.errors import RunAborted, SetupError
 from conformance.redact import Redactor
 from conformance.repeat import merge_results
 from conformance.reports.run_reports import default_report_dir, redact_result, write_run_reports
 from conformance.reports.summary import exit_status, summary_lines
 from conformance.selection import id_glob, matches_any
-from conformance.verdicts import Level, Result, Verdict
+from conformance.verdicts import Result, error_result
 
 if TYPE_CHECKING:
     from conformance.session import PlannedCase, SessionOutcome
 
 __all__ = ["RunAborted", "RunReport", "SuiteRun"]
-
-
-class RunAborted(RuntimeError):
-    """Nothing could be tested (target unreachable, embedded server failed): exit status 2."""
 
 
 @dataclass
@@ -73,29 +71,6 @@ class RunReport:
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _level_of(requirement: str) -> Level:
-    try:
-        from conformance.requirements import REGISTRY
-    except ImportError:  # pragma: no cover - the registry is part of the package
-        return Level.MUST
-    found = REGISTRY.get(requirement)
-    return found.level if found is not None else Level.MUST
-
-
-def error_result(case: PlannedCase, message: str) -> Result:
-    """A harness-side problem for one case: never the server's fault, never a fail."""
-    return Result(
-        id=case.id,
-        requirement=case.requirement,
-        verdict=Verdict.ERROR,
-        level=_level_of(case.requirement),
-        message=message,
-        transport=case.transport,
-        stream=case.stream,
-        event=case.event,
-    )
 
 
 class SuiteRun:
@@ -216,7 +191,7 @@ class SuiteRun:
             self._target = asyncio.run(
                 self.discover_fn(settings, embedded=self._server is not None)
             )
-        except (EmbeddedError, DiscoveryError) as exc:
+        except SetupError as exc:
             self._aborted = str(exc)
             raise RunAborted(self._aborted) from exc
         return self._target
@@ -385,7 +360,7 @@ class SuiteRun:
             baseline=baseline,
         )
         if self._outcome is not None and getattr(self._outcome, "stimuli", None) is not None:
-            from conformance.session.stimulus_log import write_stimulus_log
+            from conformance.matrix.stimulus_log import write_stimulus_log
 
             write_stimulus_log(report_dir, self.redactor().transcript(self._outcome.stimuli))
         if len(self._repeats) > 1:
@@ -453,7 +428,7 @@ class SuiteRun:
                 extra={"repeat": number, "of": len(self._repeats)},
             )
             if outcome is not None and getattr(outcome, "stimuli", None) is not None:
-                from conformance.session.stimulus_log import write_stimulus_log
+                from conformance.matrix.stimulus_log import write_stimulus_log
 
                 write_stimulus_log(
                     report_dir / "repeats" / str(number), redactor.transcript(outcome.stimuli)

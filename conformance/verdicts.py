@@ -1,14 +1,37 @@
-"""Verdicts, requirement levels and the Result every check produces.
+"""Verdicts, requirement levels and the Result every check produces: the one verdict algebra.
 
-Kept in one small module because everything (judges, plugin, reports, replay) speaks it, and
-its JSON form is the ``report.json`` contract: renaming a value here breaks users' tooling.
+Kept in one small module because everything (judges, plugin, reports, replay, ``--repeat``)
+speaks it, and its JSON form is the ``report.json`` contract: renaming a value here breaks users'
+tooling.
+
+**The severity order** (``SEVERITY``, worst first) is the only one in the suite::
+
+    fail > error > warn > not_exercised > info > pass
+
+* ``fail`` outranks ``error``: an observed violation stays true whatever else went wrong.
+* ``not_exercised`` sits *above* ``pass`` and ``info``: when several verdicts are summarised
+  (a report cell, the repeats of one case) a case that could not be exercised must never hide
+  behind a pass -- not_exercised is never a pass.
+
+**Two operations** use that order:
+
+* ``worst(verdicts)``: plain severity (report cells, ``--repeat`` merging).
+* ``aggregate(verdicts)``: folding the *observations* of one case (several events, several
+  stimulus steps, the same case judged on two transcripts). ``not_exercised`` there means "this
+  observation saw nothing", not a statement about the server, so it counts only when nothing was
+  exercised at all; otherwise the worst exercised verdict wins.
+
+``level_verdict(level, observed)`` maps an observation onto a requirement level (``None`` =
+"violated": fail for MUST, warn for SHOULD, info below; INFO requirements never pass or fail).
+``planned_result`` / ``not_exercised_result`` / ``error_result`` build Results for a planned case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Level(StrEnum):
@@ -38,6 +61,46 @@ class Verdict(StrEnum):
 SUMMARY_KEYS = ("pass", "fail", "warn", "info", "not_exercised", "error")
 
 
+#: Worst first; the one severity order of the suite (see the module docstring).
+SEVERITY: tuple[Verdict, ...] = (
+    Verdict.FAIL,
+    Verdict.ERROR,
+    Verdict.WARN,
+    Verdict.NOT_EXERCISED,
+    Verdict.INFO,
+    Verdict.PASS,
+)
+_RANK = {verdict: rank for rank, verdict in enumerate(SEVERITY)}
+
+
+def severity_rank(verdict: Verdict) -> int:
+    """0 for the worst verdict (fail); sort keys use this."""
+    return _RANK[verdict]
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    """The most severe verdict (``not_exercised`` for an empty input)."""
+    return min(verdicts, key=severity_rank, default=Verdict.NOT_EXERCISED)
+
+
+def aggregate(verdicts: Iterable[Verdict]) -> Verdict:
+    """The verdict of one case from its observations: the worst exercised verdict, or
+    ``not_exercised`` when no observation exercised anything."""
+    seen = list(verdicts)
+    exercised = [v for v in seen if v is not Verdict.NOT_EXERCISED]
+    return worst(exercised) if exercised else Verdict.NOT_EXERCISED
+
+
+def worst_result(results: Sequence[Result]) -> Result:
+    """The result with the worst verdict (the earliest among equals)."""
+    return min(results, key=lambda r: severity_rank(r.verdict))
+
+
+def aggregate_results(first: Result, second: Result) -> Result:
+    """Of two Results for one case id, the one ``aggregate`` picks (the first among equals)."""
+    return second if aggregate([first.verdict, second.verdict]) is not first.verdict else first
+
+
 def verdict_for_violation(level: Level) -> Verdict:
     """A broken MUST fails, a broken SHOULD warns, anything weaker is information."""
     if level is Level.MUST:
@@ -45,6 +108,15 @@ def verdict_for_violation(level: Level) -> Verdict:
     if level is Level.SHOULD:
         return Verdict.WARN
     return Verdict.INFO
+
+
+def level_verdict(level: Level, observed: Verdict | None) -> Verdict:
+    """An observation's verdict under a requirement level: ``None`` means violated; an INFO
+    requirement only ever informs (its pass, warn or fail is ``info``)."""
+    verdict = observed if observed is not None else verdict_for_violation(level)
+    if level is Level.INFO and verdict in (Verdict.PASS, Verdict.WARN, Verdict.FAIL):
+        return Verdict.INFO
+    return verdict
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,3 +152,54 @@ def summarise(results: list[Result]) -> dict[str, int]:
     for result in results:
         counts[result.verdict.value] += 1
     return counts
+
+
+class CaseLike(Protocol):
+    """What a planned case offers to build its Result (``matrix.PlannedCase`` satisfies it)."""
+
+    id: str
+    requirement: str
+    transport: str | None
+    stream: str | None
+    event: str | None
+
+
+def requirement_level(requirement: str) -> Level:
+    """The registered level of a requirement id (MUST for an unknown id: never understate)."""
+    from conformance.requirements import REGISTRY
+
+    found = REGISTRY.get(requirement)
+    return found.level if found is not None else Level.MUST
+
+
+def planned_result(
+    case: CaseLike,
+    verdict: Verdict,
+    message: str,
+    *,
+    evidence: str | None = None,
+    transcript: str | None = None,
+) -> Result:
+    """A Result for a planned case, at its requirement's level."""
+    return Result(
+        id=case.id,
+        requirement=case.requirement,
+        verdict=verdict,
+        level=requirement_level(case.requirement),
+        message=message,
+        transport=case.transport,
+        stream=case.stream,
+        event=case.event,
+        evidence=evidence,
+        transcript=transcript,
+    )
+
+
+def not_exercised_result(case: CaseLike, reason: str) -> Result:
+    """The run could not cause or observe what the case judges, and says why."""
+    return planned_result(case, Verdict.NOT_EXERCISED, reason)
+
+
+def error_result(case: CaseLike, message: str) -> Result:
+    """A harness-side problem for one case: never the server's fault, never a fail."""
+    return planned_result(case, Verdict.ERROR, message)

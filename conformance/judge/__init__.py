@@ -1,8 +1,9 @@
 """Pure judges: (Transcript) -> [Result], shared by live runs and offline replay.
 
-Importing the package registers every check module in it (like ``conformance.requirements``);
-``planned_results`` and ``judge_transcript`` are the whole public surface. How to write a check:
-``conformance.judge.registry``.
+Importing the package registers every check module in it (like ``conformance.requirements``).
+Public surface: ``judge_run`` (the one pipeline, ``judge.pipeline``), ``judge_transcript``,
+``planned_results`` (per-transcript cases of a meta) and ``planned_run_results`` (the run-level
+cases of a run's metas). How to write a check: ``conformance.judge.registry``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from conformance.judge.engine import PlannedResult, judge_transcript, planned_results
+from conformance.judge.engine import (
+    PlannedResult,
+    judge_transcript,
+    planned_results,
+    planned_run_results,
+)
+from conformance.judge.pipeline import judge_run
 
-_INFRA = frozenset({"registry", "context", "engine"})
+_INFRA = frozenset({"registry", "context", "engine", "pipeline"})
 
 
 def _load_checks() -> None:
@@ -23,4 +30,10 @@ def _load_checks() -> None:
 
 _load_checks()
 
-__all__ = ["PlannedResult", "judge_transcript", "planned_results"]
+__all__ = [
+    "PlannedResult",
+    "judge_run",
+    "judge_transcript",
+    "planned_results",
+    "planned_run_results",
+]

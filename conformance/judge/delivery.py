@@ -1,9 +1,10 @@
 """Delivery judging: across all of a run's transcripts, did each stimulus reach exactly the
 streams it must?
 
-Unlike the per-transcript checks this needs the stimulus log (what was created, with which ids),
-so it is a plain function the session calls, not a registered check. It is still pure: the
-transcripts and the log in, Results out, so a saved run can be re-judged.
+Unlike the per-transcript checks this needs the stimulus log (what was created, with which ids)
+and every stream at once, so it is a *run-level* check (``@run_check``, see
+``judge.registry``). It is still pure: the transcripts and the log in, Results out, so a saved
+run is re-judged by ``judge.pipeline.judge_run`` exactly as live.
 
 Absence is never judged by waiting: a must-not on stream X is judged only once a *later*
 stimulus's event has arrived on X (the barrier, ``plan.barrier_for``). Events are recognised by
@@ -12,165 +13,36 @@ the ids the driver reported, so other traffic on a live instance is ignored.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.judge.context import JudgeContext
-from conformance.requirements import get as get_requirement
-from conformance.session.plan import (
-    EXTRA_ARRIVALS,
+from conformance.judge.delivery_match import compare_status, leaked, matches, seen_events
+from conformance.judge.registry import RunJudgeContext, evidence_of, run_check
+from conformance.matrix.cases import PlannedCase
+from conformance.matrix.delivery_log import DeliveryLog, Seen, StepOutcome
+from conformance.matrix.keys import (
     HASHTAG_CASE_KEYS,
     MUX_SUBSCRIPTIONS,
     MUX_UNSUBSCRIBED,
-    ONCE,
     OTHER_TAG_KEY,
-    STEP_BY_KEY,
-    STEPS,
-    PlannedCase,
-    Step,
-    barrier_for,
 )
+from conformance.matrix.steps import EXTRA_ARRIVALS, ONCE, STEP_BY_KEY, STEPS, Step, barrier_for
 from conformance.stimulus.base import Produced
 from conformance.transcript.model import Transcript
-from conformance.verdicts import Level, Result, Verdict, verdict_for_violation
-
-BARE_STRING_EVENTS = frozenset({"delete", "announcement.delete", "notifications_merged"})
-#: Keys that depend on who looks (or on when), ignored when comparing with the REST body.
-VIEWER_KEYS = frozenset(
-    {"favourited", "reblogged", "muted", "bookmarked", "pinned", "filtered", "quote_approval"}
+from conformance.verdicts import (
+    Result,
+    Verdict,
+    aggregate,
+    level_verdict,
+    planned_result,
+    requirement_level,
 )
-VOLATILE_ACCOUNT_KEYS = frozenset(
-    {"statuses_count", "followers_count", "following_count", "last_status_at"}
-)
-_RANK = {
-    Verdict.NOT_EXERCISED: 0,
-    Verdict.PASS: 1,
-    Verdict.INFO: 2,
-    Verdict.WARN: 3,
-    Verdict.ERROR: 4,
-    Verdict.FAIL: 5,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
-    """What happened to one planned stimulus step. ``produced`` None: it did not run, because of
-    ``reason``; ``error`` True when the suite or the target's REST API failed (verdict error)."""
-
-    key: str
-    produced: Produced | None
-    reason: str = ""
-    error: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """One event delivered on a connection, decoded."""
-
-    index: int
-    event: str
-    payload: Any
-    stream: list[Any] | None
-    raw: Any
-
-
-@dataclass(slots=True)
-class DeliveryLog:
-    """The session's stimulus log, as the delivery judge needs it."""
-
-    outcomes: dict[str, StepOutcome] = field(default_factory=dict)
-    mux_unsubscribed_after: str | None = None
-    not_run_reason: str = ""  # set when no stimulus ran at all (read-only, no driver)
-
-
-def decode_payload(event: str, payload: Any) -> Any:
-    if not isinstance(payload, str) or event in BARE_STRING_EVENTS:
-        return payload
-    try:
-        return json.loads(payload)
-    except (ValueError, RecursionError):
-        return payload
-
-
-def seen_events(transcript: Transcript) -> list[Seen]:
-    """Every event a connection delivered, in arrival order, with decoded payloads."""
-    cx = JudgeContext(transcript)
-    return [
-        Seen(i, d.name, decode_payload(d.name, d.payload), d.stream, d.raw)
-        for i, d in enumerate(cx.delivered_events)
-    ]
-
-
-def _sid(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def matches(step: Step, produced: Produced, seen: Seen) -> bool:
-    """Whether ``seen`` is the event ``step`` caused (by ids, never by timing)."""
-    if step.match == "end":
-        return False
-    if step.event and seen.event != step.event:
-        return False
-    ids = produced.ids
-    payload = seen.payload
-    kind, _, sub = step.match.partition(":")
-    if kind == "any":
-        return True
-    if kind == "status-id":
-        return isinstance(payload, str | int) and str(payload).strip() == ids.get("status")
-    if kind == "announcement-id":
-        return isinstance(payload, str | int) and str(payload).strip() == ids.get("announcement")
-    if not isinstance(payload, dict):
-        return False
-    if kind == "status":
-        return _sid(payload.get("id")) == ids.get("status")
-    if kind == "conversation":
-        last = payload.get("last_status")
-        return isinstance(last, dict) and _sid(last.get("id")) == ids.get("status")
-    if kind == "announcement":
-        return _sid(payload.get("id")) == ids.get("announcement")
-    if kind == "reaction":
-        return _sid(payload.get("announcement_id")) == ids.get("announcement")
-    if kind == "notification":
-        if payload.get("type") != sub:
-            return False
-        if sub == "follow":
-            account = payload.get("account")
-            return isinstance(account, dict) and _sid(account.get("id")) == ids.get("account")
-        status = payload.get("status")
-        return isinstance(status, dict) and _sid(status.get("id")) == ids.get("status")
-    return False
-
-
-_STATUS_EVENTS = frozenset({"update", "status.update", "conversation"})
-
-
-def leaked(step: Step, produced: Produced, seen: Seen) -> bool:
-    """Whether ``seen`` carries the status ``step`` produced in any event form, for absence.
-
-    A direct message is expected as ``conversation`` on ``direct``, but leaks onto a public
-    stream as ``update``; matching only the expected event would let every leak pass.
-    """
-    if matches(step, produced, seen):
-        return True
-    if step.match not in ("status", "conversation") or seen.event not in _STATUS_EVENTS:
-        return False
-    payload = seen.payload
-    if not isinstance(payload, dict):
-        return False
-    status_id = produced.ids.get("status")
-    if seen.event == "conversation":
-        last = payload.get("last_status")
-        return isinstance(last, dict) and _sid(last.get("id")) == status_id
-    return _sid(payload.get("id")) == status_id
 
 
 class DeliveryJudge:
     """Judges the delivery and multiplexing cases of one run."""
 
-    def __init__(self, transcripts: dict[str, Transcript], log: DeliveryLog) -> None:
+    def __init__(self, transcripts: Mapping[str, Transcript], log: DeliveryLog) -> None:
         self.transcripts = transcripts
         self.log = log
         self._seen: dict[str, list[Seen]] = {}
@@ -454,27 +326,6 @@ def _not_run(outcome: StepOutcome) -> tuple[Verdict | None, str, Any]:
     return Verdict.NOT_EXERCISED, outcome.reason or "stimulus not run", None
 
 
-def compare_status(payload: Any, rest: dict[str, Any], path: str = "") -> list[str]:
-    """Differences between a delivered status and its REST body, ignoring viewer keys."""
-    if not isinstance(payload, dict):
-        return [f"{path or '/'}: payload is {type(payload).__name__}, not an object"]
-    diffs: list[str] = []
-    ignore = VIEWER_KEYS | (VOLATILE_ACCOUNT_KEYS if path.endswith("account") else frozenset())
-    for key in sorted(set(payload) | set(rest)):
-        if key in ignore:
-            continue
-        here = f"{path}/{key}"
-        if key not in payload:
-            diffs.append(f"{here} missing")
-        elif key not in rest:
-            diffs.append(f"{here} not in the REST body")
-        elif isinstance(payload[key], dict) and isinstance(rest[key], dict):
-            diffs.extend(compare_status(payload[key], rest[key], here))
-        elif payload[key] != rest[key]:
-            diffs.append(f"{here}: {payload[key]!r} != {rest[key]!r}")
-    return diffs
-
-
 def _steps_for_case(case: PlannedCase) -> Iterable[tuple[Step, str, str]]:
     """(step, connection key, kind) pairs judged for one planned delivery case."""
     req, transport, stream = case.requirement, case.transport, case.stream
@@ -489,8 +340,19 @@ def _steps_for_case(case: PlannedCase) -> Iterable[tuple[Step, str, str]]:
             yield step, f"{transport}-{stream}", "absent"
 
 
+def is_delivery(requirement: str) -> bool:
+    """The requirements the delivery judge owns."""
+    return requirement.startswith(("delivery.", "ws.multiplex."))
+
+
+@run_check("delivery", owns=is_delivery)
+def delivery_check(rcx: RunJudgeContext) -> Iterable[Result]:
+    """The run-level registration: every delivery/multiplex case of the run."""
+    return judge_delivery(rcx.transcripts, rcx.log, rcx.cases).values()
+
+
 def judge_delivery(
-    transcripts: dict[str, Transcript], log: DeliveryLog, cases: Iterable[PlannedCase]
+    transcripts: Mapping[str, Transcript], log: DeliveryLog, cases: Iterable[PlannedCase]
 ) -> dict[str, Result]:
     """One Result per delivery/multiplex planned case in ``cases`` (others are ignored)."""
     judge = DeliveryJudge(transcripts, log)
@@ -498,7 +360,7 @@ def judge_delivery(
     mux_streams = {dict(s)["stream"] for s in MUX_SUBSCRIPTIONS}
     for case in cases:
         req = case.requirement
-        if not req.startswith(("delivery.", "ws.multiplex.")):
+        if not is_delivery(req):
             continue
         observations: list[tuple[Verdict | None, str, Any]] = []
         key = f"{case.transport}-{case.stream}"
@@ -538,44 +400,34 @@ def judge_delivery(
 def _result(
     case: PlannedCase,
     observations: list[tuple[Verdict | None, str, Any]],
-    transcripts: dict[str, Transcript],
+    transcripts: Mapping[str, Transcript],
 ) -> Result:
-    level = get_requirement(case.requirement).level
+    level = requirement_level(case.requirement)
     if not observations:
         observations = [(Verdict.NOT_EXERCISED, "no stimulus step judges this case", None)]
-    judged = [(_level_verdict(v, level), m, e) for v, m, e in observations]
-    worst = max(_RANK[v] for v, _, _ in judged)
-    top = [(v, m, e) for v, m, e in judged if _RANK[v] == worst]
-    messages = list(dict.fromkeys(m for _, m, _ in top))
-    evidence = next((repr(e)[:600] for _, _, e in top if e is not None), None)
+    judged = [(level_verdict(level, v), m, e) for v, m, e in observations]
+    verdict = aggregate(v for v, _, _ in judged)
+    top = [(m, e) for v, m, e in judged if v is verdict]
+    messages = list(dict.fromkeys(m for m, _ in top))
+    evidence = next((evidence_of(e) for _, e in top if e is not None), None)
     key = f"{case.transport}-{case.stream}"
-    return Result(
-        id=case.id,
-        requirement=case.requirement,
-        verdict=top[0][0],
-        level=level,
-        message="; ".join(messages[:6]),
-        transport=case.transport,
-        stream=case.stream,
-        event=case.event,
+    return planned_result(
+        case,
+        verdict,
+        "; ".join(messages[:6]),
         evidence=evidence,
         transcript=key if key in transcripts else None,
     )
 
 
-def _level_verdict(verdict: Verdict | None, level: Level) -> Verdict:
-    if verdict is None:
-        verdict = verdict_for_violation(level)
-    if level is Level.INFO and verdict in (Verdict.PASS, Verdict.WARN, Verdict.FAIL):
-        return Verdict.INFO
-    return verdict
-
-
 __all__ = [
     "DeliveryLog",
+    "Seen",
     "StepOutcome",
     "compare_status",
+    "is_delivery",
     "judge_delivery",
+    "leaked",
     "matches",
     "seen_events",
 ]

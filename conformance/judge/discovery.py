@@ -3,18 +3,32 @@
 The session records ``GET /api/v2/instance`` and ``GET /api/v1/instance`` as plain ``http``
 transcripts (``context["instance_doc"]`` = ``v2`` / ``v1``), so both checks are judged from the
 recording and re-judgeable offline. The form is a per-transcript check; agreement needs both
-documents, so ``judge_discovery`` is a plain function over a run's transcripts, like delivery.
+documents, so it is a run-level check (``@run_check``), planned whenever the run records both.
+
+A target that advertises no streaming URL but streams at its origin (the live run probed
+``<origin>/api/v1/streaming/health``; the instance transcripts carry the answer as
+``context["streaming_fallback"]``) breaks clients that read the document: the form case then
+reports the missing advertisement per its level. Structured data decides, never a message.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.judge.context import JudgeContext
-from conformance.judge.registry import Observation, check, held, unexercised, violated
+from conformance.judge.registry import (
+    Observation,
+    PlannedResult,
+    RunJudgeContext,
+    check,
+    held,
+    run_check,
+    unexercised,
+    violated,
+)
 from conformance.requirements import get as get_requirement
 from conformance.transcript.model import Meta, Transcript
 from conformance.verdicts import Result, Verdict, verdict_for_violation
@@ -63,6 +77,14 @@ def streaming_url_form(cx: JudgeContext) -> Iterator[Observation]:
     doc = cx.context.get("instance_doc")
     if not readable:
         yield unexercised(f"/api/{doc}/instance not readable (status {cx.status})")
+    elif value is None and _streams_at_origin(cx.context.get("streaming_fallback")):
+        origin = cx.context["streaming_fallback"]["origin"]
+        yield violated(
+            f"expected the instance document to advertise the streaming URL; observed "
+            f"/api/{doc}/instance advertises none, yet {origin}/api/v1/streaming/health "
+            "answers 200: clients that read the advertised URL (Tuba, Phanpy) cannot find the "
+            "stream"
+        )
     elif value is None:
         yield unexercised(f"/api/{doc}/instance advertises no streaming URL")
     elif (problem := form_problem(value)) is None:
@@ -74,11 +96,40 @@ def streaming_url_form(cx: JudgeContext) -> Iterator[Observation]:
         )
 
 
+def _streams_at_origin(fallback: Any) -> bool:
+    """Whether the live run found the streaming API at the origin (``streaming_fallback``)."""
+    return (
+        isinstance(fallback, Mapping)
+        and fallback.get("health_status") == 200
+        and isinstance(fallback.get("origin"), str)
+    )
+
+
+AGREE_REQUIREMENT = "discovery.streaming-url.agree"
+
+
+def _plan_agree(metas: Sequence[Meta]) -> Iterable[PlannedResult]:
+    """Planned when the run records both instance documents."""
+    docs = {m.context.get("instance_doc") for m in metas if _instance_doc(m)}
+    if {"v1", "v2"} <= docs:
+        return [PlannedResult(AGREE_ID, AGREE_REQUIREMENT, transport="http")]
+    return []
+
+
+@run_check(
+    "discovery-agreement",
+    owns=lambda requirement: requirement == AGREE_REQUIREMENT,
+    plan=_plan_agree,
+)
+def agreement_check(rcx: RunJudgeContext) -> Iterable[Result]:
+    return judge_discovery(rcx.transcripts)
+
+
 def judge_discovery(transcripts: Mapping[str, Transcript]) -> list[Result]:
     """The agreement case, if the run recorded the instance documents (else nothing)."""
     if INSTANCE_KEYS["v2"] not in transcripts and INSTANCE_KEYS["v1"] not in transcripts:
         return []
-    requirement = get_requirement("discovery.streaming-url.agree")
+    requirement = get_requirement(AGREE_REQUIREMENT)
     values: dict[str, Any] = {}
     for doc, key in INSTANCE_KEYS.items():
         transcript = transcripts.get(key)
@@ -113,4 +164,11 @@ def judge_discovery(transcripts: Mapping[str, Transcript]) -> list[Result]:
     ]
 
 
-__all__ = ["AGREE_ID", "INSTANCE_KEYS", "advertised", "form_problem", "judge_discovery"]
+__all__ = [
+    "AGREE_ID",
+    "AGREE_REQUIREMENT",
+    "INSTANCE_KEYS",
+    "advertised",
+    "form_problem",
+    "judge_discovery",
+]

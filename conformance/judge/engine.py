@@ -1,6 +1,7 @@
 """Turns check observations into Results: exactly one per planned id, plus extras.
 
-Aggregation rule: the worst verdict wins (fail > error > warn > info > pass > not_exercised);
+Aggregation rule: ``verdicts.aggregate`` (the worst exercised verdict; not_exercised only when
+nothing was exercised);
 the message lists the observations that produced it (expected vs observed), the evidence is the
 first of them. ``planned_results`` runs no check: it is computed from ``meta`` alone, so a live
 session can name its cases before connecting.
@@ -8,33 +9,21 @@ session can name its cases before connecting.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from conformance.judge.context import JudgeContext, result_id
-from conformance.judge.registry import Check, Observation, iter_checks
+from conformance.judge.registry import (
+    Check,
+    Observation,
+    PlannedResult,
+    iter_checks,
+    iter_run_checks,
+)
 from conformance.requirements import get as get_requirement
 from conformance.transcript.model import Meta, Transcript
-from conformance.verdicts import Level, Result, Verdict, verdict_for_violation
+from conformance.verdicts import Result, Verdict, aggregate, level_verdict
 
-_RANK = {
-    Verdict.NOT_EXERCISED: 0,
-    Verdict.PASS: 1,
-    Verdict.INFO: 2,
-    Verdict.WARN: 3,
-    Verdict.ERROR: 4,
-    Verdict.FAIL: 5,
-}
 MAX_LISTED = 6
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedResult:
-    """A Result the judge will certainly emit for a transcript with this meta."""
-
-    id: str
-    requirement: str
-    event: str | None = None
 
 
 def _narrowed(chk: Check, meta: Meta) -> bool:
@@ -58,6 +47,14 @@ def planned_results(meta: Meta) -> list[PlannedResult]:
             if rid not in seen:
                 seen.add(rid)
                 out.append(PlannedResult(rid, chk.requirement, event))
+    return out
+
+
+def planned_run_results(metas: Sequence[Meta]) -> list[PlannedResult]:
+    """The cases the run-level checks plan for a run whose connections have these metas."""
+    out: list[PlannedResult] = []
+    for chk in iter_run_checks():
+        out.extend(chk.plan(metas))
     return out
 
 
@@ -119,13 +116,6 @@ def _exercised(observations: Iterable[Observation]) -> bool:
     return any(o.verdict is not Verdict.NOT_EXERCISED for o in observations)
 
 
-def _verdict(obs: Observation, level: Level) -> Verdict:
-    verdict = obs.verdict if obs.verdict is not None else verdict_for_violation(level)
-    if level is Level.INFO and verdict in (Verdict.PASS, Verdict.WARN, Verdict.FAIL):
-        return Verdict.INFO
-    return verdict
-
-
 def _result(
     chk: Check,
     cx: JudgeContext,
@@ -139,10 +129,9 @@ def _result(
         observations = [
             Observation(verdict=Verdict.NOT_EXERCISED, message=empty_message, event=event)
         ]
-    judged = [(_verdict(o, level), o) for o in observations]
-    worst = max(_RANK[v] for v, _ in judged)
-    verdict = next(v for v, _ in judged if _RANK[v] == worst)
-    top = [o for v, o in judged if _RANK[v] == worst]
+    judged = [(level_verdict(level, o.verdict), o) for o in observations]
+    verdict = aggregate(v for v, _ in judged)
+    top = [o for v, o in judged if v is verdict]
     messages: list[str] = []
     for obs in top:
         if obs.message not in messages:

@@ -21,16 +21,25 @@ How to write one (``conformance/judge/delivery.py`` and the area modules use exa
 * ``per_event=True`` makes one Result per event name (``id[...-<event>]``): planned for the
   names in ``meta.context["expect_events"]`` accepted by ``events`` (None = all), extra for
   any other name observed. Observations must then carry ``event=``.
+
+**Run-level checks** judge a whole run rather than one transcript (delivery needs the stimulus
+log and every stream; discovery agreement needs both instance documents). They are registered
+the same way, with ``@run_check(name, owns=..., plan=...)``: ``fn(rcx: RunJudgeContext)`` yields
+Results for the run's cases it owns (``owns(requirement)``), and ``plan(metas)`` names the cases
+it plans from the metas of the run's connections (the delivery cases come from the stimulus-step
+table instead, so its ``plan`` is empty). ``judge.pipeline.judge_run`` runs both kinds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conformance.transcript.model import Meta
-from conformance.verdicts import Verdict
+from conformance.matrix.cases import PlannedCase
+from conformance.matrix.delivery_log import DeliveryLog
+from conformance.transcript.model import Meta, Transcript
+from conformance.verdicts import Result, Verdict
 
 if TYPE_CHECKING:
     from conformance.judge.context import JudgeContext
@@ -115,6 +124,66 @@ class Check:
 
 
 CHECKS: list[Check] = []
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedResult:
+    """A Result the judges will certainly emit (per-transcript: for a transcript with this meta;
+    run-level: for a run whose connections have these metas)."""
+
+    id: str
+    requirement: str
+    event: str | None = None
+    transport: str | None = None
+    stream: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunJudgeContext:
+    """What a run-level check reads: every transcript by key, the stimulus log, the cases."""
+
+    transcripts: Mapping[str, Transcript]
+    log: DeliveryLog
+    cases: Sequence[PlannedCase]
+
+
+RunCheckFn = Callable[[RunJudgeContext], Iterable[Result]]
+RunPlanFn = Callable[[Sequence[Meta]], Iterable[PlannedResult]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunCheck:
+    name: str
+    fn: RunCheckFn
+    owns: Callable[[str], bool]
+    plan: RunPlanFn
+
+
+RUN_CHECKS: list[RunCheck] = []
+
+
+def _plans_nothing(_metas: Sequence[Meta]) -> Iterable[PlannedResult]:
+    return ()
+
+
+def run_check(
+    name: str, *, owns: Callable[[str], bool], plan: RunPlanFn | None = None
+) -> Callable[[RunCheckFn], RunCheckFn]:
+    """Register ``fn`` as a run-level check judging the requirements ``owns`` accepts."""
+
+    def register(fn: RunCheckFn) -> RunCheckFn:
+        if any(c.name == name for c in RUN_CHECKS):
+            raise ValueError(f"run-level check {name} already registered")
+        RUN_CHECKS.append(
+            RunCheck(name=name, fn=fn, owns=owns, plan=plan if plan is not None else _plans_nothing)
+        )
+        return fn
+
+    return register
+
+
+def iter_run_checks() -> Iterator[RunCheck]:
+    return iter(RUN_CHECKS)
 
 
 def check(

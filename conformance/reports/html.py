@@ -30,21 +30,12 @@ from markupsafe import Markup, escape
 
 from conformance import __version__
 from conformance.reports.json_report import RunInfo
-from conformance.verdicts import SUMMARY_KEYS, Result, Verdict, summarise
+from conformance.verdicts import SEVERITY, SUMMARY_KEYS, Result, Verdict, severity_rank, summarise
 
 __all__ = ["SEVERITY", "build_view", "render_html", "split_message", "write_html_report"]
 
-#: Worst first: the order of the case table and the verdict a matrix cell shows. A cell is only
-#: green when everything in it passed; ``not_exercised`` outranks ``pass`` so it never hides.
-SEVERITY: tuple[Verdict, ...] = (
-    Verdict.FAIL,
-    Verdict.ERROR,
-    Verdict.WARN,
-    Verdict.NOT_EXERCISED,
-    Verdict.INFO,
-    Verdict.PASS,
-)
-_RANK = {verdict: rank for rank, verdict in enumerate(SEVERITY)}
+#: Worst first (``verdicts.SEVERITY``, the suite's one order): the order of the case table and
+#: the verdict a matrix cell shows. ``not_exercised`` outranks ``pass`` so it never hides.
 PROBLEMS = frozenset({Verdict.FAIL, Verdict.ERROR, Verdict.WARN})
 LABELS = {
     "pass": "pass",
@@ -171,7 +162,7 @@ def _requirement_facts() -> Mapping[str, Any]:
 
 
 def _sorted_results(results: list[Result]) -> list[Result]:
-    return sorted(results, key=lambda r: (_RANK[r.verdict], r.id))
+    return sorted(results, key=lambda r: (severity_rank(r.verdict), r.id))
 
 
 def _columns(results: list[Result]) -> list[Column]:
@@ -181,7 +172,7 @@ def _columns(results: list[Result]) -> list[Column]:
 
 
 def _cell(requirement: str, column: str, verdicts: Counter[str]) -> Cell:
-    worst = min(verdicts, key=lambda v: _RANK[Verdict(v)])
+    worst = min(verdicts, key=lambda v: severity_rank(Verdict(v)))
     parts = ", ".join(
         f"{verdicts[v.value]} {LABELS[v.value]}" for v in SEVERITY if verdicts[v.value]
     )
@@ -216,7 +207,7 @@ def _matrix(
                 requirement=requirement,
                 level=fact.level.value if fact is not None else levels[requirement],
                 description=fact.description if fact is not None else "",
-                worst=min(present, key=lambda v: _RANK[Verdict(v)]),
+                worst=min(present, key=lambda v: severity_rank(Verdict(v))),
                 cells=cells,
             )
         )

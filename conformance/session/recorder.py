@@ -212,7 +212,7 @@ class LiveConnection:
 
     def events(self) -> list[tuple[str, Any, list[Any] | None]]:
         """(event name, decoded payload, WS stream array) delivered so far."""
-        from conformance.judge.delivery import decode_payload
+        from conformance.judge.delivery_match import decode_payload
 
         out: list[tuple[str, Any, list[Any] | None]] = []
         if self.conn.transport == "sse" and self.recorder is not None:

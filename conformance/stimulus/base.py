@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from conformance.errors import StimulusError
+
 # --- scenario names -------------------------------------------------------------------------
 # Each is one thing a driver can make happen. Params a scenario takes are listed beside it.
 
@@ -75,10 +77,6 @@ SCENARIOS: tuple[str, ...] = (
 
 #: Scenarios that put a public status on the public/hashtag timelines of the target.
 PUBLIC_POSTING = frozenset({STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, MUTED_AUTHOR})
-
-
-class StimulusError(Exception):
-    """The driver could not do what it was asked (an HTTP error, a timeout): the suite's problem."""
 
 
 class ScenarioUnsupported(StimulusError):

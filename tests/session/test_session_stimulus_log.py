@@ -6,6 +6,13 @@ import json
 from pathlib import Path
 
 import jsonschema
+from conformance.session.stimulus_log import (
+    STIMULI_FILE,
+    build_stimulus_log,
+    parse_stimulus_log,
+    replay_delivery,
+    write_stimulus_log,
+)
 from reference_proc import reference_server
 
 from conformance.config import Settings
@@ -16,13 +23,6 @@ from conformance.replay import load_path, replay_main
 from conformance.reports.run_reports import write_run_reports
 from conformance.session import run_session
 from conformance.session.plan import PlannedCase
-from conformance.session.stimulus_log import (
-    STIMULI_FILE,
-    build_stimulus_log,
-    parse_stimulus_log,
-    replay_delivery,
-    write_stimulus_log,
-)
 from conformance.stimulus.base import Produced
 from conformance.transcript.model import Record, Transcript
 from conformance.verdicts import Verdict

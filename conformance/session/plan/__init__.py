@@ -11,26 +11,22 @@ Viewer: every delivery connection is opened with ``--token`` (account A). The st
 must-not is judged once a later step's event arrives on that stream (its *barrier*), which the
 plan computes, so no check ever sleeps.
 
-One module per table: ``streams`` (stream values, placeholders), ``connections`` (what is
-recorded), ``steps`` (stimuli, expectations, barriers), ``delivery_cases`` (cases and expected
-events derived from the steps), ``cases`` (every planned case id). This package re-exports the
-names the rest of the suite imports from ``conformance.session.plan``.
+The tables the judges also read (streams, connection keys, stimulus steps and barriers,
+``PlannedCase``) live below both in ``conformance.matrix``; this package holds ``connections``
+(what is recorded), ``delivery_cases`` (cases and expected events derived from the steps) and
+``cases`` (every planned case id), and re-exports the matrix names the session uses.
 """
 
 from __future__ import annotations
 
-from conformance.session.plan.cases import group_of, plan_cases, plan_meta
-from conformance.session.plan.connections import (
+from conformance.matrix.cases import PlannedCase
+from conformance.matrix.keys import (
     HASHTAG_CASE_KEYS,
     MUX_SUBSCRIPTIONS,
     MUX_UNSUBSCRIBED,
     OTHER_TAG_KEY,
-    Connection,
-    connections,
 )
-from conformance.session.plan.delivery_cases import delivery_cases, expected_events
-from conformance.session.plan.planned_case import PlannedCase
-from conformance.session.plan.steps import (
+from conformance.matrix.steps import (
     EXTRA_ARRIVALS,
     ONCE,
     STEP_BY_KEY,
@@ -40,7 +36,7 @@ from conformance.session.plan.steps import (
     barrier_for,
     steps_for,
 )
-from conformance.session.plan.streams import (
+from conformance.matrix.streams import (
     LIST,
     MIXED_TAG,
     OTHER_TAG,
@@ -48,6 +44,9 @@ from conformance.session.plan.streams import (
     STREAMS,
     TAG,
 )
+from conformance.session.plan.cases import group_of, plan_cases, plan_meta
+from conformance.session.plan.connections import Connection, connections
+from conformance.session.plan.delivery_cases import delivery_cases, expected_events
 
 __all__ = [
     "EXTRA_ARRIVALS",

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from conformance.config import Settings
+from conformance.judge import planned_results, planned_run_results
+from conformance.matrix.cases import PlannedCase
 from conformance.session.plan.connections import Connection, connections
 from conformance.session.plan.delivery_cases import delivery_cases, expected_events
-from conformance.session.plan.planned_case import PlannedCase
+from conformance.transcript.model import Meta
 
 
-def plan_meta(conn: Connection, settings: Any) -> Any:
+def plan_meta(conn: Connection, settings: Settings) -> Meta:
     """The Meta a connection's transcript will carry, with placeholders unresolved."""
-    from conformance.transcript.model import Meta
-
     return Meta(
         id=conn.key,
         transport=conn.transport,
@@ -20,27 +19,26 @@ def plan_meta(conn: Connection, settings: Any) -> Any:
         context=conn.context(
             heartbeat_timeout_s=float(settings.heartbeat_timeout_s),
             expect_events=expected_events(conn, settings),
-            ping_timeout_s=float(getattr(settings, "ping_timeout_s", 35.0)),
+            ping_timeout_s=float(settings.ping_timeout_s),
         ),
     )
 
 
-def _judge_planned(meta: Any) -> list[Any]:
-    try:
-        from conformance.judge import planned_results
-    except ImportError:  # the judges are not installed: only this package's own cases
-        return []
-    return list(planned_results(meta))
+def plan_cases(settings: Settings) -> list[PlannedCase]:
+    """Every case id a run with these settings reports on: deterministic, no I/O.
 
-
-def plan_cases(settings: Any) -> list[PlannedCase]:
-    """Every case id a run with these settings reports on: deterministic, no I/O."""
+    Per-transcript cases come from the judges (``planned_results`` of each connection's meta),
+    delivery cases from the stimulus-step table, and the other run-level cases from the
+    run-level checks (``planned_run_results`` of every connection's meta).
+    """
     out: list[PlannedCase] = []
     seen: set[str] = set()
-    for conn in connections(settings):
+    conns = connections(settings)
+    metas = [plan_meta(conn, settings) for conn in conns]
+    for conn, meta in zip(conns, metas, strict=True):
         if conn.role == "revocable":
             continue  # it ends on purpose: only the delivery judge reads it
-        for planned in _judge_planned(plan_meta(conn, settings)):
+        for planned in planned_results(meta):
             if planned.id in seen:
                 continue  # the same check on two transcripts: one case, worst verdict wins
             seen.add(planned.id)
@@ -51,7 +49,7 @@ def plan_cases(settings: Any) -> list[PlannedCase]:
                     group=group_of(planned.requirement),
                     transport=conn.transport,
                     stream=conn.stream,
-                    event=getattr(planned, "event", None),
+                    event=planned.event,
                     needs=conn.needs,
                 )
             )
@@ -59,28 +57,19 @@ def plan_cases(settings: Any) -> list[PlannedCase]:
         if case.id not in seen:
             seen.add(case.id)
             out.append(case)
-    out.append(
-        PlannedCase(
-            "discovery.streaming-url.agree[http-instance]",
-            "discovery.streaming-url.agree",
-            "discovery",
-            "http",
-            None,
-            None,
-        )
-    )
-    if getattr(settings, "read_only", False):
-        out.append(
-            PlannedCase(
-                "delivery.read-only.observed[sse-public]",
-                "delivery.read-only.observed",
-                "delivery",
-                "sse",
-                "public",
-                None,
-                frozenset({"read-only"}),
+    for planned in planned_run_results(metas):
+        if planned.id not in seen:
+            seen.add(planned.id)
+            out.append(
+                PlannedCase(
+                    planned.id,
+                    planned.requirement,
+                    group_of(planned.requirement),
+                    planned.transport,
+                    planned.stream,
+                    planned.event,
+                )
             )
-        )
     return out
 
 

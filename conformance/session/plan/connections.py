@@ -6,21 +6,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.session.plan.streams import (
+from conformance.matrix.keys import (
+    HASHTAG_CASE_KEYS,
+    MUX_SUBSCRIPTIONS,
+    OTHER_TAG_KEY,
+)
+from conformance.matrix.streams import (
     IDLE_TAG,
     LIST,
     MIXED_TAG,
     OTHER_TAG,
     SSE_BASE,
     STREAMS,
-    TAG,
 )
-
-#: An extra SSE hashtag stream on a tag nothing of ours carries, except one late step.
-OTHER_TAG_KEY = "sse-hashtag-other"
-
-#: Hashtag streams subscribed with a mixed-case spelling of the run's tag (§3.17), by transport.
-HASHTAG_CASE_KEYS = {"sse": "sse-hashtag-case", "ws": "ws-hashtag-case"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +208,6 @@ _WS_BAD_SUBSCRIBES: tuple[
         frozenset(),
     ),
 )
-
-MUX_SUBSCRIPTIONS: tuple[tuple[tuple[str, str], ...], ...] = (
-    (("stream", "user"),),
-    (("stream", "public:local"),),
-    (("stream", "hashtag"), ("tag", TAG)),
-)
-MUX_UNSUBSCRIBED = "public:local"
 
 
 def connections(settings: Any) -> list[Connection]:

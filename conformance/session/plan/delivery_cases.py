@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.session.plan.connections import (
+from conformance.matrix.cases import PlannedCase
+from conformance.matrix.keys import (
     HASHTAG_CASE_KEYS,
     MUX_SUBSCRIPTIONS,
     MUX_UNSUBSCRIBED,
     OTHER_TAG_KEY,
-    Connection,
 )
-from conformance.session.plan.planned_case import PlannedCase
-from conformance.session.plan.steps import EXTRA_ARRIVALS, ONCE, PUB_NEEDS, steps_for
-from conformance.session.plan.streams import PUBLIC_STREAMS, STREAM_NAMES
+from conformance.matrix.steps import EXTRA_ARRIVALS, ONCE, PUB_NEEDS, steps_for
+from conformance.matrix.streams import PUBLIC_STREAMS, STREAM_NAMES
+from conformance.session.plan.connections import Connection
 from conformance.stimulus import base as sc
 
 #: Events the plan causes but no conformant server delivers (Mastodon >= 4.3 drops
@@ -201,4 +201,16 @@ def delivery_cases(settings: Any = None) -> list[PlannedCase]:
             PUB_NEEDS,
         )
     )
+    if getattr(settings, "read_only", False):
+        add(
+            PlannedCase(
+                "delivery.read-only.observed[sse-public]",
+                "delivery.read-only.observed",
+                "delivery",
+                "sse",
+                "public",
+                None,
+                frozenset({"read-only"}),
+            )
+        )
     return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.session.plan.connections import OTHER_TAG_KEY
-from conformance.session.plan.streams import OTHER_TAG
+from conformance.matrix.keys import OTHER_TAG_KEY
+from conformance.matrix.streams import OTHER_TAG
 from conformance.stimulus import base as sc
 
 

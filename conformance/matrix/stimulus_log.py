@@ -1,44 +1,52 @@
 """The stimulus log of a live run, saved beside the transcripts so delivery can be re-judged.
 
-The delivery judge needs more than the transcripts: which steps ran, which ids they produced,
-which REST bodies to compare payloads with, and which cases were planned. The runner keeps all
-of that in a ``DeliveryLog``; this module turns it (plus every raw stimulus a driver recorded:
-REST calls without credentials, Redis publishes) into one transcript-format file,
-``transcripts/_stimuli.jsonl``, and back. ``replay <run dir>`` then calls ``judge_delivery``
-exactly as the live run did, so a saved run is fully re-judgeable offline.
+The judges need more than the transcripts: which steps ran, which ids they produced, which
+REST bodies to compare payloads with (the ``DeliveryLog``), and what the run knew about itself
+(the ``RunContext``: its whole plan, unopened connections, given-up setups, ...). This module
+turns both (plus every raw stimulus a driver recorded: REST calls without credentials, Redis
+publishes) into one transcript-format file, ``transcripts/_stimuli.jsonl``, and back.
+``replay <run dir>`` then calls ``judge.pipeline.judge_run`` with exactly what the live run
+passed it, so a saved run is re-judged to the same cases and verdicts.
 
 Format (``schemas/transcript.schema.json``, unchanged): line 1 a ``meta`` record with id
 ``_stimuli``, transport ``http``, source ``stimulus-log`` and ``context["stimulus_log"]`` =
-``{"format": 1, "steps": [...], "cases": [...], "mux_unsubscribed_after", "not_run_reason"}``;
-then ``stimulus`` records: one ``action: "step"`` per planned step (key, scenario, marker,
-produced ids, the streams it must and must not reach) and the drivers' own records
-(``rest`` calls, ``redis-publish``). The leading underscore keeps ``replay`` from loading it as a
-connection transcript.
+``{"format": 2, "steps": [...], "cases": [...], "mux_unsubscribed_after", "not_run_reason",
+"run": {"plan": [...], "server_version", "long", "available", "unjudged", "setup_failures",
+"run_level_only"}}`` (format 1, without ``run``, is still read: its delivery cases are then the
+plan of the run-level checks only); then ``stimulus`` records: one ``action: "step"`` per
+planned step (key, scenario, marker, produced ids, the streams it must and must not reach) and
+the drivers' own records (``rest`` calls, ``redis-publish``). The leading underscore keeps
+``replay`` from loading it as a connection transcript.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.judge.delivery import DeliveryLog, StepOutcome
-from conformance.session.plan import STEP_BY_KEY, PlannedCase
+from conformance.matrix.cases import PlannedCase
+from conformance.matrix.delivery_log import DeliveryLog, StepOutcome
+from conformance.matrix.run_context import RunContext
+from conformance.matrix.steps import STEP_BY_KEY
 from conformance.stimulus.base import Produced
 from conformance.transcript.model import Meta, Record, Transcript, read_transcripts
-from conformance.verdicts import Result
 
 STIMULI_FILE = "_stimuli.jsonl"
 STIMULI_ID = "_stimuli"
-LOG_FORMAT = 1
+LOG_FORMAT = 2
+_READABLE_FORMATS = frozenset({1, 2})
 
 __all__ = [
     "STIMULI_FILE",
+    "STIMULI_ID",
+    "SavedRun",
     "build_stimulus_log",
     "find_stimulus_log",
     "parse_stimulus_log",
-    "replay_delivery",
+    "read_saved_run",
     "write_stimulus_log",
 ]
 
@@ -96,6 +104,32 @@ def _is_delivery(case: PlannedCase) -> bool:
     return case.requirement.startswith(("delivery.", "ws.multiplex."))
 
 
+def _context_json(context: RunContext) -> dict[str, Any]:
+    return {
+        "plan": [_case_json(c) for c in context.plan] if context.plan is not None else None,
+        "server_version": context.server_version,
+        "long": context.long,
+        "available": sorted(context.available) if context.available is not None else None,
+        "unjudged": dict(context.unjudged),
+        "setup_failures": dict(context.setup_failures),
+        "run_level_only": sorted(context.run_level_only),
+    }
+
+
+def _context_from(obj: dict[str, Any]) -> RunContext:
+    plan = obj.get("plan")
+    available = obj.get("available")
+    return RunContext(
+        plan=tuple(_case_from(c) for c in plan) if isinstance(plan, list) else None,
+        server_version=obj.get("server_version"),
+        long=bool(obj.get("long", True)),
+        available=frozenset(available) if isinstance(available, list) else None,
+        unjudged={str(k): str(v) for k, v in (obj.get("unjudged") or {}).items()},
+        setup_failures={str(k): str(v) for k, v in (obj.get("setup_failures") or {}).items()},
+        run_level_only=frozenset(obj.get("run_level_only") or ()),
+    )
+
+
 def build_stimulus_log(
     log: DeliveryLog,
     cases: Iterable[PlannedCase],
@@ -103,6 +137,7 @@ def build_stimulus_log(
     *,
     server: dict[str, Any] | None = None,
     started_at: str | None = None,
+    context: RunContext | None = None,
 ) -> Transcript:
     """The run's stimulus log as one transcript (not yet redacted: the caller redacts)."""
     steps: list[dict[str, Any]] = []
@@ -144,6 +179,7 @@ def build_stimulus_log(
             "cases": [_case_json(c) for c in cases if _is_delivery(c)],
             "mux_unsubscribed_after": log.mux_unsubscribed_after,
             "not_run_reason": log.not_run_reason,
+            "run": _context_json(context) if context is not None else None,
         },
     }
     meta = Meta(
@@ -162,8 +198,8 @@ def build_stimulus_log(
 def parse_stimulus_log(transcript: Transcript) -> tuple[DeliveryLog, list[PlannedCase]]:
     """The ``DeliveryLog`` and delivery cases saved in a stimulus-log transcript."""
     data = transcript.meta.context.get("stimulus_log")
-    if not isinstance(data, dict) or data.get("format") != LOG_FORMAT:
-        raise ValueError("not a stimulus log (format 1)")
+    if not isinstance(data, dict) or data.get("format") not in _READABLE_FORMATS:
+        raise ValueError(f"not a stimulus log (format {sorted(_READABLE_FORMATS)})")
     log = DeliveryLog(
         mux_unsubscribed_after=data.get("mux_unsubscribed_after"),
         not_run_reason=str(data.get("not_run_reason") or ""),
@@ -198,18 +234,29 @@ def find_stimulus_log(path: Path) -> Path | None:
     return None
 
 
-def replay_delivery(path: Path, transcripts: Iterable[Transcript]) -> list[Result]:
-    """The run-level judges for a saved run: ``judge_discovery`` whenever the instance documents
-    were recorded, ``judge_delivery`` when a stimulus log was saved (else no delivery results)."""
-    from conformance.judge.delivery import judge_delivery
-    from conformance.judge.discovery import judge_discovery
+@dataclass(frozen=True, slots=True)
+class SavedRun:
+    """What a saved run's stimulus log gives the judging pipeline."""
 
-    by_key = {t.meta.id: t for t in transcripts if t.meta.id != STIMULI_ID}
-    out = judge_discovery(by_key)
+    log: DeliveryLog
+    context: RunContext
+
+
+def saved_run(transcript: Transcript) -> SavedRun:
+    """The ``DeliveryLog`` and ``RunContext`` of a stimulus-log transcript (format 1: the plan
+    is its delivery cases, and the log's server version and ``long`` judging apply)."""
+    log, cases = parse_stimulus_log(transcript)
+    data = transcript.meta.context["stimulus_log"]
+    run = data.get("run")
+    if isinstance(run, dict):
+        return SavedRun(log, _context_from(run))
+    version = transcript.meta.server.get("version") if transcript.meta.server else None
+    return SavedRun(log, RunContext(plan=None, server_version=version, legacy_cases=tuple(cases)))
+
+
+def read_saved_run(path: Path) -> SavedRun | None:
+    """The saved run of a report directory (or its ``transcripts`` folder); None without one.
+    Raises ``OSError``/``ValueError``/``KeyError`` for an unreadable log."""
     found = find_stimulus_log(path) if Path(path).is_dir() else None
     saved = read_transcripts(found) if found is not None else []
-    if not saved:
-        return out
-    log, cases = parse_stimulus_log(saved[0])
-    results = judge_delivery(by_key, log, cases)
-    return out + [results[c.id] for c in cases if c.id in results]
+    return saved_run(saved[0]) if saved else None

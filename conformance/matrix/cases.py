@@ -1,4 +1,5 @@
-"""The record of one collected pytest case, shared by every part of the plan that makes cases."""
+"""The record of one planned case, shared by the plan that makes cases and the judges that
+judge run-level cases (delivery, discovery agreement)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,122 @@
+"""The one judging pipeline: live runs and replay both call ``judge_run``.
+
+``judge_run(transcripts, stimulus_log, context) -> list[Result]`` runs every per-transcript check
+(``judge_transcript``) and every run-level check (delivery, discovery agreement: registered with
+``@run_check``), then applies the run's structured facts (``matrix.RunContext``):
+
+* with a plan, each planned case gets exactly one Result: observations of one id on several
+  transcripts are folded with ``verdicts.aggregate``, a run-level check's Result replaces them,
+  a connection whose setup was given up turns all of its cases ``error`` (the environment
+  failed, not the server), and a case nothing judged is ``not_exercised`` with its reason.
+  Other observations follow as extras. Order: the plan's, then the extras.
+* without a plan (captures, a bare transcript file) every Result is kept, a repeated id
+  disambiguated as ``id@transcript``, then the run-level Results.
+
+Pure: no I/O, no clock, so a saved run replays to the same cases and verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from conformance.judge.engine import judge_transcript, planned_results
+from conformance.judge.registry import RunJudgeContext, iter_run_checks
+from conformance.matrix.delivery_log import DeliveryLog
+from conformance.matrix.run_context import RunContext
+from conformance.transcript.model import Transcript
+from conformance.verdicts import Result, Verdict, aggregate_results, not_exercised_result
+
+__all__ = ["judge_run"]
+
+
+def judge_run(
+    transcripts: Mapping[str, Transcript] | Iterable[Transcript],
+    stimulus_log: DeliveryLog | None,
+    context: RunContext,
+) -> list[Result]:
+    """Judge one run (see the module docstring). ``transcripts`` by key (``Meta.id``) or as a
+    sequence; ``stimulus_log`` None when no stimulus log exists (nothing was stimulated)."""
+    by_key = _by_key(transcripts)
+    log = stimulus_log if stimulus_log is not None else DeliveryLog()
+    if context.plan is None:
+        return _judge_unplanned(by_key, log, context)
+    plan = context.plan
+    planned = {case.id: case for case in plan}
+    results: dict[str, Result] = {}
+    extras: list[Result] = []
+    for key, transcript in by_key.items():
+        if key in context.run_level_only:
+            continue
+        for result in _judge_one(transcript, context):
+            if result.id not in planned:
+                extras.append(result)
+            elif result.id in results:
+                results[result.id] = aggregate_results(results[result.id], result)
+            else:
+                results[result.id] = result
+    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=plan)
+    for chk in iter_run_checks():
+        for result in chk.fn(rcx):
+            if result.id in planned:
+                results[result.id] = result
+    _setup_failures_are_errors(results, by_key, context)
+    for case in plan:
+        if case.id not in results:
+            results[case.id] = not_exercised_result(case, context.reason_unjudged(case))
+    return [results[case.id] for case in plan] + extras
+
+
+def _by_key(
+    transcripts: Mapping[str, Transcript] | Iterable[Transcript],
+) -> dict[str, Transcript]:
+    if isinstance(transcripts, Mapping):
+        return dict(transcripts)
+    return {t.meta.id: t for t in transcripts}
+
+
+def _judge_one(transcript: Transcript, context: RunContext) -> list[Result]:
+    return judge_transcript(
+        transcript,
+        server_version=context.server_version,
+        validator=context.validator,
+        long=context.long,
+    )
+
+
+def _judge_unplanned(
+    by_key: dict[str, Transcript], log: DeliveryLog, context: RunContext
+) -> list[Result]:
+    results: list[Result] = []
+    seen: set[str] = set()
+    for transcript in by_key.values():
+        for result in _judge_one(transcript, context):
+            if result.transcript is None:
+                result = replace(result, transcript=transcript.meta.id)
+            if result.id in seen:
+                result = replace(result, id=f"{result.id}@{transcript.meta.id}")
+            seen.add(result.id)
+            results.append(result)
+    # Run-level checks judge what the recording allows: discovery agreement whenever both
+    # instance documents are there, delivery only the cases a format-1 stimulus log names.
+    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=context.legacy_cases)
+    for chk in iter_run_checks():
+        results.extend(chk.fn(rcx))
+    return results
+
+
+def _setup_failures_are_errors(
+    results: dict[str, Result], by_key: Mapping[str, Transcript], context: RunContext
+) -> None:
+    """A connection whose setup was given up (rate limited, unreachable) is the environment's
+    failure, never the server's answer: all its cases, delivery included, are ``error``."""
+    for key, failure in context.setup_failures.items():
+        transcript = by_key.get(key)
+        if transcript is None:
+            continue
+        ids = {p.id for p in planned_results(transcript.meta)}
+        for rid, result in list(results.items()):
+            if rid in ids or result.transcript == key:
+                results[rid] = replace(
+                    result, verdict=Verdict.ERROR, message=f"{key}: {failure}", transcript=key
+                )
