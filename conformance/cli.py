@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--report-dir", type=Path, metavar="DIR")
     replay.add_argument("--server-version", metavar="VERSION")
+    replay.add_argument(
+        "--fail-on",
+        choices=("fail", "warn"),
+        default="fail",
+        help="as for run: 'warn' makes a warn fail the replay (exit 1)",
+    )
     return parser
 
 
@@ -115,7 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conformance.replay import replay_main
 
         return replay_main(
-            args.path, report_dir=args.report_dir, server_version=args.server_version
+            args.path,
+            report_dir=args.report_dir,
+            server_version=args.server_version,
+            strict=args.fail_on == "warn",
         )
     return EXIT_USAGE  # pragma: no cover - argparse restricts the command
 

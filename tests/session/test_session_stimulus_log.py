@@ -1,4 +1,4 @@
-"""The stimulus log: saved with the transcripts, it makes a run's delivery re-judgeable offline."""
+"""The stimulus log: saved with the transcripts, it makes a run re-judgeable offline."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import json
 from pathlib import Path
 
 import jsonschema
-from conformance.session.stimulus_log import (
-    STIMULI_FILE,
-    build_stimulus_log,
-    parse_stimulus_log,
-    replay_delivery,
-    write_stimulus_log,
-)
 from reference_proc import reference_server
 
 from conformance.config import Settings
 from conformance.discovery import discover
-from conformance.judge.delivery import DeliveryLog, StepOutcome
+from conformance.matrix import DeliveryLog, RunContext, StepOutcome
+from conformance.matrix.stimulus_log import (
+    STIMULI_FILE,
+    build_stimulus_log,
+    parse_stimulus_log,
+    saved_run,
+    write_stimulus_log,
+)
 from conformance.redact import Redactor
-from conformance.replay import load_path, replay_main
+from conformance.replay import load_path, replay_main, replay_run
 from conformance.reports.run_reports import write_run_reports
 from conformance.session import run_session
 from conformance.session.plan import PlannedCase
@@ -61,8 +61,24 @@ def test_log_round_trips_outcomes_and_cases() -> None:
         assert not list(validator.iter_errors(json.loads(line))), line[:200]
 
 
+def test_log_round_trips_the_run_context() -> None:
+    case = PlannedCase("http.y[sse-user]", "http.y", "http", "sse", "user", None, frozenset({"x"}))
+    context = RunContext(
+        plan=(case,),
+        server_version="4.8.0",
+        long=False,
+        available=frozenset({"rest"}),
+        unjudged={"http.y[sse-user]": "sse-user not opened: needs --long"},
+        setup_failures={"sse-user": "gave up after 3 attempts: 429 Too Many Requests"},
+        run_level_only=frozenset({"sse-user-revocable"}),
+    )
+    transcript = build_stimulus_log(DeliveryLog(), [case], context=context)
+    again = saved_run(Transcript.loads(transcript.dumps()))
+    assert again.context == context
+
+
 def test_replay_without_a_log_judges_no_delivery(tmp_path: Path) -> None:
-    assert replay_delivery(tmp_path, []) == []
+    assert replay_run(tmp_path, []) == []
 
 
 async def test_saved_run_rejudges_delivery_identically(tmp_path: Path) -> None:
@@ -95,13 +111,14 @@ async def test_saved_run_rejudges_delivery_identically(tmp_path: Path) -> None:
 
     transcripts = load_path(tmp_path)
     assert all(t.meta.id != "_stimuli" for t in transcripts)
-    replayed = {r.id: r for r in replay_delivery(tmp_path, transcripts)}
+    replayed = {r.id: r for r in replay_run(tmp_path, transcripts) if r.id in outcome.results}
     live = {
         rid: r
         for rid, r in outcome.results.items()
         if r.requirement.startswith(("delivery.", "ws.multiplex.", "discovery.streaming-url.agree"))
     }
     assert len(live) > 100
+    replayed = {rid: r for rid, r in replayed.items() if rid in live}
     assert set(replayed) == set(live)
     differ = [rid for rid in live if live[rid].verdict is not replayed[rid].verdict]
     assert differ == []
