@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import config_values as values
 from conformance.errors import ConfigError
 
 __all__ = [
@@ -93,97 +94,6 @@ class Settings:
         return out
 
 
-# -- value parsers: str -> value, raising ValueError with a user-facing message -------------------
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"expected a boolean (1/0, true/false, yes/no, on/off), got {text!r}")
-
-
-def _parse_http_url(text: str) -> str:
-    parts = urlsplit(text.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"expected an http(s):// URL, got {text!r}")
-    return text.strip().rstrip("/")
-
-
-def _parse_streaming_url(text: str) -> str:
-    parts = urlsplit(text.strip())
-    if parts.scheme not in {"http", "https", "ws", "wss"} or not parts.hostname:
-        raise ValueError(f"expected an http(s):// or ws(s):// URL, got {text!r}")
-    return text.strip().rstrip("/")
-
-
-def _parse_redis_url(text: str) -> str:
-    parts = urlsplit(text.strip())
-    if parts.scheme not in {"redis", "rediss", "unix"}:
-        raise ValueError("expected a redis://, rediss:// or unix:// URL")
-    return text.strip()
-
-
-def _parse_positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _parse_non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _parse_text(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be empty")
-    return text.strip()
-
-
-def _parse_path(text: str) -> Path:
-    if not text.strip():
-        raise ValueError("must not be empty")
-    return Path(text)
-
-
-MAX_REPEAT = 100
-
-
-def _parse_repeat(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_REPEAT:
-        raise ValueError(f"expected 1 to {MAX_REPEAT}, got {text!r}")
-    return value
-
-
-def _parse_setup_attempts(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
 def _split_words(text: str) -> list[str]:
     """An environment value of a repeatable option: comma- or whitespace-separated."""
     return [word for word in re.split(r"[,\s]+", text) if word]
@@ -202,7 +112,7 @@ class Option:
     field: str
     flag: str
     help: str
-    parse: Callable[[str], Any] = _parse_text
+    parse: Callable[[str], Any] = values.parse_text
     switch: bool = False
     invert: bool = False
     choices: tuple[str, ...] | None = None
@@ -221,7 +131,7 @@ class Option:
     def convert(self, text: str) -> Any:
         """Parse a command-line or environment string into the Settings value."""
         if self.switch:
-            value = _parse_bool(text)
+            value = values.parse_bool(text)
             return (not value) if self.invert else value
         if self.multiple:
             return tuple(self.parse(word) for word in _split_words(text))
@@ -248,14 +158,14 @@ OPTIONS: tuple[Option, ...] = (
         "--target",
         "base URL of the Mastodon server under test; "
         "without it the embedded reference server is started",
-        _parse_http_url,
+        values.parse_http_url,
         metavar="URL",
     ),
     Option(
         "streaming_url",
         "--streaming-url",
         "streaming base URL (skips discovery through /api/v2/instance)",
-        _parse_streaming_url,
+        values.parse_streaming_url,
         metavar="URL",
     ),
     Option(
@@ -276,7 +186,7 @@ OPTIONS: tuple[Option, ...] = (
         "report_dir",
         "--report-dir",
         "write the reports exactly here (default: reports/<target-host>-<UTC timestamp>/)",
-        _parse_path,
+        values.parse_path,
         metavar="DIR",
     ),
     Option("stimulus", "--stimulus", "how events are caused", choices=("rest", "redis", "none")),
@@ -285,7 +195,7 @@ OPTIONS: tuple[Option, ...] = (
         "observe_seconds",
         "--observe-seconds",
         "how long passive streams are observed",
-        _parse_non_negative,
+        values.parse_non_negative,
         metavar="S",
     ),
     Option(
@@ -298,7 +208,7 @@ OPTIONS: tuple[Option, ...] = (
         "heartbeat_timeout_s",
         "--heartbeat-timeout",
         "longest wait for an SSE heartbeat",
-        _parse_positive,
+        values.parse_positive,
         metavar="S",
     ),
     Option("long", "--long", "also run the slow cases (WS ping/pong timeouts ...)", switch=True),
@@ -307,7 +217,7 @@ OPTIONS: tuple[Option, ...] = (
         "redis_url",
         "--redis-url",
         "Redis of the target (for --stimulus redis)",
-        _parse_redis_url,
+        values.parse_redis_url,
         metavar="URL",
         secret=True,
     ),
@@ -328,7 +238,7 @@ OPTIONS: tuple[Option, ...] = (
         "timeout_multiplier",
         "--timeout-multiplier",
         "scale every deadline (slow servers, CI)",
-        _parse_positive,
+        values.parse_positive,
         metavar="X",
     ),
     Option("verify_tls", "--insecure", "do not verify TLS certificates", switch=True, invert=True),
@@ -336,14 +246,14 @@ OPTIONS: tuple[Option, ...] = (
         "embedded_heartbeat_s",
         "--embedded-heartbeat",
         "SSE heartbeat interval of the embedded reference server",
-        _parse_positive,
+        values.parse_positive,
         metavar="S",
     ),
     Option(
         "embedded_ping_interval_s",
         "--embedded-ping-interval",
         "WebSocket ping interval of the embedded reference server",
-        _parse_positive,
+        values.parse_positive,
         metavar="S",
     ),
     Option(
@@ -351,7 +261,7 @@ OPTIONS: tuple[Option, ...] = (
         "--ping-timeout",
         "--long: longest wait for a server WebSocket ping, and for the cut of a socket that "
         "withholds pongs (Mastodon pings every 30 s; 35 s leaves grace)",
-        _parse_positive,
+        values.parse_positive,
         metavar="S",
     ),
     Option(
@@ -359,7 +269,7 @@ OPTIONS: tuple[Option, ...] = (
         "--max-setup-attempts",
         "attempts to open a connection whose setup meets 429, 502/503/504 or a connect "
         "failure (never retried once connected)",
-        _parse_setup_attempts,
+        values.parse_setup_attempts,
         metavar="N",
     ),
     Option(
@@ -367,7 +277,7 @@ OPTIONS: tuple[Option, ...] = (
         "--max-retry-wait",
         "longest wait before a setup retry, scaled by --timeout-multiplier (a longer "
         "Retry-After gives up)",
-        _parse_non_negative,
+        values.parse_non_negative,
         metavar="S",
     ),
     Option(
@@ -375,14 +285,14 @@ OPTIONS: tuple[Option, ...] = (
         "--baseline",
         "expected non-passing results of this target (JSON or TOML): they do not fail the run, "
         "but an entry that no longer happens does (exit status 3)",
-        _parse_path,
+        values.parse_path,
         metavar="FILE",
     ),
     Option(
         "write_baseline",
         "--write-baseline",
         "write this run's failing and warning MUST/SHOULD results as a baseline skeleton",
-        _parse_path,
+        values.parse_path,
         metavar="FILE",
     ),
     Option(
@@ -390,7 +300,7 @@ OPTIONS: tuple[Option, ...] = (
         "--exclude",
         "do not run the cases whose id or requirement id matches this glob (* and ?; "
         "repeatable); they are listed under 'excluded' in report.json",
-        _parse_text,
+        values.parse_text,
         metavar="GLOB",
         multiple=True,
     ),
@@ -405,7 +315,7 @@ OPTIONS: tuple[Option, ...] = (
         "--repeat",
         "run the whole session N times; a case whose verdict differs is reported flaky, "
         "with its worst verdict",
-        _parse_repeat,
+        values.parse_repeat,
         metavar="N",
     ),
 )

@@ -48,6 +48,7 @@ from conformance.redact import Redactor
 from conformance.repeat import merge_results
 from conformance.reports.run_reports import default_report_dir, redact_result, write_run_reports
 from conformance.reports.summary import exit_status, summary_lines
+from conformance.requirements import level_of
 from conformance.selection import id_glob, matches_any
 from conformance.verdicts import Result, error_result
 
@@ -225,7 +226,10 @@ class SuiteRun:
         if outcome is not None:
             return dict(outcome.results)
         message = self._session_error or "the live session did not run"
-        return {case.id: error_result(case, message) for case in self.plan()}
+        return {
+            case.id: error_result(case, message, level=level_of(case.requirement))
+            for case in self.plan()
+        }
 
     def _merge(self, first: SessionOutcome) -> SessionOutcome:
         """One outcome for N repeats: worst verdict per case; the first repeat's transcripts."""
@@ -246,13 +250,21 @@ class SuiteRun:
         """The judged Result of one planned case (redacted), recorded for the reports."""
         outcome = self.outcome()
         if outcome is None:
-            result = error_result(case, self._session_error or "the live session did not run")
+            result = error_result(
+                case,
+                self._session_error or "the live session did not run",
+                level=level_of(case.requirement),
+            )
         else:
             found = outcome.results.get(case.id)
             result = (
                 found
                 if found is not None
-                else error_result(case, "the live session produced no result for this planned case")
+                else error_result(
+                    case,
+                    "the live session produced no result for this planned case",
+                    level=level_of(case.requirement),
+                )
             )
         result = redact_result(result, self.redactor())
         self.recorded[case.id] = result

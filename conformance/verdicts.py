@@ -23,7 +23,8 @@ tooling.
 
 ``level_verdict(level, observed)`` maps an observation onto a requirement level (``None`` =
 "violated": fail for MUST, warn for SHOULD, info below; INFO requirements never pass or fail).
-``planned_result`` / ``not_exercised_result`` / ``error_result`` build Results for a planned case.
+``planned_result`` / ``not_exercised_result`` / ``error_result`` build Results for a planned case
+(the caller passes the level, ``conformance.requirements.level_of``).
 """
 
 from __future__ import annotations
@@ -164,28 +165,22 @@ class CaseLike(Protocol):
     event: str | None
 
 
-def requirement_level(requirement: str) -> Level:
-    """The registered level of a requirement id (MUST for an unknown id: never understate)."""
-    from conformance.requirements import REGISTRY
-
-    found = REGISTRY.get(requirement)
-    return found.level if found is not None else Level.MUST
-
-
 def planned_result(
     case: CaseLike,
     verdict: Verdict,
     message: str,
     *,
+    level: Level,
     evidence: str | None = None,
     transcript: str | None = None,
 ) -> Result:
-    """A Result for a planned case, at its requirement's level."""
+    """A Result for a planned case at its requirement's ``level``
+    (``conformance.requirements.level_of``: this module stays below the registry)."""
     return Result(
         id=case.id,
         requirement=case.requirement,
         verdict=verdict,
-        level=requirement_level(case.requirement),
+        level=level,
         message=message,
         transport=case.transport,
         stream=case.stream,
@@ -195,11 +190,11 @@ def planned_result(
     )
 
 
-def not_exercised_result(case: CaseLike, reason: str) -> Result:
+def not_exercised_result(case: CaseLike, reason: str, *, level: Level) -> Result:
     """The run could not cause or observe what the case judges, and says why."""
-    return planned_result(case, Verdict.NOT_EXERCISED, reason)
+    return planned_result(case, Verdict.NOT_EXERCISED, reason, level=level)
 
 
-def error_result(case: CaseLike, message: str) -> Result:
+def error_result(case: CaseLike, message: str, *, level: Level) -> Result:
     """A harness-side problem for one case: never the server's fault, never a fail."""
-    return planned_result(case, Verdict.ERROR, message)
+    return planned_result(case, Verdict.ERROR, message, level=level)

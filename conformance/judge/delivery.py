@@ -27,6 +27,7 @@ from conformance.matrix.keys import (
     OTHER_TAG_KEY,
 )
 from conformance.matrix.steps import EXTRA_ARRIVALS, ONCE, STEP_BY_KEY, STEPS, Step, barrier_for
+from conformance.requirements import level_of
 from conformance.stimulus.base import Produced
 from conformance.transcript.model import Transcript
 from conformance.verdicts import (
@@ -35,7 +36,6 @@ from conformance.verdicts import (
     aggregate,
     level_verdict,
     planned_result,
-    requirement_level,
 )
 
 
@@ -402,7 +402,7 @@ def _result(
     observations: list[tuple[Verdict | None, str, Any]],
     transcripts: Mapping[str, Transcript],
 ) -> Result:
-    level = requirement_level(case.requirement)
+    level = level_of(case.requirement)
     if not observations:
         observations = [(Verdict.NOT_EXERCISED, "no stimulus step judges this case", None)]
     judged = [(level_verdict(level, v), m, e) for v, m, e in observations]
@@ -415,6 +415,7 @@ def _result(
         case,
         verdict,
         "; ".join(messages[:6]),
+        level=level,
         evidence=evidence,
         transcript=key if key in transcripts else None,
     )

@@ -24,6 +24,7 @@ from conformance.judge.engine import judge_transcript, planned_results
 from conformance.judge.registry import RunJudgeContext, iter_run_checks
 from conformance.matrix.delivery_log import DeliveryLog
 from conformance.matrix.run_context import RunContext
+from conformance.requirements import level_of
 from conformance.transcript.model import Transcript
 from conformance.verdicts import Result, Verdict, aggregate_results, not_exercised_result
 
@@ -63,7 +64,9 @@ def judge_run(
     _setup_failures_are_errors(results, by_key, context)
     for case in plan:
         if case.id not in results:
-            results[case.id] = not_exercised_result(case, context.reason_unjudged(case))
+            results[case.id] = not_exercised_result(
+                case, context.reason_unjudged(case), level=level_of(case.requirement)
+            )
     return [results[case.id] for case in plan] + extras
 
 

@@ -58,6 +58,12 @@ def get(requirement_id: str) -> Requirement:
     return REGISTRY[requirement_id]
 
 
+def level_of(requirement_id: str) -> Level:
+    """The registered level of a requirement id (MUST for an unknown id: never understate)."""
+    found = REGISTRY.get(requirement_id)
+    return found.level if found is not None else Level.MUST
+
+
 def _load_areas() -> None:
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
@@ -66,4 +72,4 @@ def _load_areas() -> None:
 
 _load_areas()
 
-__all__ = ["REGISTRY", "Requirement", "define", "get"]
+__all__ = ["REGISTRY", "Requirement", "define", "get", "level_of"]
