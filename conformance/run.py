@@ -371,7 +371,7 @@ class SuiteRun:
             annotations=self._annotations(results, baseline),
             baseline=baseline,
         )
-        if self._outcome is not None and getattr(self._outcome, "stimuli", None) is not None:
+        if self._outcome is not None and self._outcome.stimuli is not None:
             from conformance.matrix.stimulus_log import write_stimulus_log
 
             write_stimulus_log(report_dir, self.redactor().transcript(self._outcome.stimuli))
@@ -439,7 +439,7 @@ class SuiteRun:
                 strict=strict,
                 extra={"repeat": number, "of": len(self._repeats)},
             )
-            if outcome is not None and getattr(outcome, "stimuli", None) is not None:
+            if outcome is not None and outcome.stimuli is not None:
                 from conformance.matrix.stimulus_log import write_stimulus_log
 
                 write_stimulus_log(

@@ -6,9 +6,9 @@ expectations and barriers), ``cases`` (``PlannedCase``), ``delivery_log`` (``Del
 ``StepOutcome``, ``Seen``), ``run_context`` (``RunContext``: what the judges need to know about a
 run) and ``stimulus_log`` (their saved form, ``transcripts/_stimuli.jsonl``).
 
-Layering: ``matrix`` imports only ``stimulus.base``, ``transcript`` and ``verdicts``; the session
-(``conformance.session``) and the judges (``conformance.judge``) import it, never each other's
-internals. ``tests/architecture/test_import_cycles.py`` keeps it that way.
+Layering: ``matrix`` imports only ``config`` (the Settings type), ``stimulus.base`` and
+``transcript``; the session (``conformance.session``) and the judges (``conformance.judge``)
+import it, and the judges never import the session (``tests/architecture/test_import_cycles.py``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.config import Settings
 from conformance.matrix.keys import OTHER_TAG_KEY
 from conformance.matrix.streams import OTHER_TAG
 from conformance.stimulus import base as sc
@@ -327,9 +328,10 @@ STEP_BY_KEY = {s.key: s for s in (*WARMUP, *STEPS)}
 ONCE: dict[str, str] = {"P": "delivery.create.once", "E": "delivery.edit.once"}
 
 
-def steps_for(settings: Any) -> tuple[Step, ...]:
-    """The steps a run with these settings plans: some need a particular stimulus driver."""
-    driver = getattr(settings, "stimulus", "rest") if settings is not None else "rest"
+def steps_for(settings: Settings | None) -> tuple[Step, ...]:
+    """The steps a run with these settings plans (None: the defaults); some need a particular
+    stimulus driver."""
+    driver = settings.stimulus if settings is not None else "rest"
     return tuple(s for s in STEPS if s.drivers is None or driver in s.drivers)
 
 

@@ -41,6 +41,7 @@ class Outcome:
     transcripts: list[Any] = field(default_factory=list)
     started_at: str = "2026-01-01T00:00:00Z"
     duration_s: float = 0.5
+    stimuli: Any = None  # SessionOutcome.stimuli: no stimulus log in the stand-in
 
 
 def make_case(cid: str, group: str) -> Case:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.config import Settings
 from conformance.matrix.keys import (
     HASHTAG_CASE_KEYS,
     MUX_SUBSCRIPTIONS,
@@ -210,7 +211,7 @@ _WS_BAD_SUBSCRIBES: tuple[
 )
 
 
-def connections(settings: Any) -> list[Connection]:
+def connections(settings: Settings) -> list[Connection]:
     """Every transcript the run records, in a stable order."""
     out: list[Connection] = [
         Connection(

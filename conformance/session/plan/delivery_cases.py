@@ -3,8 +3,7 @@ connection is expected to carry (which drive the judges' per-event payload cases
 
 from __future__ import annotations
 
-from typing import Any
-
+from conformance.config import Settings
 from conformance.matrix.cases import PlannedCase
 from conformance.matrix.keys import (
     HASHTAG_CASE_KEYS,
@@ -22,7 +21,7 @@ from conformance.stimulus import base as sc
 NEVER_EXPECTED = frozenset({"filters_changed"})
 
 
-def expected_events(conn: Connection, settings: Any) -> list[str]:
+def expected_events(conn: Connection, settings: Settings) -> list[str]:
     """Events the plan expects on a connection: drives the judges' per-event payload cases."""
     if conn.purpose != "stream" or conn.expect_error or conn.only is not None:
         return []
@@ -33,13 +32,13 @@ def expected_events(conn: Connection, settings: Any) -> list[str]:
         streams = {conn.stream}
     elif conn.role == "mux":
         streams = {dict(s)["stream"] for s in conn.subscriptions}
-    if not streams or getattr(settings, "read_only", False):
+    if not streams or settings.read_only:
         return []
     events = {s.event for s in steps_for(settings) if s.event and streams & set(s.arrive)}
     return sorted(events - NEVER_EXPECTED)
 
 
-def delivery_cases(settings: Any = None) -> list[PlannedCase]:
+def delivery_cases(settings: Settings | None = None) -> list[PlannedCase]:
     """The delivery matrix and multiplexing cases (this package's own requirement ids)."""
     out: list[PlannedCase] = []
     seen: set[str] = set()
@@ -201,7 +200,7 @@ def delivery_cases(settings: Any = None) -> list[PlannedCase]:
             PUB_NEEDS,
         )
     )
-    if getattr(settings, "read_only", False):
+    if settings is not None and settings.read_only:
         add(
             PlannedCase(
                 "delivery.read-only.observed[sse-public]",
