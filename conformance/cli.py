@@ -1,4 +1,5 @@
-"""``mastodon-streaming-conformance``: run the suite, serve the reference server, list, replay.
+"""``mastodon-streaming-conformance``: run the suite, serve the reference server, list, replay,
+load (fan-out under load: ``conformance/load/``).
 
 ``run`` is pytest underneath (``pytest.main`` on the installed ``conformance/cases`` with this
 package's plugin), so a run from the command line and ``pytest conformance/cases`` in a checkout
@@ -86,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="fail",
         help="as for run: 'warn' makes a warn fail the replay (exit 1)",
     )
+
+    from conformance.load.command import add_load_parser  # light: no heavy imports at parse
+
+    add_load_parser(commands)
     return parser
 
 
@@ -126,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_version=args.server_version,
             strict=args.fail_on == "warn",
         )
+    if args.command == "load":
+        from conformance.load.command import load_main
+
+        return load_main(args)
     return EXIT_USAGE  # pragma: no cover - argparse restricts the command
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .app import start_server
 from .bus import make_bus
-from .faults import FAULTS
+from .faults import FAULTS, LOAD_FAULTS, load_argument
 from .settings import Settings
 
 
@@ -39,9 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault",
         action="append",
         default=[],
-        choices=sorted(FAULTS),
+        type=load_argument,
         metavar="NAME",
-        help="break one rule on purpose (repeatable; see conformance/reference/faults.py)",
+        help="break one rule on purpose (repeatable; see conformance/reference/faults.py): "
+        f"{', '.join(sorted(FAULTS))}; under load: {'; '.join(LOAD_FAULTS.values())}",
     )
     return parser
 

@@ -12,8 +12,10 @@ mutant. Naming an unknown fault in a hook is a bug, so ``active`` refuses it lou
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 #: Every fault the server knows, with the rule it breaks.
@@ -91,13 +93,52 @@ FAULTS: dict[str, str] = {
     "no-kill-on-revoke": "revoking a token does not end the streams opened with it",
 }
 
+#: Faults under load, with parameters (``NAME:N[:X]``): they break no single rule of the API,
+#: only delivery once the server is busy, and the load report (``mastodon-streaming-conformance
+#: load``) must show them as lost or late deliveries from the ramp step where they begin.
+#: "Subscribers" are open stream subscriptions (one per SSE stream or WebSocket subscription).
+LOAD_FAULTS: dict[str, str] = {
+    "drop-above": "drop-above:N[:K]: above N subscribers, every K-th delivery (default 10) is lost",
+    "delay-above": "delay-above:N:MS: above N subscribers, every delivery is MS milliseconds late",
+}
+
+
+@dataclass(frozen=True)
+class LoadFault:
+    name: str
+    above: int
+    value: int
+
+
 _active: frozenset[str] = frozenset()
+_load: tuple[LoadFault, ...] = ()
+_subscribers = 0
+_deliveries = 0
+
+
+def parse_load_fault(spec: str) -> LoadFault:
+    """``drop-above:N[:K]`` or ``delay-above:N:MS``; ValueError for anything else."""
+    name, *params = spec.split(":")
+    if name not in LOAD_FAULTS:
+        raise ValueError(f"unknown fault(s): {spec}")
+    try:
+        numbers = [int(p) for p in params]
+    except ValueError:
+        raise ValueError(f"{spec}: parameters must be integers ({LOAD_FAULTS[name]})") from None
+    if name == "drop-above" and len(numbers) == 1:
+        numbers.append(10)
+    if len(numbers) != 2 or numbers[0] < 0 or numbers[1] < 1:
+        raise ValueError(f"{spec}: expected {LOAD_FAULTS[name]}")
+    return LoadFault(name, numbers[0], numbers[1])
 
 
 def validate(names: Iterable[str]) -> frozenset[str]:
-    """The names as a frozenset; ValueError naming any unknown fault."""
+    """The names as a frozenset; ValueError naming any unknown fault or bad load-fault spec."""
     chosen = frozenset(names)
-    unknown = sorted(chosen - FAULTS.keys())
+    for spec in chosen:
+        if spec.split(":", 1)[0] in LOAD_FAULTS:
+            parse_load_fault(spec)
+    unknown = sorted(n for n in chosen - FAULTS.keys() if n.split(":", 1)[0] not in LOAD_FAULTS)
     if unknown:
         raise ValueError(f"unknown fault(s): {', '.join(unknown)}")
     return chosen
@@ -105,8 +146,46 @@ def validate(names: Iterable[str]) -> frozenset[str]:
 
 def install(names: Iterable[str]) -> None:
     """Make ``names`` the active faults of this process (empty: the faithful server)."""
-    global _active
-    _active = validate(names)
+    global _active, _load, _deliveries
+    chosen = validate(names)
+    _load = tuple(parse_load_fault(n) for n in sorted(chosen) if n.split(":", 1)[0] in LOAD_FAULTS)
+    _active = chosen - {n for n in chosen if n.split(":", 1)[0] in LOAD_FAULTS}
+    _deliveries = 0
+
+
+def subscribed(delta: int) -> None:
+    """One stream subscription more (+1) or less (-1): what the load faults count."""
+    global _subscribers
+    _subscribers = max(0, _subscribers + delta)
+
+
+def under_load(output: Any) -> Any:
+    """``drop-above`` / ``delay-above``: a stream listener's output as the load faults change it
+    (``output`` itself when none is active)."""
+    if not _load:
+        return output
+
+    def gated(event: Any, payload: Any) -> None:
+        global _deliveries
+        for fault in _load:
+            if _subscribers <= fault.above:
+                continue
+            if fault.name == "drop-above":
+                _deliveries += 1
+                if _deliveries % fault.value == 0:
+                    return
+            else:
+                asyncio.get_running_loop().call_later(fault.value / 1000, output, event, payload)
+                return
+        output(event, payload)
+
+    return gated
+
+
+def load_argument(spec: str) -> str:
+    """argparse type of ``--fault``: a known fault name or a valid load-fault spec."""
+    validate([spec])
+    return spec
 
 
 def active(name: str) -> bool:

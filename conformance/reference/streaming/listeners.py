@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import faults
 from .channels import ChannelPlan
 from .encoding import NotJSON, js_truthy, parse, stringify
 from .filtering import FeedAccess, FilterCache, filter_status
@@ -82,6 +83,7 @@ def encode_payload(payload: Any) -> Any:
 def make_stream_listener(
     plan: ChannelPlan, viewer: Viewer, output: Output
 ) -> Callable[[str], None]:
+    output = faults.under_load(output)  # FAULT drop-above / delay-above (identity without)
     access = (
         FeedAccess.for_stream(viewer.store, plan.name, int(viewer.info.permissions or 0))
         if plan.needs_filtering
@@ -143,6 +145,7 @@ class SubscriptionHeartbeat:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        faults.subscribed(+1)  # FAULT drop-above / delay-above count subscriptions
         await self._tell()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -160,6 +163,7 @@ class SubscriptionHeartbeat:
 
     def stop(self) -> None:
         if self._task is not None:
+            faults.subscribed(-1)  # FAULT drop-above / delay-above count subscriptions
             self._task.cancel()
             self._task = None
 
