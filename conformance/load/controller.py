@@ -232,6 +232,7 @@ class Controller:
         steps: list[dict[str, Any]] = []
         self.start_workers()
         try:
+            await self._ask("hello", [None] * len(self.pipes), 120.0)
             for index, n in enumerate(self.config.steps()):
                 if time.monotonic() >= self.deadline:
                     self.log.append("hard deadline reached: remaining steps skipped")

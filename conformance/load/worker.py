@@ -3,6 +3,7 @@
 The controller starts one worker per core (``multiprocessing``, spawn) and drives it over a
 pipe with small commands, so that every step of a ramp is the same sequence in every process:
 
+``hello``     answered once the process runs (spawning is not counted as connection setup)
 ``open``      connect this worker's share of subscribers (bounded concurrency, each with a
               deadline) and answer once every one has a response head, a refusal or a timeout
 ``status``    how many are connected, ready (have seen a warm-up event), measured deliveries
@@ -216,7 +217,9 @@ async def _serve(conn: Connection) -> None:
                 with contextlib.suppress(Exception):
                     await group.stop([], None)
             return
-        if command == "open":
+        if command == "hello":
+            conn.send(("hello", None))
+        elif command == "open":
             group = Group(arg)
             conn.send(("opened", await group.open()))
         elif command == "status" and group is not None:
