@@ -10,7 +10,7 @@ fi
 if ! .venv/bin/python -c "import conformance, jsonschema_rs, aiohttp, websockets, httpx, mastodon" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ] || [ setup.py -nt .venv/.installed ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -e '.[dev,load]'
   touch .venv/.installed
 fi
 if [ "${1:-}" = "--redis" ] && ! command -v redis-server >/dev/null 2>&1; then

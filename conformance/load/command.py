@@ -76,6 +76,9 @@ def add_load_parser(commands: Any) -> None:
     p.add_argument("--rate", type=_positive(float), default=2.0, metavar="R")
     p.add_argument("--duration", type=_positive(float), default=10.0, metavar="S")
     p.add_argument("--ramp", metavar="START:STEP:MAX")
+    p.add_argument(
+        "--keep-going", action="store_true", help="run every ramp step, even after a broken one"
+    )
     p.add_argument("--max-loss", type=float, default=0.001, metavar="FRACTION")
     p.add_argument("--max-p99-ms", type=_positive(float), default=2000.0, metavar="MS")
     p.add_argument("--sample-every", type=_positive(int), default=100, metavar="K")
@@ -118,6 +121,7 @@ def _config(args: argparse.Namespace, run_id: str, embedded: bool) -> LoadConfig
         concurrency=args.concurrency,
         report_dir=args.report_dir,
         stimulus=args.stimulus or "rest",
+        keep_going=args.keep_going,
     )
 
 
@@ -127,6 +131,16 @@ def load_main(args: argparse.Namespace) -> int:
     from conformance.load.worker import raise_fd_limit
 
     run_id = new_run_id()
+    try:
+        import h11  # noqa: F401
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        print(
+            f"{PROG}: error: {exc.name} is missing: pip install "
+            "'mastodon-streaming-conformance[load]'",
+            file=sys.stderr,
+        )
+        return 2
     try:
         cli = {name: getattr(args, name, None) for name in _SETTINGS_FIELDS}
         settings = resolve_settings(cli)
@@ -267,4 +281,5 @@ def config_json(config: LoadConfig) -> dict[str, Any]:
             "ws": config.keepalive_timeout_s[1],
         },
         "stimulus": config.stimulus,
+        "keep_going": config.keep_going,
     }

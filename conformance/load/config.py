@@ -47,6 +47,9 @@ class LoadConfig:
     concurrency: int = 64
     report_dir: Path | None = None
     stimulus: str = "rest"
+    #: run every ramp step even after one broke a threshold (capacity is still the last
+    #: sustained step before the first broken one)
+    keep_going: bool = False
 
     def steps(self) -> list[int]:
         return ramp_steps(*self.ramp) if self.ramp else [self.subscribers]

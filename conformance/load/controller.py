@@ -239,7 +239,7 @@ class Controller:
                     break
                 step = await self.step(index, n)
                 steps.append(step)
-                if self.config.ramp and step["breaks"]:
+                if self.config.ramp and step["breaks"] and not self.config.keep_going:
                     break
         finally:
             await asyncio.get_running_loop().run_in_executor(None, self.stop_workers)
