@@ -103,7 +103,7 @@ def _table(steps: list[dict[str, Any]]) -> str:
     head = (
         "<tr><th>step</th><th>subscribers</th><th>SSE / WS</th><th>delivered</th><th>ratio</th>"
         "<th>lost</th><th>dup</th><th>out of order</th><th>p50</th><th>p95</th><th>p99</th>"
-        "<th>max</th><th>setup p99</th><th>refused</th><th>keep-alives missed</th>"
+        "<th>max</th><th>setup p99</th><th>refused / cut</th><th>keep-alives missed</th>"
         "<th>client CPU</th><th>sample verdicts</th><th>breaks</th></tr>"
     )
     rows = []
@@ -123,7 +123,8 @@ def _table(steps: list[dict[str, Any]]) -> str:
             f"<td>{d['duplicated']:,}</td><td>{d['out_of_order']:,}</td>"
             f"<td>{_e(lat['p50_ms'])}</td><td>{_e(lat['p95_ms'])}</td><td>{_e(lat['p99_ms'])}</td>"
             f"<td>{_e(lat['max_ms'])}</td><td>{_e(s['connections']['setup_ms']['p99_ms'])}</td>"
-            f"<td>{s['connections']['refused']:,}</td><td>{_e(missed)}</td>"
+            f"<td>{s['connections']['refused']:,} / {s['connections']['closed_early']:,}</td>"
+            f"<td>{_e(missed)}</td>"
             f"<td>{c['cpu_fraction_of_cores']:.0%}{' (limited)' if c['limited'] else ''}</td>"
             f"<td>{_e(verdicts)}</td><td>{_e('; '.join(s['breaks']) or 'none')}</td></tr>"
         )

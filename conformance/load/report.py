@@ -94,6 +94,7 @@ def build_step(
             "refused": merged["refused"],
             "refusals": merged["refusals"],
             "closed_early": merged["closed_early"],
+            "closures": merged.get("closures", {}),
             "setup_ms": Histogram.from_json(merged["setup"]).summary_ms(),
         },
         "stimuli": {

@@ -39,6 +39,7 @@ def summarize(
     wanted = frozenset(produced)
     setup = Histogram()
     refusals: Counter[str] = Counter()
+    closures: Counter[str] = Counter()
     by_transport = {t: _empty_transport() for t in TRANSPORTS}
     keepalive = {t: {"measured": 0, "missed": 0, "max_gap_ms": 0.0} for t in TRANSPORTS}
     part: dict[str, Any] = {
@@ -65,7 +66,9 @@ def summarize(
             if tally.setup_s is not None:
                 setup.record(tally.setup_s * 1e6)
         part["ready"] += int(tally.ready)
-        part["closed_early"] += int(tally.closed is not None and tally.refused is None)
+        if tally.closed is not None and tally.refused is None:
+            part["closed_early"] += 1
+            closures[f"{tally.transport}: {_short(tally.closed)}"] += 1
         got = len(tally.seen & wanted) if wanted else 0
         part["expected"] += len(wanted)
         part["delivered"] += got
@@ -77,6 +80,7 @@ def summarize(
         row["lost"] += len(wanted) - got
         _keepalive(keepalive[tally.transport], tally, now, keepalive_timeout_s)
     part["refusals"] = dict(refusals)
+    part["closures"] = dict(closures)
     part["setup"] = setup.to_json()
     part["latency"] = sink.latency.to_json()
     part["timeline"] = {str(k): h.to_json() for k, h in sorted(sink.timeline.items())}
@@ -89,7 +93,10 @@ def summarize(
 
 
 def _reason(tally: Tally) -> str:
-    reason = tally.refused or "no response"
+    return _short(tally.refused or "no response")
+
+
+def _short(reason: str) -> str:
     return reason if len(reason) <= 80 else reason[:77] + "..."
 
 
@@ -125,9 +132,12 @@ def merge_parts(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Add the parts of several processes (exact: counts add, histograms merge)."""
     out: dict[str, Any] = {key: sum(int(p.get(key, 0)) for p in parts) for key in _SUMS}
     refusals: Counter[str] = Counter()
+    closures: Counter[str] = Counter()
     for p in parts:
         refusals.update(p.get("refusals", {}))
+        closures.update(p.get("closures", {}))
     out["refusals"] = dict(refusals)
+    out["closures"] = dict(closures)
     out["setup"] = Histogram.merged(Histogram.from_json(p["setup"]) for p in parts).to_json()
     out["latency"] = Histogram.merged(Histogram.from_json(p["latency"]) for p in parts).to_json()
     timeline: dict[str, Histogram] = {}

@@ -25,6 +25,8 @@ def _tally(i: int, sink: Sink, seen: set[int]) -> Tally:
         t.seen.add(seq)
         sink.delivered(int(101e6) + seq * 1000, 101.0 + seq / 100 + i / 1000)
     t.on_keepalive(101.0 + i / 10)
+    if i % 4 == 0:
+        t.on_closed("server sent a close frame", 103.5)
     return t
 
 
@@ -44,6 +46,8 @@ def test_merging_two_halves_equals_one_process_holding_everything() -> None:
         assert halves[key] == whole[key], key
     assert halves["timeline"] == whole["timeline"]
     assert halves["by_transport"] == whole["by_transport"]
+    assert halves["closures"] == whole["closures"] == {"ws: server sent a close frame": 3}
+    assert halves["closed_early"] == 3
     assert halves["keepalive"]["sse"]["missed"] == whole["keepalive"]["sse"]["missed"] > 0
     assert whole["lost"] == 4  # subscribers 0, 3, 6, 9 missed seq 1
 
