@@ -163,10 +163,12 @@ def load_main(args: argparse.Namespace) -> int:
         for spec in args.fault:
             extra += ["--fault", spec]
         try:
+            bus = {"bus": "redis", "redis_url": settings.redis_url} if settings.redis_url else {}
             server = start_embedded(
                 heartbeat_s=args.embedded_heartbeat,
                 ping_interval_s=args.embedded_heartbeat,
                 extra_args=extra,
+                **bus,  # --stimulus redis: the embedded server listens on that Redis
             )
         except EmbeddedError as exc:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -180,6 +182,7 @@ def load_main(args: argparse.Namespace) -> int:
             second_token=b.token,
             account_id=a.id,
             second_account_id=b.id,
+            list_id=str(server.lists[0]["id"]) if server.lists else settings.list_id,
         )
     try:
         return asyncio.run(_run(settings, config, run_id, embedded=server is not None, args=args))

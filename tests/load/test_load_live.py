@@ -102,3 +102,14 @@ def test_delay_fault_is_reported_as_late_deliveries(tmp_path: Path) -> None:
     assert second["delivery"]["lost"] == 0
     assert any(b.startswith("p99") for b in second["breaks"])
     assert report["capacity"]["first_break_step"] == 1
+
+
+@pytest.mark.redis
+def test_redis_stimulus_reaches_every_subscriber(tmp_path: Path, redis_url: str) -> None:
+    code, report = _load(
+        tmp_path, "--subscribers", "12", "--stimulus", "redis", "--redis-url", redis_url
+    )
+    assert code == 0, report
+    assert report["stimulus"]["driver"] == "redis"
+    (step,) = report["steps"]
+    assert step["delivery"]["lost"] == 0 and step["delivery"]["delivered"] > 0
