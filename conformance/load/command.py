@@ -69,31 +69,125 @@ def add_load_parser(commands: Any) -> None:
     p.add_argument("--second-account-id")
     p.add_argument("--list-id")
     p.add_argument("--insecure", dest="verify_tls", action="store_const", const=False)
-    p.add_argument("--subscribers", type=_positive(int), default=100, metavar="N")
-    p.add_argument("--transport", choices=("sse", "ws", "mix"), default="mix")
-    p.add_argument("--streams", default="public,hashtag,user", metavar="LIST")
+    p.add_argument(
+        "--subscribers",
+        type=_positive(int),
+        default=100,
+        metavar="N",
+        help="connections per step (default 100)",
+    )
+    p.add_argument(
+        "--transport",
+        choices=("sse", "ws", "mix"),
+        default="mix",
+        help="mix alternates SSE and WebSocket",
+    )
+    p.add_argument(
+        "--streams",
+        default="public,hashtag,user",
+        metavar="LIST",
+        help="streams the subscribers rotate over: public, hashtag[:TAG], user",
+    )
     p.add_argument("--tag", help="hashtag of the stimuli (default: load<run id>)")
-    p.add_argument("--rate", type=_positive(float), default=2.0, metavar="R")
-    p.add_argument("--duration", type=_positive(float), default=10.0, metavar="S")
-    p.add_argument("--ramp", metavar="START:STEP:MAX")
+    p.add_argument(
+        "--rate", type=_positive(float), default=2.0, metavar="R", help="stimuli per second"
+    )
+    p.add_argument(
+        "--duration",
+        type=_positive(float),
+        default=10.0,
+        metavar="S",
+        help="seconds of stimuli per step",
+    )
+    p.add_argument("--ramp", metavar="START:STEP:MAX", help="grow N until a threshold breaks")
     p.add_argument(
         "--keep-going", action="store_true", help="run every ramp step, even after a broken one"
     )
-    p.add_argument("--max-loss", type=float, default=0.001, metavar="FRACTION")
-    p.add_argument("--max-p99-ms", type=_positive(float), default=2000.0, metavar="MS")
-    p.add_argument("--sample-every", type=_positive(int), default=100, metavar="K")
-    p.add_argument("--workers", type=_positive(int), default=os.cpu_count() or 1)
-    p.add_argument("--concurrency", type=_positive(int), default=64, metavar="N")
-    p.add_argument("--setup-timeout", type=_positive(float), default=60.0, metavar="S")
-    p.add_argument("--drain", type=_positive(float), default=5.0, metavar="S")
-    p.add_argument("--deadline", type=_positive(float), default=3600.0, metavar="S")
-    p.add_argument("--heartbeat-timeout", type=_positive(float), metavar="S")
-    p.add_argument("--ping-timeout", type=_positive(float), metavar="S")
-    p.add_argument("--embedded-heartbeat", type=_positive(float), default=EMBEDDED_KEEPALIVE_S)
-    p.add_argument("--fault", action="append", default=[], metavar="SPEC")
-    p.add_argument("--report-dir", type=Path, metavar="DIR")
-    p.add_argument("--allow-public-load", action="store_true")
-    p.add_argument("--confirm-target", metavar="HOST")
+    p.add_argument(
+        "--max-loss",
+        type=float,
+        default=0.001,
+        metavar="FRACTION",
+        help="threshold: lost / expected deliveries (default 0.001)",
+    )
+    p.add_argument(
+        "--max-p99-ms",
+        type=_positive(float),
+        default=2000.0,
+        metavar="MS",
+        help="threshold: p99 latency (default 2000)",
+    )
+    p.add_argument(
+        "--sample-every",
+        type=_positive(int),
+        default=100,
+        metavar="K",
+        help="one subscriber in K records a full transcript for the judges",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=os.cpu_count() or 1,
+        help="subscriber processes (default: one per core)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive(int),
+        default=64,
+        metavar="N",
+        help="connection attempts in flight per worker",
+    )
+    p.add_argument(
+        "--setup-timeout",
+        type=_positive(float),
+        default=60.0,
+        metavar="S",
+        help="per connection, and for the warm-up",
+    )
+    p.add_argument(
+        "--drain",
+        type=_positive(float),
+        default=5.0,
+        metavar="S",
+        help="wait after the last stimulus for late deliveries",
+    )
+    p.add_argument(
+        "--deadline",
+        type=_positive(float),
+        default=3600.0,
+        metavar="S",
+        help="hard wall deadline of the whole run",
+    )
+    p.add_argument(
+        "--heartbeat-timeout",
+        type=_positive(float),
+        metavar="S",
+        help="longest SSE silence before a heartbeat counts as missed",
+    )
+    p.add_argument(
+        "--ping-timeout",
+        type=_positive(float),
+        metavar="S",
+        help="longest gap between server pings before one counts as missed",
+    )
+    p.add_argument(
+        "--embedded-heartbeat",
+        type=_positive(float),
+        default=EMBEDDED_KEEPALIVE_S,
+        help="embedded server heartbeat and ping interval (default 5)",
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="embedded server fault, e.g. drop-above:N[:K], delay-above:N:MS",
+    )
+    p.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="default reports/load-<host>-<time>"
+    )
+    p.add_argument("--allow-public-load", action="store_true", help="allow a public target")
+    p.add_argument("--confirm-target", metavar="HOST", help="required with --allow-public-load")
 
 
 def _config(args: argparse.Namespace, run_id: str, embedded: bool) -> LoadConfig:
