@@ -1,11 +1,16 @@
-"""WebSocket recorder over the ``websockets`` asyncio client, hooked in at the frame level.
+"""WebSocket recorder: websockets' sans-I/O ``ClientProtocol`` over a socket the suite owns.
 
-``websockets`` hides control frames from its message API and answers pings by itself. A judge
-needs them all (Mastodon pings every 30 s and cuts clients that do not pong), so the recorder
-wraps the sans-I/O protocol's ``recv_frame``/``send_frame``: every frame both ways is recorded
-with its time, and pongs can be withheld (``answer_pings=False``) to observe the server's
-liveness check. The handshake response (or a refused upgrade's status, headers and body) comes
-from the same layer.
+The suite owns the bytes, as it does for SSE: it opens the TCP (and TLS) connection itself, feeds
+what arrives both to its own frame scanner (``conformance/ws/frames.py``), which records every
+frame exactly as sent (FIN, RSV bits, opcode, mask bit, length, header bytes, unmasked payload)
+even when it breaks RFC 6455, and to websockets' ``ClientProtocol``, which behaves as a strict
+client: it checks the handshake, answers pings and close frames, and fails the connection on a
+protocol violation. The frames it would hide from a message API are the evidence judges need.
+
+* Redirects are never followed: a 3xx answer to the upgrade is recorded as the observed status
+  (with its ``Location``) and the connection ends there, so a token never reaches another origin.
+* TLS verification follows ``verify_tls`` (``--insecure``).
+* What one connection may make the suite hold is bounded (``transports/ws_limits.py``).
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, ProtocolError
-from websockets.frames import Close, Frame, Opcode
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidHandshake, InvalidState, InvalidStatus, InvalidURI
+from websockets.frames import Frame
 from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from conformance.redact import Redactor, secrets_from_request
 from conformance.transcript.model import Meta, Record, Transcript
@@ -31,47 +37,24 @@ from conformance.transports._shared import (
     is_reset,
     new_transcript,
 )
+from conformance.transports.ws_limits import CLOSE_CODES, FloodGuard, WSLimits
+from conformance.transports.ws_wire import (
+    RecordingProtocol,
+    TokenVia,
+    frame_fields,
+    request_parts,
+    response_head,
+    sent_fields,
+    ssl_context,
+)
+from conformance.ws.frames import FrameScanner, MessageAssembler, RawFrame
 from conformance.ws.messages import ServerMessage, parse_server_text
 
-__all__ = ["OPCODE_NAMES", "TokenVia", "WSRecorder"]
-
-TokenVia = Literal["query", "header", "subprotocol", "none"]
-
-OPCODE_NAMES: dict[Opcode, str] = {
-    Opcode.CONT: "continuation",
-    Opcode.TEXT: "text",
-    Opcode.BINARY: "binary",
-    Opcode.CLOSE: "close",
-    Opcode.PING: "ping",
-    Opcode.PONG: "pong",
-}
+__all__ = ["TokenVia", "WSLimits", "WSRecorder", "frame_fields"]
 
 WSPredicate = Callable[[Sequence[ServerMessage]], bool]
 RecordPredicate = Callable[[Sequence[Record]], bool]
-
-
-def frame_fields(frame: Frame) -> dict[str, Any]:
-    """Transcript fields of one frame: opcode name, unmasked payload, close code and reason."""
-    data = bytes(frame.data)
-    fields: dict[str, Any] = {
-        "opcode": OPCODE_NAMES.get(frame.opcode, str(frame.opcode)),
-        "data": data,
-        "fin": frame.fin,
-        "rsv": (frame.rsv1 << 2) | (frame.rsv2 << 1) | int(frame.rsv3),
-    }
-    if frame.opcode is Opcode.CLOSE:
-        code: int | None = None
-        reason = ""
-        if data:
-            try:
-                close = Close.parse(data)
-                code, reason = int(close.code), close.reason
-            except (ProtocolError, UnicodeDecodeError, ValueError):
-                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
-                reason = data[2:].decode("utf-8", errors="replace")
-        fields["close_code"] = code
-        fields["close_reason"] = reason
-    return fields
+READ_CHUNK = 65_536
 
 
 class WSRecorder:
@@ -94,19 +77,33 @@ class WSRecorder:
         redactor: Redactor | None = None,
         headers: HeadersArg = None,
         close_timeout_s: float = 5.0,
-        max_size: int | None = 16 << 20,
+        verify_tls: bool = True,
+        limits: WSLimits | None = None,
     ) -> None:
         self.answer_pings = answer_pings
         self._open_timeout_s = open_timeout_s
         self._close_timeout_s = close_timeout_s
-        self._max_size = max_size
+        self._verify_tls = verify_tls
+        self.limits = limits or WSLimits()
         self._token_via: TokenVia = token_via if token else "none"
-        self._url, self._headers, self._subprotocols = _request_parts(
+        self._url, extra, subprotocols = request_parts(
             url, header_list(headers), token, self._token_via
         )
-        request_headers = list(self._headers)
-        if self._subprotocols:
-            request_headers.append(("Sec-WebSocket-Protocol", ", ".join(self._subprotocols)))
+        self._protocol: RecordingProtocol | None = None
+        self._request_bytes = b""
+        self._setup_problem: str | None = None
+        request_headers: list[tuple[str, str]] = []
+        try:
+            self._uri = parse_uri(self._url)
+            self._protocol = RecordingProtocol(
+                self._uri,
+                subprotocols=[Subprotocol(p) for p in subprotocols] or None,
+                max_size=self.limits.max_message_bytes,
+                recorder=self,
+            )
+            request_headers, self._request_bytes = self._protocol.request(extra)
+        except (InvalidURI, ValueError) as exc:
+            self._setup_problem = f"invalid WebSocket URL: {exc}"
         # The caller's secrets plus whatever credential this request carries.
         self._redactor = (redactor or Redactor()).extend(
             secrets_from_request(self._url, request_headers, token)
@@ -118,12 +115,22 @@ class WSRecorder:
         )
         self._clock = Clock()
         self._changes: Changes | None = None
-        self._conn: ClientConnection | None = None
-        self._drain: asyncio.Task[None] | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._read_task: asyncio.Task[None] | None = None
+        self._scanner = FrameScanner(max_frame_bytes=self.limits.max_message_bytes)
+        self._assembler = MessageAssembler(
+            max_message_bytes=self.limits.max_message_bytes,
+            max_fragments=self.limits.max_fragments,
+        )
+        self._guard = FloodGuard(self.limits)
         self._messages: list[ServerMessage] = []
-        self._fragments: list[bytes] | None = None
         self._closing = False
         self._started = False
+        self._failed_noted = False
+        self._recording_stopped = False
+        self._pongs_stopped = False
+        self._abort_handle: asyncio.TimerHandle | None = None
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -133,7 +140,7 @@ class WSRecorder:
 
     @property
     def open(self) -> bool:
-        return self._conn is not None and not self.ended
+        return self._writer is not None and not self.ended and self.status == 101
 
     @property
     def status(self) -> int | None:
@@ -150,55 +157,36 @@ class WSRecorder:
             return
         self._started = True
         self._changes = Changes()
+        if self._protocol is None:
+            self._finish("error", self._redactor.text(self._setup_problem or "no protocol"))
+            return
         try:
-            self._conn = await connect(
-                self._url,
-                additional_headers=self._headers or None,
-                subprotocols=self._subprotocols or None,  # type: ignore[arg-type]
-                open_timeout=self._open_timeout_s,
-                ping_interval=None,
-                ping_timeout=None,
-                close_timeout=self._close_timeout_s,
-                max_size=self._max_size,
-                compression=None,
-                create_connection=self._connection_class(),
-            )
-        except InvalidStatus as exc:
-            self._record_response(exc.response)
-            self._finish("eof", f"upgrade refused: HTTP {exc.response.status_code}")
-            return
-        except InvalidHandshake as exc:
-            self._finish("error", self._redactor.text(f"handshake failed: {exc!r}"))
-            return
+            async with asyncio.timeout(self._open_timeout_s):
+                await self._open()
         except TimeoutError:
             self._add_timeout("opening handshake", self._open_timeout_s)
             self._finish("deadline", f"open timeout {self._open_timeout_s}s")
+            self._abort()
             return
         except OSError as exc:
             how = "reset" if is_reset(exc) else "error"
             self._finish(how, self._redactor.text(f"connect failed: {exc!r}"))
+            self._abort()
             return
-        except Exception as exc:
-            self._finish("error", self._redactor.text(f"connect failed: {exc!r}"))
+        if self.ended:
+            self._abort()
             return
-        self._drain = asyncio.create_task(self._drain_messages())
+        self._read_task = asyncio.create_task(self._read_loop())
 
     async def send_text(self, text: str) -> None:
-        await self._send(text)
+        await self._send(lambda p: p.send_text(text.encode("utf-8")))
 
     async def send_binary(self, data: bytes) -> None:
-        await self._send(bytes(data))
+        await self._send(lambda p: p.send_binary(bytes(data)))
 
     async def ping(self, data: bytes = b"") -> None:
         """Send a ping; the server's pong shows up as a ``ws-frame-recv`` record."""
-        conn = self._conn
-        if conn is None or self.ended:
-            self._note("ping not sent: connection not open")
-            return
-        try:
-            await conn.ping(data)
-        except ConnectionClosed as exc:
-            self._note(f"ping not sent: {exc}")
+        await self._send(lambda p: p.send_ping(data), what="ping")
 
     async def wait_for(
         self, predicate: WSPredicate, deadline_s: float, *, what: str | None = None
@@ -224,136 +212,242 @@ class WSRecorder:
         return await self._wait(lambda: self.ended, deadline_s, "connection end")
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Start the closing handshake and wait (bounded) for the TCP close; records the end."""
+        """Send a close frame, wait (bounded) for the server's TCP close; records the end."""
         self._closing = True
-        conn = self._conn
-        if conn is not None and not self.ended:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(code, reason), self._close_timeout_s + 1.0)
-        if self._drain is not None:
-            self._drain.cancel()
+        protocol = self._protocol
+        if protocol is not None and self.open and protocol.state is State.OPEN:
+            with contextlib.suppress(InvalidState):
+                protocol.send_close(code, reason)
+            self._flush()
+        task = self._read_task
+        if task is not None and not task.done():
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), self._close_timeout_s)
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._drain
+                await task
+        self._abort()
         self._finish("client-close", "closed by the suite")
 
-    # -- recording hooks -----------------------------------------------------------------------
+    # -- opening handshake ---------------------------------------------------------------------
 
-    def _connection_class(self) -> type[ClientConnection]:
-        recorder = self
-
-        class RecordingConnection(ClientConnection):
-            def __init__(self, protocol: Any, **kwargs: Any) -> None:
-                super().__init__(protocol, **kwargs)
-                recv_frame, send_frame = protocol.recv_frame, protocol.send_frame
-
-                def hooked_recv(frame: Frame) -> None:
-                    recorder._on_frame("ws-frame-recv", frame)
-                    recv_frame(frame)
-
-                def hooked_send(frame: Frame) -> None:
-                    if frame.opcode is Opcode.PONG and not recorder.answer_pings:
-                        recorder._note("pong withheld (answer_pings=False)")
-                        return
-                    recorder._on_frame("ws-frame-send", frame)
-                    send_frame(frame)
-
-                protocol.recv_frame = hooked_recv
-                protocol.send_frame = hooked_send
-
-            def connection_made(self, transport: Any) -> None:
-                recorder._on_connect()
-                super().connection_made(transport)
-
-            def process_event(self, event: Any) -> None:
-                if isinstance(event, Response) and self.response is None:
-                    recorder._record_response(event)
-                super().process_event(event)
-
-            def connection_lost(self, exc: Exception | None) -> None:
-                recorder._on_lost(exc, self.protocol.parser_exc)
-                super().connection_lost(exc)
-
-        return RecordingConnection
-
-    def _on_connect(self) -> None:
+    async def _open(self) -> None:
+        uri = self._uri
+        context = ssl_context(self._verify_tls) if uri.secure else None
+        self._reader, self._writer = await asyncio.open_connection(
+            uri.host, uri.port, ssl=context, server_hostname=uri.host if context else None
+        )
         self._clock.start()
         self.transcript.add(0.0, "connect")
         self._bump()
+        self._writer.write(self._request_bytes)
+        await self._writer.drain()
+        protocol = self._protocol
+        assert protocol is not None
+        pending = b""
+        head_fed = False
+        while True:
+            data = await self._reader.read(READ_CHUNK)
+            if not data:
+                with contextlib.suppress(Exception):
+                    protocol.receive_eof()
+                if self._handshake_done(b""):
+                    return
+                self._finish("eof", "connection closed before a complete handshake response")
+                return
+            if head_fed:  # the body of a refusal
+                if self._handshake_done(data):
+                    return
+                continue
+            pending += data
+            end = pending.find(b"\r\n\r\n")
+            if end < 0 and len(pending) < 65_536:
+                continue
+            # Only the head goes to the protocol first: the bytes after it are frames, and the
+            # scanner must see them too (or the refusal's body, fed next).
+            cut = end + 4 if end >= 0 else len(pending)
+            protocol.receive_data(pending[:cut])
+            head_fed = True
+            rest = pending[cut:]
+            pending = b""
+            if self._handshake_done(rest):
+                return
 
-    def _record_response(self, response: Response) -> None:
-        if self.transcript.head is not None:
-            return
+    def _handshake_done(self, rest: bytes) -> bool:
+        """Consume the protocol's handshake outcome; True once the handshake has an outcome."""
+        protocol = self._protocol
+        assert protocol is not None
+        response = next((e for e in protocol.events_received() if isinstance(e, Response)), None)
+        exc = protocol.handshake_exc
+        if response is None and exc is None:
+            if rest:
+                protocol.receive_data(rest)
+                return self._handshake_done(b"")
+            return False
+        if response is not None:
+            self._record_response(response)
+        if exc is None:
+            if rest:
+                self._on_bytes(rest)
+            return True
+        if isinstance(exc, InvalidStatus):
+            response = exc.response
+            self._record_response(response)
+            status = response.status_code
+            location = response.headers.get("Location")
+            detail = f"upgrade refused: HTTP {status}"
+            if 300 <= status < 400:
+                detail += (
+                    f" (redirect to {location!r} not followed: credentials stay with the target)"
+                )
+            self._finish("eof", self._redactor.text(detail))
+        elif isinstance(exc, InvalidHandshake):
+            self._finish("error", self._redactor.text(f"handshake failed: {exc}"))
+        else:
+            self._finish("error", self._redactor.text(f"handshake failed: {exc!r}"))
+        return True
+
+    # -- frames --------------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        reader = self._reader
+        assert reader is not None
+        how, detail = "eof", ""
+        try:
+            while True:
+                data = await reader.read(READ_CHUNK)
+                if not data:
+                    break
+                self._on_bytes(data)
+        except asyncio.CancelledError:
+            raise
+        except OSError as exc:
+            how = "reset" if is_reset(exc) else "error"
+            detail = f"{type(exc).__name__}: {exc}"
+        protocol = self._protocol
+        if protocol is not None and how == "eof":
+            with contextlib.suppress(Exception):
+                protocol.receive_eof()
+            self._flush()
+        if how == "eof" and self._scanner.pending and not self._scanner.stopped:
+            how, detail = "incomplete", f"{self._scanner.pending} bytes of an unfinished frame"
+        if self._closing:
+            how = "client-close"
+        elif self._recording_stopped:
+            how, detail = "client-close", "the suite closed the connection at a resource limit"
+        self._finish(how, self._redactor.text(detail))
+        self._abort()
+
+    def _on_bytes(self, data: bytes) -> None:
+        protocol = self._protocol
+        assert protocol is not None
+        if not self._recording_stopped:
+            for frame in self._scanner.feed(data):
+                self._on_frame(frame)
+                if self._recording_stopped:
+                    break
+        if protocol.parser_exc is None and protocol.state is not State.CLOSED:
+            with contextlib.suppress(EOFError):
+                protocol.receive_data(data)
+            protocol.events_received()
+        self._flush()
+        exc = protocol.parser_exc
+        if exc is not None and not self._failed_noted and not self._closing:
+            self._failed_noted = True
+            self._note(self._redactor.text(f"the suite failed the connection: {exc}"))
+        if protocol.close_expected():
+            self._schedule_abort()
+
+    def _on_frame(self, frame: RawFrame) -> None:
         t = self._clock()
-        self.transcript.add(
-            t,
-            "response-head",
-            status=response.status_code,
-            reason=response.reason_phrase,
-            http_version="HTTP/1.1",
-            headers=self._redactor.headers(response.headers.raw_items()),
-        )
-        if response.body:
-            self.transcript.add(t, "body-chunk", data=self._redactor.bytes(bytes(response.body)))
-        self._bump()
-
-    def _on_frame(self, kind: str, frame: Frame) -> None:
         fields = frame_fields(frame)
         fields["data"] = self._redactor.bytes(fields["data"])
         if "close_reason" in fields:
             fields["close_reason"] = self._redactor.text(fields["close_reason"])
-        self.transcript.add(self._clock(), kind, **fields)
-        if kind == "ws-frame-recv":
-            self._collect_message(frame.opcode, fields["data"], frame.fin)
+        limit = self._guard.admit(frame.name, t)
+        if limit is None:
+            self.transcript.add(t, "ws-frame-recv", **fields)
+            if frame.oversized:
+                limit = (
+                    "ws-message-size",
+                    f"a frame announcing {frame.length} bytes "
+                    f"(limit {self.limits.max_message_bytes})",
+                )
+            else:
+                for message in self._assembler.feed(frame.name, fields["data"], frame.fin, t):
+                    if message.complete and message.opcode == "text":
+                        text = message.data.decode("utf-8", errors="replace")
+                        self._messages.append(parse_server_text(text))
+                if self._assembler.limit_hit is not None:
+                    name = "ws-message-size" if "bytes" in self._assembler.limit_hit else ""
+                    limit = (name or "ws-fragments", self._assembler.limit_hit)
+        if limit is not None:
+            self._hit_limit(*limit)
         self._bump()
 
-    def _collect_message(self, opcode: Opcode, data: bytes, fin: bool) -> None:
-        if opcode is Opcode.TEXT:
-            self._fragments = [data]
-        elif opcode is Opcode.CONT and self._fragments is not None:
-            self._fragments.append(data)
-        else:
-            if opcode is Opcode.BINARY:
-                self._fragments = None
-            return
-        if fin and self._fragments is not None:
-            text = b"".join(self._fragments).decode("utf-8", errors="replace")
-            self._fragments = None
-            self._messages.append(parse_server_text(text))
+    def _hit_limit(self, name: str, detail: str) -> None:
+        """Stop recording and fail the connection: what was kept is what gets judged."""
+        self._recording_stopped = True
+        self._pongs_stopped = True
+        self.transcript.add(self._clock(), "note", text=f"recording stopped: {detail}", limit=name)
+        protocol = self._protocol
+        if protocol is not None and protocol.state is State.OPEN:
+            with contextlib.suppress(InvalidState):
+                protocol.fail(CLOSE_CODES.get(name, 1008), "limit exceeded")
+            self._flush()
+        self._schedule_abort()
 
-    def _on_lost(self, exc: Exception | None, parser_exc: Exception | None) -> None:
-        if self._closing:
-            how = "client-close"
-        elif exc is None:
-            how = "eof"
-        elif is_reset(exc):
-            how = "reset"
-        else:
-            how = "error"
-        detail = "" if exc is None else f"{type(exc).__name__}: {exc}"
-        if parser_exc is not None:
-            detail = (detail + "; " if detail else "") + f"protocol error: {parser_exc}"
-        self._finish(how, self._redactor.text(detail))
+    def _on_sent(self, frame: Frame) -> None:
+        fields = sent_fields(frame)
+        fields["data"] = self._redactor.bytes(fields["data"])
+        if "close_reason" in fields:
+            fields["close_reason"] = self._redactor.text(fields["close_reason"])
+        self.transcript.add(self._clock(), "ws-frame-send", **fields)
+        self._bump()
 
     # -- helpers -------------------------------------------------------------------------------
 
-    async def _send(self, message: str | bytes) -> None:
-        conn = self._conn
-        if conn is None or self.ended:
-            self._note("message not sent: connection not open")
+    def _flush(self) -> None:
+        protocol, writer = self._protocol, self._writer
+        if protocol is None:
+            return
+        for data in protocol.data_to_send():
+            if writer is None or writer.is_closing():
+                continue
+            try:
+                if data:
+                    writer.write(data)
+                elif writer.can_write_eof():
+                    writer.write_eof()
+            except (OSError, RuntimeError):
+                continue
+
+    async def _send(self, build: Callable[[ClientProtocol], None], what: str = "message") -> None:
+        protocol, writer = self._protocol, self._writer
+        if protocol is None or writer is None or self.ended or protocol.state is not State.OPEN:
+            self._note(f"{what} not sent: connection not open")
             return
         try:
-            await asyncio.wait_for(conn.send(message), self._close_timeout_s)
-        except (ConnectionClosed, TimeoutError) as exc:
-            self._note(f"message not sent: {type(exc).__name__}")
+            build(protocol)
+        except InvalidState as exc:
+            self._note(f"{what} not sent: {exc}")
+            return
+        self._flush()
+        try:
+            await asyncio.wait_for(writer.drain(), self._close_timeout_s)
+        except (OSError, TimeoutError) as exc:
+            self._note(f"{what} not sent: {type(exc).__name__}")
 
-    async def _drain_messages(self) -> None:
-        # Frames are recorded by the hooks; draining keeps websockets' message queue from
-        # filling up and pausing the socket reads.
-        conn = self._conn
-        assert conn is not None
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await conn.recv()
+    def _schedule_abort(self) -> None:
+        if self._abort_handle is None and self._writer is not None:
+            loop = asyncio.get_running_loop()
+            self._abort_handle = loop.call_later(self._close_timeout_s, self._abort)
+
+    def _abort(self) -> None:
+        writer = self._writer
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
 
     async def _wait(
         self, check: Callable[[], bool], deadline_s: float, what: str, *, stop_at_end: bool = True
@@ -375,6 +469,14 @@ class WSRecorder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changes.current.wait(), remaining)
 
+    def _record_response(self, response: Response) -> None:
+        if self.transcript.head is None:
+            t, redact = self._clock(), self._redactor
+            self.transcript.add(t, "response-head", **response_head(response, redact))
+            if response.body:
+                self.transcript.add(t, "body-chunk", data=redact.bytes(bytes(response.body)))
+            self._bump()
+
     def _finish(self, how: str, detail: str) -> None:
         if self.ended:
             return
@@ -391,22 +493,6 @@ class WSRecorder:
     def _bump(self) -> None:
         if self._changes is not None:
             self._changes.bump()
-
-
-def _request_parts(
-    url: str, headers: list[tuple[str, str]], token: str | None, via: TokenVia
-) -> tuple[str, list[tuple[str, str]], list[str]]:
-    subprotocols: list[str] = []
-    if token and via == "query":
-        parts = urlsplit(url)
-        extra = "access_token=" + quote(token, safe="")
-        query = f"{parts.query}&{extra}" if parts.query else extra
-        url = urlunsplit(parts._replace(query=query))
-    elif token and via == "header":
-        headers = [*headers, ("Authorization", f"Bearer {token}")]
-    elif token and via == "subprotocol":
-        subprotocols = [token]
-    return url, headers, subprotocols
 
 
 def _describe(predicate: Callable[..., object]) -> str:
