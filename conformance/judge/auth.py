@@ -40,6 +40,11 @@ def _accepted(cx: JudgeContext, want: int, source: str) -> Iterator[Observation]
                 f"expected {want} with the token in the {source}; observed no "
                 f"response (end {cx.end_how})"
             )
+    elif cx.status == want and cx.meta.transport == "ws" and cx.ws_protocol_problems:
+        yield unexercised(
+            f"the upgrade was accepted but the connection broke RFC 6455 "
+            f"({cx.ws_protocol_problems[0]})"
+        )
     elif cx.status == want:
         yield held(f"token in the {source} accepted ({want})")
     else:

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from conformance.judge.ws_assembly import WSAssembly, assemble_ws
 from conformance.sse.parser import SSEParse, parse_sse_transcript
 from conformance.transcript.model import Meta, Record, Transcript
 from conformance.ws.messages import ServerMessage, parse_server_text
@@ -238,10 +239,23 @@ class JudgeContext:
         return parse_sse_transcript(self.transcript)
 
     @cached_property
+    def ws_frames(self) -> list[Record]:
+        """Every received frame exactly as recorded (fragments included): the evidence."""
+        return list(self.transcript.of_kind("ws-frame-recv"))
+
+    @cached_property
+    def ws_assembly(self) -> WSAssembly:
+        """Received frames reassembled into messages (RFC 6455 §5.4), in completion order."""
+        return assemble_ws(self.ws_frames)
+
+    @cached_property
     def ws_received(self) -> list[tuple[Record, ServerMessage | None]]:
-        """Every received frame; text frames with their parse (None for other opcodes)."""
+        """Every received *message* and control frame, in order; text messages with their parse
+        (None for other opcodes and for text that is not UTF-8). A message that came in several
+        frames is one record here (``frames`` > 1, ``t`` of its last fragment): judges judge
+        messages, never fragments. Messages never finished are left to the framing checks."""
         out: list[tuple[Record, ServerMessage | None]] = []
-        for record in self.transcript.of_kind("ws-frame-recv"):
+        for record in self.ws_assembly.items:
             parsed: ServerMessage | None = None
             if record.fields.get("opcode") == "text":
                 try:
@@ -252,6 +266,14 @@ class JudgeContext:
                     parsed = parse_server_text(text)
             out.append((record, parsed))
         return out
+
+    @cached_property
+    def ws_protocol_problems(self) -> list[str]:
+        """RFC 6455 violations seen on this connection (``judge/ws_protocol.py`` judges each by
+        its own id); checks of the connection's later behaviour do not pass when this is set."""
+        from conformance.judge.ws_protocol import protocol_problems
+
+        return protocol_problems(self)
 
     @cached_property
     def ws_sent(self) -> list[Record]:

@@ -95,6 +95,7 @@ async def open_all(
             connect_timeout_s=run.seconds(10.0),
             idle_timeout_s=max(run.seconds(60.0), float(s.heartbeat_timeout_s) * 3),
             retry=retry,
+            verify_tls=s.verify_tls,
         )
     # every attempt gets the usual setup bound; each retry adds its longest wait
     budget = run.seconds(30.0) + (retry.max_attempts - 1) * (retry.max_wait_s + run.seconds(10.0))

@@ -58,8 +58,10 @@ class LiveConnection:
         idle_timeout_s: float,
         web_base: str | None = None,
         retry: RetryPolicy | None = None,
+        verify_tls: bool = True,
     ) -> None:
         self.conn = conn
+        self._verify_tls = verify_tls
         self.meta = meta
         self._client = client
         self._token = token
@@ -121,6 +123,7 @@ class LiveConnection:
                 open_timeout_s=self._connect_timeout_s,
                 answer_pings=conn.role != "no-pong",
                 redactor=self._redactor,
+                verify_tls=self._verify_tls,
             )
         return None
 
