@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .app import start_server
 from .bus import make_bus
-from .faults import FAULTS, LOAD_FAULTS, load_argument
+from .faults import FAULTS, LOAD_FAULTS, VARIANTS, load_argument
 from .settings import Settings
 
 
@@ -44,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="break one rule on purpose (repeatable; see conformance/reference/faults.py): "
         f"{', '.join(sorted(FAULTS))}; under load: {'; '.join(LOAD_FAULTS.values())}",
     )
+    serve.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        choices=sorted(VARIANTS),
+        metavar="NAME",
+        help="a legal variation Mastodon does not use (repeatable): "
+        + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items()),
+    )
     return parser
 
 
@@ -61,6 +70,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         bus=args.bus,
         redis_url=args.redis_url,
         faults=frozenset(args.fault),
+        variants=frozenset(args.variant),
     )
 
 

@@ -117,6 +117,7 @@ async def start_server(
 ) -> RunningServer:
     bus = bus if bus is not None else MemoryBus()
     faults.install(settings.faults)
+    faults.install_variants(settings.variants)
     sockets = [_bind(settings.host, settings.port)]
     if settings.split_ports:
         sockets.append(_bind(settings.host, settings.streaming_port))

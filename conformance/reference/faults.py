@@ -93,6 +93,13 @@ FAULTS: dict[str, str] = {
     "no-kill-on-revoke": "revoking a token does not end the streams opened with it",
 }
 
+#: Benign variants: legal behaviour Mastodon happens not to use (``serve --variant NAME``). A
+#: conformant client must not mind them, so a run against each must give zero fail and zero warn.
+VARIANTS: dict[str, str] = {
+    "ws-fragment-64": "every WebSocket text message is sent as 64-byte frames (a text frame, "
+    "then continuation frames; RFC 6455 §5.4)",
+}
+
 #: Faults under load, with parameters (``NAME:N[:X]``): they break no single rule of the API,
 #: only delivery once the server is busy, and the load report (``mastodon-streaming-conformance
 #: load``) must show them as lost or late deliveries from the ramp step where they begin.
@@ -114,6 +121,7 @@ _active: frozenset[str] = frozenset()
 _load: tuple[LoadFault, ...] = ()
 _subscribers = 0
 _deliveries = 0
+_variants: frozenset[str] = frozenset()
 
 
 def parse_load_fault(spec: str) -> LoadFault:
@@ -186,6 +194,35 @@ def load_argument(spec: str) -> str:
     """argparse type of ``--fault``: a known fault name or a valid load-fault spec."""
     validate([spec])
     return spec
+
+
+def install_variants(names: Iterable[str]) -> None:
+    global _variants
+    chosen = frozenset(names)
+    unknown = sorted(chosen - VARIANTS.keys())
+    if unknown:
+        raise ValueError(f"unknown variant(s): {', '.join(unknown)}")
+    _variants = chosen
+
+
+def variant(name: str) -> bool:
+    if name not in VARIANTS:
+        raise KeyError(f"hook names an unknown variant: {name}")
+    return name in _variants
+
+
+def fragmented_text(text: str, size: int = 64) -> bytes:
+    """``ws-fragment-64``: one text message as unmasked frames of ``size`` payload bytes."""
+    data = text.encode("utf-8")
+    parts = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+    out = bytearray()
+    for index, part in enumerate(parts):
+        opcode = 0x1 if index == 0 else 0x0
+        fin = 0x80 if index == len(parts) - 1 else 0
+        out.append(fin | opcode)
+        out.append(len(part))  # always < 126
+        out += part
+    return bytes(out)
 
 
 def active(name: str) -> bool:

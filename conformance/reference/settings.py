@@ -34,3 +34,5 @@ class Settings:
     redis_url: str | None = None
     #: Deliberate rule-breaking switched on by ``--fault`` (see ``faults.py``); empty = faithful.
     faults: frozenset[str] = field(default_factory=frozenset)
+    #: Benign, legal variations switched on by ``--variant`` (``faults.VARIANTS``).
+    variants: frozenset[str] = field(default_factory=frozenset)

@@ -170,6 +170,13 @@ class WebSocketSession:
         if transport is not None:
             transport.close()
 
+    def _write_raw(self, frames: bytes) -> None:
+        """Frames aiohttp cannot send (fragments), written in outbox order on the socket."""
+        transport = self.request.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionError("transport closed")
+        transport.write(frames)
+
     async def _writer(self) -> None:
         while True:
             kind, data = await self.outbox.get()
@@ -178,6 +185,8 @@ class WebSocketSession:
             try:
                 if kind == "text" and faults.active("ws-binary-frames"):  # FAULT
                     await self.ws.send_bytes(data.encode())
+                elif kind == "text" and faults.variant("ws-fragment-64"):  # VARIANT
+                    self._write_raw(faults.fragmented_text(data))
                 elif kind == "text":
                     await self.ws.send_str(data)
                 elif kind == _PING:
