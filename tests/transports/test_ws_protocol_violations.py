@@ -8,6 +8,7 @@ transcript even though the strict client fails the connection on it.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from raw_ws_server import EVENT, Script, frame, serve, switching, text
@@ -172,3 +173,14 @@ def test_a_conformant_raw_server_passes_every_protocol_check() -> None:
     assert _verdicts(transcript, "ws.frame.fragmented") == [Verdict.INFO]
     pongs = [r for r in transcript.of_kind("ws-frame-send") if r.fields["opcode"] == "pong"]
     assert pongs and pongs[0].data == b"hb"
+
+
+def test_every_protocol_requirement_has_a_violating_server() -> None:
+    from conformance.requirements import REGISTRY
+    from conformance.verdicts import Level
+
+    text_of = (Path(__file__).parents[2] / "conformance/requirements/ws_protocol.py").read_text()
+    mine = {rid for rid in REGISTRY if f'"{rid}"' in text_of}
+    musts = {rid for rid in mine if REGISTRY[rid].level is Level.MUST}
+    assert len(musts) == 9
+    assert musts == {requirement for requirement, _, _ in CASES.values()}
