@@ -70,6 +70,12 @@ class RunReport:
     flaky: dict[str, list[str]] = field(default_factory=dict)
 
 
+INSECURE_BANNER = (
+    "WARNING: --insecure: TLS certificates were not verified on any transport (REST, SSE, "
+    "WebSocket); a pass says nothing about the target's TLS setup"
+)
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -387,6 +393,8 @@ class SuiteRun:
         )
         if settings.write_baseline is not None:
             lines.append(self._write_skeleton(results, target, server_version))
+        if not settings.verify_tls:
+            lines.insert(0, INSECURE_BANNER)
         lines = self.redactor_lines(lines)
         lines.append(f"reports: {report_dir}")
         return RunReport(
