@@ -134,9 +134,12 @@ CASES: dict[str, tuple[str, Script, WSLimits | None]] = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_violation_fails_by_its_id_and_later_checks_do_not_pass(case: str) -> None:
+def test_violation_fails_by_its_id_and_later_checks_do_not_pass(
+    case: str, assert_schema_valid: Callable[[Transcript], None]
+) -> None:
     requirement, script, limits = CASES[case]
     transcript = asyncio.run(_record(script, limits))
+    assert_schema_valid(transcript)
     assert Verdict.FAIL in _verdicts(transcript, requirement), _message(transcript, requirement)
     for later in ("auth.ws.token-header", "ws.frame.json", "ws.message.shape"):
         assert Verdict.PASS not in _verdicts(transcript, later), (
