@@ -83,7 +83,7 @@ def load_capture(path: Path) -> Transcript:
         "method": method,
         "path": target,
         "url": base_url + target,
-        "headers": headers,
+        "headers": headers + _handshake_key(records) if transport == "ws" else headers,
     }
     context = derive_context(
         capture_id=cmeta["id"],
@@ -106,6 +106,19 @@ def load_capture(path: Path) -> Transcript:
     transcript = Transcript(meta=meta)
     _Converter(transcript, websocket=transport == "ws").run(records)
     return transcript
+
+
+def _handshake_key(records: list[dict[str, Any]]) -> list[list[str]]:
+    """The ``Sec-WebSocket-Key`` the capture's upgrade request sent (``ws.handshake.accept-valid``
+    judges Mastodon's Accept against it); the capture meta lists only the auth headers."""
+    sent = next((r for r in records if r.get("kind") == "send-bytes"), None)
+    if sent is None:
+        return []
+    for line in _record_bytes(sent).decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "sec-websocket-key":
+            return [["Sec-WebSocket-Key", value.strip()]]
+    return []
 
 
 def _transport(capture_transport: str, method: str, target: str) -> str:
