@@ -8,6 +8,7 @@ transcript even though the strict client fails the connection on it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from raw_ws_server import EVENT, Script, frame, serve, switching, text
 from conformance.judge import judge_transcript
 from conformance.transcript.model import Meta, Record, Transcript
 from conformance.transports.ws import WSLimits, WSRecorder
+from conformance.transports.ws_limits import MAX_MESSAGE_BYTES
 from conformance.verdicts import Verdict
 
 TOKEN = "rawWsTokenThatMustNeverBeWritten000001"
@@ -40,12 +42,12 @@ async def _record(script: Script, limits: WSLimits | None = None) -> Transcript:
         )
         await rec.start()
 
-        def settled(records: object) -> bool:
-            return any(r.kind == "note" or r.kind == "end" for r in rec.transcript.records) or (
-                any(
-                    r.kind == "ws-frame-send" and r.fields["opcode"] == "close"
-                    for r in rec.transcript.records
-                )
+        def settled(records: Sequence[Record]) -> bool:
+            """The strict client reacted: it noted a failure, sent a close, or the socket ended."""
+            return any(
+                r.kind in ("note", "end")
+                or (r.kind == "ws-frame-send" and r.fields["opcode"] == "close")
+                for r in records
             )
 
         if not rec.ended:
@@ -187,3 +189,16 @@ def test_every_protocol_requirement_has_a_violating_server() -> None:
     musts = {rid for rid in mine if REGISTRY[rid].level is Level.MUST}
     assert len(musts) == 9
     assert musts == {requirement for requirement, _, _ in CASES.values()}
+
+
+def test_default_limits_stop_a_never_ending_message_and_close_it() -> None:
+    chunk = frame(0x0, b"x" * 4096, fin=False)
+    count = MAX_MESSAGE_BYTES // 4096 + 8  # just past the 1 MiB limit
+    transcript = asyncio.run(_record(Script(frames=text("[", fin=False) + chunk * count)))
+    kept = sum(len(r.data) for r in transcript.of_kind("ws-frame-recv"))
+    assert kept <= MAX_MESSAGE_BYTES + 8192, "recording stops at the limit"
+    notes = [r for r in transcript.of_kind("note") if r.fields.get("limit") == "ws-message-size"]
+    assert notes, [r.fields for r in transcript.of_kind("note")]
+    closes = [r for r in transcript.of_kind("ws-frame-send") if r.fields["opcode"] == "close"]
+    assert closes and closes[0].fields["close_code"] == 1009
+    assert Verdict.FAIL in _verdicts(transcript, "ws.frame.within-limits")
