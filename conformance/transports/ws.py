@@ -166,17 +166,13 @@ class WSRecorder:
         except TimeoutError:
             self._add_timeout("opening handshake", self._open_timeout_s)
             self._finish("deadline", f"open timeout {self._open_timeout_s}s")
-            self._abort()
-            return
         except OSError as exc:
             how = "reset" if is_reset(exc) else "error"
             self._finish(how, self._redactor.text(f"connect failed: {exc!r}"))
-            self._abort()
-            return
         if self.ended:
             self._abort()
-            return
-        self._read_task = asyncio.create_task(self._read_loop())
+        else:
+            self._read_task = asyncio.create_task(self._read_loop())
 
     async def send_text(self, text: str) -> None:
         await self._send(lambda p: p.send_text(text.encode("utf-8")))
@@ -192,20 +188,15 @@ class WSRecorder:
         self, predicate: WSPredicate, deadline_s: float, *, what: str | None = None
     ) -> bool:
         """Wait until ``predicate(items())`` holds; False if the connection ended or at deadline."""
-        return await self._wait(
-            lambda: predicate(self._messages), deadline_s, what or _describe(predicate)
-        )
+        check = lambda: predicate(self._messages)  # noqa: E731
+        return await self._wait(check, deadline_s, what or _describe(predicate))
 
     async def wait_for_records(
         self, predicate: RecordPredicate, deadline_s: float, *, what: str | None = None
     ) -> bool:
         """Like ``wait_for`` over the transcript records (pings, close frames, the end)."""
-        return await self._wait(
-            lambda: predicate(self.transcript.records),
-            deadline_s,
-            what or _describe(predicate),
-            stop_at_end=False,
-        )
+        check = lambda: predicate(self.transcript.records)  # noqa: E731
+        return await self._wait(check, deadline_s, what or _describe(predicate), stop_at_end=False)
 
     async def wait_closed(self, deadline_s: float) -> bool:
         """Wait until the connection ended (server close, reset, ...)."""
@@ -376,8 +367,7 @@ class WSRecorder:
             else:
                 for message in self._assembler.feed(frame.name, fields["data"], frame.fin, t):
                     if message.complete and message.opcode == "text":
-                        text = message.data.decode("utf-8", errors="replace")
-                        self._messages.append(parse_server_text(text))
+                        self._on_text(message.data)
                 if self._assembler.limit_hit is not None:
                     name = "ws-message-size" if "bytes" in self._assembler.limit_hit else ""
                     limit = (name or "ws-fragments", self._assembler.limit_hit)
@@ -385,15 +375,25 @@ class WSRecorder:
             self._hit_limit(*limit)
         self._bump()
 
+    def _on_text(self, data: bytes) -> None:
+        try:
+            self._messages.append(parse_server_text(data.decode("utf-8")))
+        except UnicodeDecodeError as exc:  # RFC 6455 §8.1: a strict client fails with 1007
+            self._note(f"the suite failed the connection: text message not UTF-8 ({exc.reason})")
+            self._fail(1007, "invalid UTF-8")
+
     def _hit_limit(self, name: str, detail: str) -> None:
         """Stop recording and fail the connection: what was kept is what gets judged."""
         self._recording_stopped = True
         self._pongs_stopped = True
         self.transcript.add(self._clock(), "note", text=f"recording stopped: {detail}", limit=name)
+        self._fail(CLOSE_CODES.get(name, 1008), "limit exceeded")
+
+    def _fail(self, code: int, reason: str) -> None:
         protocol = self._protocol
         if protocol is not None and protocol.state is State.OPEN:
             with contextlib.suppress(InvalidState):
-                protocol.fail(CLOSE_CODES.get(name, 1008), "limit exceeded")
+                protocol.fail(code, reason)
             self._flush()
         self._schedule_abort()
 

@@ -91,9 +91,10 @@ async def _handle(
         if script.close_after:
             writer.close()
             return
-        # Keep reading (the client's close frame, pongs) until the client goes away.
-        while await asyncio.wait_for(reader.read(65536), 10):
-            pass
+        # Keep reading (pongs) until the client's close frame (0x88 first) or its EOF.
+        while data := await asyncio.wait_for(reader.read(65536), 10):
+            if b"\x88" in data[:1]:
+                break
     except (OSError, TimeoutError, asyncio.IncompleteReadError):
         pass
     finally:
