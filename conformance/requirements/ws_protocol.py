@@ -63,7 +63,7 @@ define(
     source="spec",
     clause="RFC 6455 §10.4 (implementations SHOULD limit frame and message size; beyond the limit "
     "the client closes with 1009, §7.4.1); the suite's limits: a message of at most 1 MiB in "
-    "at most 16 384 frames, 200 000 frames and 1 000 pings (50 per second) per connection "
+    "at most 16 384 frames, 50 000 frames and 1 000 pings (50 per second) per connection "
     "(conformance/transports/ws_limits.py)",
     description="No message, message fragment count, frame count or ping rate exceeds the "
     "documented per-connection limits (a never-ending or oversized message fails here).",

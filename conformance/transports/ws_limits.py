@@ -20,8 +20,9 @@ MAX_MESSAGE_BYTES = 1 << 20
 #: Most frames one message may come in. GoToSocial fragments at 4096 bytes; 64-byte fragments of
 #: a 1 MiB message are 16 384 frames, so only a never-ending message of tiny fragments hits it.
 MAX_FRAGMENTS_PER_MESSAGE = 16_384
-#: Most frames recorded on one connection; a run's busiest socket receives a few hundred.
-MAX_FRAMES_PER_CONNECTION = 200_000
+#: Most frames recorded on one connection (about 25 MiB of records at worst); a run's busiest
+#: socket receives a few thousand even when every message comes in 64-byte fragments.
+MAX_FRAMES_PER_CONNECTION = 50_000
 #: Most server pings answered and recorded on one connection (Mastodon pings every 30 s).
 MAX_PINGS_PER_CONNECTION = 1_000
 #: Most server pings accepted within any one second.

@@ -17,6 +17,7 @@ from conformance.config import Settings
 from conformance.discovery import discover
 from conformance.embedded import embedded_server
 from conformance.session import run_session
+from conformance.transports.ws_limits import MAX_FRAMES_PER_CONNECTION
 from conformance.verdicts import Verdict
 
 pytestmark = pytest.mark.slow
@@ -57,4 +58,6 @@ def test_fragmented_messages_give_no_fail_and_no_warn() -> None:
         if r.fields.get("opcode") == "continuation"
     ]
     assert continuations, "the fragments are kept in the transcripts as evidence"
+    busiest = max(len(list(t.of_kind("ws-frame-recv"))) for t in transcripts)
+    assert busiest * 4 < MAX_FRAMES_PER_CONNECTION, f"{busiest} frames on one socket: no headroom"
     assert all(len(r.data) <= 64 for r in continuations)
