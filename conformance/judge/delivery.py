@@ -65,6 +65,8 @@ class DeliveryJudge:
         ok = 101 if t.meta.transport == "ws" else 200
         if status != ok:
             return f"connection {key} was not open (status {status})"
+        if t.meta.transport == "ws" and (broken := JudgeContext(t).ws_protocol_problems):
+            return f"connection {key} broke RFC 6455 ({broken[0]})"
         return None
 
     def _cannot_judge(
