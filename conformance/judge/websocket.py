@@ -146,16 +146,16 @@ def frame_text(cx: JudgeContext) -> Iterator[Observation]:
         return
     data_frames = [r for r, _ in cx.ws_received if r.fields.get("opcode") in ("text", "binary")]
     if not data_frames:
-        yield unexercised("no data frame received")
+        yield unexercised("no data message received")
         return
     binary = [r for r in data_frames if r.fields.get("opcode") == "binary"]
     for record in binary:
         yield violated(
-            f"expected text frames; observed a binary frame at t={record.t:.3f}",
+            f"expected text frames; observed a binary message at t={record.t:.3f}",
             evidence=record.data,
         )
     if not binary:
-        yield held(f"{len(data_frames)} data frames, all text")
+        yield held(f"{len(data_frames)} data messages, all text (reassembled from their frames)")
 
 
 @check("ws.frame.json", applies=ws_open)
@@ -165,14 +165,14 @@ def frame_json(cx: JudgeContext) -> Iterator[Observation]:
         return
     texts = [(r, p) for r, p in cx.ws_received if r.fields.get("opcode") == "text"]
     if not texts:
-        yield unexercised("no text frame received")
+        yield unexercised("no text message received")
         return
     bad = 0
     for record, parsed in texts:
         if parsed is None:
             bad += 1
             yield violated(
-                f"expected a JSON text frame; observed invalid UTF-8 at t={record.t:.3f}",
+                f"expected a JSON text message; observed invalid UTF-8 at t={record.t:.3f}",
                 evidence=record.data,
             )
         elif isinstance(parsed, Malformed):
@@ -183,7 +183,7 @@ def frame_json(cx: JudgeContext) -> Iterator[Observation]:
                 evidence=parsed.raw,
             )
     if not bad:
-        yield held(f"{len(texts)} text frames, all JSON messages")
+        yield held(f"{len(texts)} text messages, all JSON")
 
 
 @check("ws.message.shape", applies=ws_open)
