@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.judge.ws_assembly import WSAssembly, assemble_ws
+from conformance.judge.ws_rules import protocol_problems
 from conformance.sse.parser import SSEParse, parse_sse_transcript
 from conformance.transcript.model import Meta, Record, Transcript
 from conformance.ws.messages import ServerMessage, parse_server_text
@@ -271,8 +272,6 @@ class JudgeContext:
     def ws_protocol_problems(self) -> list[str]:
         """RFC 6455 violations seen on this connection (``judge/ws_protocol.py`` judges each by
         its own id); checks of the connection's later behaviour do not pass when this is set."""
-        from conformance.judge.ws_protocol import protocol_problems
-
         return protocol_problems(self)
 
     @cached_property

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from conformance.judge.context import JudgeContext
 from conformance.judge.delivery_match import compare_status, leaked, matches, seen_events
 from conformance.judge.registry import RunJudgeContext, evidence_of, run_check
 from conformance.matrix.cases import PlannedCase
