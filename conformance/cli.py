@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: arguments after -- only apply to run", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "list":
-        from conformance.replay import list_main
+        from conformance.requirements.listing import list_main
 
         return list_main(args.format)
     if args.command == "replay":
