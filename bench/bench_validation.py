@@ -66,9 +66,10 @@ def main() -> int:
         return 1
 
     started = time.perf_counter()
-    validator = PayloadValidator.default()
-    build_s = time.perf_counter() - started
+    validator = PayloadValidator.default()  # compiles nothing yet: each schema on first use
     assert all(validator.is_valid_fast(STATUS, p) for p in payloads)
+    assert all(validator.is_documented_fast(STATUS, p) for p in payloads)
+    build_s = time.perf_counter() - started
     assert all(validator.is_valid_detailed(STATUS, p) for p in payloads)
 
     fast = rate(lambda p: validator.is_valid_fast(STATUS, p), payloads, args.seconds)
@@ -79,7 +80,7 @@ def main() -> int:
 
     print(f"Status schema, {len(payloads)} real Status payloads from {args.captures.name}")
     print(f"python {platform.python_version()}, one core, format assertion on")
-    print(f"validator build (all schemas, both paths): {build_s * 1000:.0f} ms")
+    print(f"first Status payloads (compiles the fast path, open+strict): {build_s * 1000:.0f} ms")
     print(f"fast path     (jsonschema-rs is_valid):  {fast:>10,.0f} payloads/s")
     print(f"detailed path (jsonschema is_valid):     {detailed:>10,.0f} payloads/s")
     print(f"check_event   (public API, valid input): {api:>10,.0f} payloads/s")

@@ -31,7 +31,18 @@ __all__ = ["main"]
 
 PROG = "mastodon-streaming-conformance"
 CASES_DIR = Path(__file__).resolve().parent / "cases"
+RUN_CONFIG = CASES_DIR / "suite.ini"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_STALE_BASELINE = 0, 1, 2, 3
+# A run is ~900 pytest items whose verdicts are already judged: no third-party plugin (autoload
+# would import and assertion-rewrite e.g. hypothesis, ~100 modules), and none of pytest's own
+# per-phase wrappers the cases never need (~0.6 ms per item; bench/bench_startup.py).
+LEAN_PYTEST = (
+    f"--config-file={RUN_CONFIG}",
+    "--disable-plugin-autoload",
+    "--capture=no",
+    *("-p", "no:logging", "-p", "no:faulthandler"),
+    *("-p", "no:unraisableexception", "-p", "no:threadexception"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: arguments after -- only apply to run", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "list":
-        from conformance.replay import list_main
+        from conformance.requirements.listing import list_main
 
         return list_main(args.format)
     if args.command == "replay":
@@ -148,6 +159,7 @@ def run_pytest_args(
         "conformance.plugin",
         "-p",
         "no:cacheprovider",
+        *LEAN_PYTEST,
         *_settings_to_args(cli_values),
     ]
     if keyword:

@@ -26,7 +26,7 @@ from conformance.matrix.run_context import RunContext
 from conformance.matrix.stimulus_log import STIMULI_ID, read_saved_run
 from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
-from conformance.reports.summary import EXIT_ERROR, EXIT_OK, exit_status
+from conformance.reports.summary import EXIT_ERROR, exit_status
 from conformance.transcript.model import Meta, Transcript, read_transcripts
 from conformance.verdicts import Result, summarise
 
@@ -294,31 +294,3 @@ def replay_main(
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     print(f"replay: {len(transcripts)} transcripts, {len(results)} results ({summary}) -> {report}")
     return exit_status(results, strict=strict)
-
-
-def list_main(fmt: str) -> int:
-    """CLI ``list``: the requirement registry as a text table or JSON."""
-    from conformance.requirements import REGISTRY
-
-    rows = [
-        {
-            "id": r.id,
-            "level": r.level.value,
-            "source": r.source,
-            "clause": r.clause,
-            "description": r.description,
-        }
-        for r in sorted(REGISTRY.values(), key=lambda r: r.id)
-    ]
-    if fmt == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    if fmt not in ("text", "table"):
-        print(f"list: unknown format {fmt!r} (text or json)", file=sys.stderr)
-        return EXIT_UNREADABLE
-    width = max(len(r["id"]) for r in rows)
-    print(f"{'ID':<{width}}  {'LEVEL':<6}  {'SOURCE':<7}  DESCRIPTION")
-    for row in rows:
-        print(f"{row['id']:<{width}}  {row['level']:<6}  {row['source']:<7}  {row['description']}")
-    print(f"{len(rows)} requirements")
-    return EXIT_OK

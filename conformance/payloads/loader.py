@@ -1,9 +1,9 @@
 """Find the schema files, load them, and build the reference registries both validators use.
 
-The schemas live once, in the repository's ``schemas/`` directory; an installed wheel carries
-them as package data under ``conformance/schemas/``. A checkout wins so that editing a schema
-takes effect without a build step. No ``$ref`` is ever fetched over the network: every schema
-is registered under its ``$id`` and the jsonschema-rs registry refuses retrieval.
+The schemas live once, in ``conformance/schemas/`` (the checkout's top-level ``schemas`` is a
+symlink to it): package data, so a checkout, an editable install and an installed wheel all find
+them the same way, next to this package. No ``$ref`` is ever fetched over the network: every
+schema is registered under its ``$id`` and the jsonschema-rs registry refuses retrieval.
 
 The *strict* variant is derived here, in memory: every object schema gets
 ``additionalProperties: false`` (unless marked ``x-open``) and every ``x-known-values``
@@ -14,15 +14,14 @@ the validator which keys and values are undocumented, so it can report them as i
 from __future__ import annotations
 
 import copy
-import importlib.resources
 import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:
+    from referencing import Registry
 
 SCHEMA_BASE = "https://mastodon-streaming-conformance.invalid/schemas/"
 SCHEMA_SUFFIX = ".schema.json"
@@ -36,19 +35,12 @@ ADDED = "x-added"
 _CONDITION_KEYWORDS = frozenset({"if", "not"})
 
 
-def _checkout_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "schemas"
-
-
 def schema_dir() -> Path:
-    """The directory holding the payload schemas: the checkout's, else the package data."""
-    checkout = _checkout_dir()
-    if (checkout / f"status{SCHEMA_SUFFIX}").is_file():
-        return checkout
-    packaged = Path(str(importlib.resources.files("conformance") / "schemas"))
-    if (packaged / f"status{SCHEMA_SUFFIX}").is_file():
-        return packaged
-    raise FileNotFoundError(f"payload schemas not found in {checkout} nor in {packaged}")
+    """The directory holding the schemas: ``conformance/schemas``, the package's own data."""
+    directory = Path(__file__).resolve().parents[1] / "schemas"
+    if not (directory / f"status{SCHEMA_SUFFIX}").is_file():
+        raise FileNotFoundError(f"payload schemas not found in {directory}: a broken install")
+    return directory
 
 
 @cache
@@ -104,6 +96,9 @@ def strict_variant(schema: dict[str, Any]) -> dict[str, Any]:
 
 def build_registry(schemas: Mapping[str, dict[str, Any]]) -> Registry:
     """A ``referencing`` registry of the given schemas, keyed by their ``$id``."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources = [
         (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
         for schema in schemas.values()

@@ -224,6 +224,7 @@ def test_entries_for_cases_deselected_by_k_are_not_stale(pytester: pytest.Pytest
     assert report(pytester)["baseline"]["unresolved"][0]["why"] == "not selected in this run"
 
 
+@pytest.mark.slow
 def test_write_baseline_then_run_with_it_round_trip(pytester: pytest.Pytester) -> None:
     table = verdicts(blank="fail", heartbeat="warn")
     first = run_suite(pytester, StandIn(table), "--write-baseline", "base/b.json")

@@ -47,6 +47,7 @@ def _standin(verdicts: dict[str, Verdict], *, crash: bool = False) -> StandIn:
     )
 
 
+@pytest.mark.slow
 def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) -> None:
     standin = _standin(VERDICTS)
     result = run_suite(pytester, standin)
@@ -75,6 +76,7 @@ def test_verdicts_become_pytest_outcomes_and_reports(pytester: pytest.Pytester) 
     assert TOKEN not in (pytester.path / "out" / "report.json").read_text()
 
 
+@pytest.mark.slow
 def test_strict_fails_on_warnings(pytester: pytest.Pytester) -> None:
     verdicts = dict.fromkeys(VERDICTS, Verdict.PASS)
     verdicts["sse.heartbeat.interval[sse-user]"] = Verdict.WARN
@@ -84,6 +86,7 @@ def test_strict_fails_on_warnings(pytester: pytest.Pytester) -> None:
     assert result.ret == 1
 
 
+@pytest.mark.slow
 def test_only_errors_exit_with_status_2(pytester: pytest.Pytester) -> None:
     verdicts = dict.fromkeys(VERDICTS, Verdict.PASS)
     verdicts["ws.handshake.accepts[ws-user]"] = Verdict.ERROR
@@ -92,6 +95,7 @@ def test_only_errors_exit_with_status_2(pytester: pytest.Pytester) -> None:
     assert result.ret == 2
 
 
+@pytest.mark.slow
 def test_a_crashed_session_is_an_error_for_every_case(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, _standin(VERDICTS, crash=True))
     result.assert_outcomes(errors=len(PLAN))
@@ -101,6 +105,7 @@ def test_a_crashed_session_is_an_error_for_every_case(pytester: pytest.Pytester)
     assert "recorder exploded" in report["session_error"]
 
 
+@pytest.mark.slow
 def test_k_selects_by_transport_stream_and_requirement(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, _standin(VERDICTS), "-k", "hashtag:local or http.health")
     result.assert_outcomes(passed=1, skipped=1)

@@ -90,6 +90,7 @@ def test_a_crashed_repeat_counts_as_error_for_every_case(pytester: pytest.Pytest
     assert "recorder exploded" in report(pytester)["session_error"]
 
 
+@pytest.mark.slow
 def test_without_repeat_the_report_has_no_repeat_keys(pytester: pytest.Pytester) -> None:
     run_suite(pytester, StandIn(verdicts()))
     data = report(pytester)

@@ -246,6 +246,7 @@ def test_served_target_gets_the_embedded_verdicts(served: dict[str, Any], tmp_pa
     _no_tokens(served, target.stdout, target.stderr, report=tmp_path / "target")
 
 
+@pytest.mark.slow
 def test_read_only_writes_nothing_and_exits_0(served: dict[str, Any], tmp_path: Path) -> None:
     before = _state(served)
     done = subprocess.run(

@@ -30,8 +30,11 @@ def _walk(node: Any):
             yield from _walk(value)
 
 
-def test_schema_dir_is_the_checkout(repo_root: Path) -> None:
-    assert schema_dir() == repo_root / "schemas"
+def test_schema_dir_is_the_package_data_and_the_top_level_link(repo_root: Path) -> None:
+    """One copy of the schemas: ``conformance/schemas``, which ``schemas/`` links to."""
+    assert schema_dir() == repo_root / "conformance" / "schemas"
+    assert (repo_root / "schemas").is_symlink()
+    assert (repo_root / "schemas").resolve() == schema_dir()
 
 
 def test_every_required_entity_and_event_has_a_schema() -> None:

@@ -272,8 +272,8 @@ def test_refs_are_never_fetched() -> None:
     import referencing.exceptions
     from jsonschema import Draft202012Validator
 
+    from conformance.payloads.compiled import rs_registry
     from conformance.payloads.loader import build_registry, load_schemas
-    from conformance.payloads.validator import _rs_registry
 
     remote = {"$ref": "https://example.com/elsewhere.schema.json"}
     detail = Draft202012Validator(remote, registry=build_registry(load_schemas()))
@@ -281,7 +281,7 @@ def test_refs_are_never_fetched() -> None:
         detail.is_valid({})
     with pytest.raises(jsonschema_rs.ValidationError):
         jsonschema_rs.Draft202012Validator(
-            remote, registry=_rs_registry(load_schemas()), offline=True
+            remote, registry=rs_registry(load_schemas()), offline=True
         )
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from conformance.replay import (
     capture_expectations,
-    list_main,
     load_path,
     replay_main,
     replay_results,
 )
+from conformance.requirements.listing import list_main
 from conformance.transcript.captures import load_capture
 from conformance.transcript.model import write_transcripts
 from conformance.verdicts import Verdict

@@ -69,6 +69,7 @@ def test_advertised_streaming_url() -> None:
     assert advertised_streaming_url({}) is None
 
 
+@pytest.mark.slow
 async def test_old_version_and_missing_streaming_url_are_not_exercised(
     unused_tcp_port: int,
 ) -> None:

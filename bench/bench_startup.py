@@ -1,0 +1,168 @@
+"""Start-up and fixed overhead of the command, against the issue's four targets.
+
+Why: a run's duration should be its network time (heartbeats, barriers), not imports, pytest or
+report writing. Each figure runs the installed command in a child process exactly as a user
+would:
+
+* ``list``: wall time of ``mastodon-streaming-conformance list`` (target <= 0.5 s);
+* quick run: ``run --embedded-heartbeat 1 --heartbeat-timeout 2.5`` wall time (target <= 3 s);
+* fixed overhead of that run: wall time minus the session's network time (target <= 1 s). The
+  network time is read from the run's own transcripts: from the first connection's start to
+  the last recorded byte, over every connection and the stimulus log. ``report.json``'s
+  ``duration_s`` (the session: plan, network and judging) is printed beside it;
+* full run at the default 15 s heartbeat: wall time (target <= 1.3 x 15 + 5 = 24.5 s).
+
+    .venv/bin/python bench/bench_startup.py [--runs 3] [--skip-full]
+
+Prints the median of ``--runs`` runs (the full run once), the load average (a loaded machine
+inflates every wall figure; CPU seconds are printed too) and whether each target is met.
+Nothing here asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+RUN_TIMEOUT_S = 600
+QUICK = ["--embedded-heartbeat", "1", "--heartbeat-timeout", "2.5"]
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall_s: float
+    cpu_s: float
+    network_s: float = 0.0
+    session_s: float = 0.0
+    summary: str = ""
+
+    @property
+    def overhead_s(self) -> float:
+        return self.wall_s - self.network_s
+
+
+def _command() -> list[str]:
+    installed = Path(sys.executable).with_name("mastodon-streaming-conformance")
+    if installed.exists():
+        return [str(installed)]
+    found = shutil.which("mastodon-streaming-conformance")
+    return [found] if found else [sys.executable, "-m", "conformance"]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(args: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    cpu0 = _children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*_command(), *args], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+    )
+    wall = time.perf_counter() - start
+    if done.returncode not in allowed:
+        sys.exit(f"{' '.join(args[:1])} exited {done.returncode}:\n{done.stdout[-2000:]}")
+    return wall, _children_cpu() - cpu0
+
+
+def network_seconds(transcripts: Path) -> float:
+    """First connection start to last recorded record, over every transcript of a run."""
+    first, last = float("inf"), float("-inf")
+    for path in transcripts.glob("*.jsonl"):
+        start: float | None = None
+        end = 0.0
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                if record.get("kind") == "meta":
+                    stamp = record.get("started_at")
+                    start = datetime.fromisoformat(stamp).timestamp() if stamp else None
+                elif isinstance(record.get("t"), int | float):
+                    end = max(end, float(record["t"]))
+        if start is not None:
+            first, last = min(first, start), max(last, start + end)
+    return max(last - first, 0.0) if first != float("inf") else 0.0
+
+
+def time_list() -> Timing:
+    wall, cpu = _timed(["list"])
+    return Timing(wall, cpu)
+
+
+def time_run(extra: list[str]) -> Timing:
+    with tempfile.TemporaryDirectory(prefix="msc-bench-") as tmp:
+        report_dir = Path(tmp) / "report"
+        wall, cpu = _timed(["run", *extra, "--report-dir", str(report_dir)], allowed=(0, 1))
+        report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+        counts = report["summary"]
+        summary = " / ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "info", "not_exercised"))
+        return Timing(
+            wall,
+            cpu,
+            network_s=network_seconds(report_dir / "transcripts"),
+            session_s=float(report["duration_s"]),
+            summary=summary + f" / {counts['error']} error",
+        )
+
+
+def _median(timings: list[Timing]) -> Timing:
+    return sorted(timings, key=lambda t: t.wall_s)[len(timings) // 2]
+
+
+def _verdict(value: float, target: float) -> str:
+    return f"{'ok' if value <= target else 'OVER'} (target <= {target:g} s)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--skip-full", action="store_true", help="skip the 15 s-heartbeat run")
+    args = parser.parse_args(argv)
+
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} at start")
+    listing = [time_list() for _ in range(args.runs)]
+    list_wall = statistics.median(t.wall_s for t in listing)
+    list_cpu = statistics.median(t.cpu_s for t in listing)
+    print(
+        f"list:           {list_wall:6.2f} s wall ({list_cpu:.2f} s CPU)  "
+        f"{_verdict(list_wall, 0.5)}"
+    )
+
+    quick = _median([time_run(QUICK) for _ in range(args.runs)])
+    print(
+        f"quick run:      {quick.wall_s:6.2f} s wall ({quick.cpu_s:.2f} s CPU, suite and server)  "
+        f"{_verdict(quick.wall_s, 3.0)}"
+    )
+    print(
+        f"fixed overhead: {quick.overhead_s:6.2f} s = wall - network {quick.network_s:.2f} s "
+        f"(session {quick.session_s:.2f} s)  {_verdict(quick.overhead_s, 1.0)}"
+    )
+    print(f"                quick run verdicts: {quick.summary}")
+    if not args.skip_full:
+        full = time_run([])
+        target = 1.3 * 15 + 5
+        print(
+            f"full run (15 s heartbeat): {full.wall_s:6.2f} s wall, "
+            f"network {full.network_s:.2f} s, overhead {full.overhead_s:.2f} s  "
+            f"{_verdict(full.wall_s, target)}"
+        )
+        print(f"                full run verdicts: {full.summary}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
