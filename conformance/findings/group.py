@@ -267,7 +267,7 @@ def analyse(results: Iterable[Result], transcripts: Iterable[Transcript] = ()) -
             continue
         if result.verdict not in PROBLEMS and result.verdict is not Verdict.NOT_EXERCISED:
             continue
-        key, because, root = final_root(result)
+        key, because, _ = final_root(result)
         if because is None and result.verdict is Verdict.NOT_EXERCISED:
             continue  # not exercised for its own reason: summed by reason, not a finding
         group = groups.get(key)

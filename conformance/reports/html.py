@@ -29,6 +29,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from conformance import __version__
+from conformance.findings import Analysis, analyse
 from conformance.reports.json_report import RunInfo
 from conformance.verdicts import SEVERITY, SUMMARY_KEYS, Result, Verdict, severity_rank, summarise
 
@@ -150,6 +151,7 @@ class CaseRow:
     transcript_href: str | None
     clause: str | None
     description: str | None
+    because: str | None = None
 
 
 def _requirement_facts() -> Mapping[str, Any]:
@@ -215,7 +217,11 @@ def _matrix(
 
 
 def _case(
-    index: int, result: Result, facts: Mapping[str, Any], links: Mapping[str, str]
+    index: int,
+    result: Result,
+    facts: Mapping[str, Any],
+    links: Mapping[str, str],
+    because: Mapping[str, str] | None = None,
 ) -> CaseRow:
     problem = result.verdict in PROBLEMS
     evidence = result.evidence
@@ -236,6 +242,7 @@ def _case(
         transcript_href=links.get(result.transcript or ""),
         clause=fact.clause if fact is not None else None,
         description=fact.description if fact is not None else None,
+        because=(because or {}).get(result.id),
     )
 
 
@@ -267,18 +274,80 @@ def _duration(seconds: float) -> str:
     return f"{int(minutes)} min {rest:.0f} s"
 
 
+_MAX_CONSEQUENCES = 400
+_MAX_FIRST_EVIDENCE = 600
+
+
+def _findings_view(analysis: Analysis, anchors: Mapping[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for number, finding in enumerate(analysis.findings, start=1):
+        first = finding.first
+        evidence = first.evidence if first is not None else None
+        if evidence is not None:
+            evidence = _visible(evidence[:_MAX_FIRST_EVIDENCE]) + (
+                "…" if len(evidence) > _MAX_FIRST_EVIDENCE else ""
+            )
+        groups = finding.consequence_groups()
+        out.append(
+            {
+                "number": number,
+                "f": finding,
+                "anchor": f"finding-{number}",
+                "first_anchor": anchors.get(first.case, "") if first is not None else "",
+                "first_short": _short(first.message) if first is not None else "",
+                "first_evidence": evidence,
+                "groups": ", ".join(f"{req} ×{n}" for req, n in groups[:4])
+                + (f", +{len(groups) - 4} more" if len(groups) > 4 else ""),
+                "counts": ", ".join(
+                    f"{n} {LABELS[v]}"
+                    for v, n in sorted(
+                        finding.consequence_counts.items(), key=lambda kv: _RANK[Verdict(kv[0])]
+                    )
+                ),
+                "consequences": [
+                    (c, anchors.get(c.id, "")) for c in finding.consequences[:_MAX_CONSEQUENCES]
+                ],
+                "more": max(0, len(finding.consequences) - _MAX_CONSEQUENCES),
+                "req_href": f"req={quote(finding.requirement, safe='')}",
+            }
+        )
+    return out
+
+
+def _capabilities_view(analysis: Analysis) -> dict[str, Any]:
+    caps = analysis.capabilities
+    transports = sorted({t for cells in caps.streams.values() for t in cells})
+    return {
+        "transports": transports,
+        "names": {"sse": "SSE", "ws": "WebSocket"},
+        "rows": [
+            (stream, [cells.get(t) for t in transports]) for stream, cells in caps.streams.items()
+        ],
+        "features": list(caps.features.items()),
+        "summary": list(caps.transports.items()),
+    }
+
+
 def build_view(
     info: RunInfo,
     results: list[Result],
     *,
     transcript_links: Mapping[str, str] | None = None,
+    analysis: Analysis | None = None,
 ) -> dict[str, Any]:
-    """Everything the template shows, computed here so the template stays a plain layout."""
+    """Everything the template shows, computed here so the template stays a plain layout.
+
+    Without an ``analysis`` (no transcripts at hand) findings are derived from the results alone.
+    """
     facts = _requirement_facts()
     ordered = _sorted_results(results)
     columns = _columns(results)
     counts = summarise(results)
-    cases = [_case(i, r, facts, transcript_links or {}) for i, r in enumerate(ordered)]
+    if analysis is None:
+        analysis = analyse(results)
+    because = {c.id: c.because for f in analysis.findings for c in f.consequences}
+    cases = [_case(i, r, facts, transcript_links or {}, because) for i, r in enumerate(ordered)]
+    anchors = {c.result.id: c.anchor for c in cases}
     extra = info.extra
     groups: list[tuple[str, int]] = []
     for column in columns:
@@ -313,6 +382,8 @@ def build_view(
         "status": status,
         "status_text": status_text,
         "problems": [c for c in cases if c.problem],
+        "findings": _findings_view(analysis, anchors),
+        "capabilities": _capabilities_view(analysis),
         "columns": columns,
         "groups": groups,
         "matrix": _matrix(results, columns, facts),
@@ -352,11 +423,12 @@ def render_html(
     results: list[Result],
     *,
     transcript_links: Mapping[str, str] | None = None,
+    analysis: Analysis | None = None,
 ) -> str:
     style, script = _asset("report.css"), _asset("report.js")
     template = _environment().get_template("report.html.j2")
     return template.render(
-        **build_view(info, results, transcript_links=transcript_links),
+        **build_view(info, results, transcript_links=transcript_links, analysis=analysis),
         style=Markup(style),
         script=Markup(script),
         style_hash=_csp_hash(style),
@@ -370,8 +442,10 @@ def write_html_report(
     results: list[Result],
     *,
     transcript_links: Mapping[str, str] | None = None,
+    analysis: Analysis | None = None,
 ) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "report.html"
-    path.write_text(render_html(info, results, transcript_links=transcript_links), encoding="utf-8")
+    html = render_html(info, results, transcript_links=transcript_links, analysis=analysis)
+    path.write_text(html, encoding="utf-8")
     return path
