@@ -1,7 +1,7 @@
 """The data a findings analysis produces: findings, their consequences, and capabilities.
 
 Plain frozen dataclasses with a ``to_json`` each, because ``report.json`` carries them
-(``findings[]`` and ``capabilities``, documented in ``schemas/report.schema.json``) and the
+(``findings[]`` and ``capabilities``, documented in ``schemas/run-report.schema.json``) and the
 reports (terminal, ``summary.md``, ``report.html``, ``compare``) all read the same objects.
 """
 

@@ -7,7 +7,7 @@ row per case. Add keys; never rename or remove them. ``annotations`` adds keys t
 
 With an ``Analysis`` (``conformance.findings``) the report also carries ``findings`` (one per
 root cause, worst first), ``capabilities`` and ``not_exercised_reasons``, and each row that a
-finding covers gets ``"finding": "<finding id>"``. ``schemas/report.schema.json`` documents it.
+finding covers gets ``"finding": "<finding id>"``; ``schemas/run-report.schema.json`` documents it.
 """
 
 from __future__ import annotations
