@@ -110,7 +110,11 @@ def _capability_groups(
             transports={transport},
         )
         groups.append(group)
-        tids = {tid for tid, t in transcripts.items() if is_transport_transcript(t, transport)}
+        tids = {
+            tid
+            for tid, t in transcripts.items()
+            if is_transport_transcript(t, transport) and _same_answer(t, availability)
+        }
         for result in results:
             on_it = result.transcript in tids if result.transcript else False
             if on_it or (result.transcript not in transcripts and result.transport == transport):
@@ -143,6 +147,15 @@ def _capability_groups(
                     blocked[result.id] = group
                     because[result.id] = f"blocked by: {text}"
     return groups, blocked, because
+
+
+def _same_answer(transcript: Transcript, availability: Availability) -> bool:
+    """A refusal probe on a missing transport is blocked only if it got the same answer as the
+    streams (a 404 everywhere proves nothing about token checks; a 401 among 403s does)."""
+    if transcript.meta.context.get("purpose") != "error":
+        return True
+    head = transcript.head
+    return head is None or head.fields.get("status") == availability.status
 
 
 def _cut_time(transcript: Transcript | None) -> float | None:
@@ -292,7 +305,7 @@ def analyse(results: Iterable[Result], transcripts: Iterable[Transcript] = ()) -
                 Consequence(result.id, result.requirement, result.verdict.value, because)
             )
         by_case[result.id] = group.key
-    findings = [_finish(g, by_tid) for g in groups.values()]
+    findings = [_finish(g, by_tid, by_id) for g in groups.values()]
     findings = [f for f in findings if f.verdict != "none"]
     findings.sort(key=_order)
     live = {f.id for f in findings}
@@ -308,8 +321,17 @@ def analyse(results: Iterable[Result], transcripts: Iterable[Transcript] = ()) -
     )
 
 
-def _finish(group: _Group, transcripts: Mapping[str, Transcript]) -> Finding:
+def _finish(
+    group: _Group, transcripts: Mapping[str, Transcript], by_id: Mapping[str, Result]
+) -> Finding:
+    first = _first_evidence(group.roots, transcripts)
     if group.kind == "capability":
+        own = [
+            by_id[c.id]
+            for c in group.consequences
+            if c.requirement == group.requirement and c.verdict in ("fail", "warn")
+        ]
+        first = _first_evidence(own, transcripts)
         verdict = "fail" if group.level == "MUST" else "warn" if group.level == "SHOULD" else "info"
     elif group.roots:
         verdict = min((r.verdict.value for r in group.roots), key=_RANK.__getitem__)
@@ -329,7 +351,7 @@ def _finish(group: _Group, transcripts: Mapping[str, Transcript]) -> Finding:
         cases=tuple(sorted(r.id for r in group.roots)),
         transports=tuple(sorted(group.transports)),
         streams=tuple(sorted(group.streams)),
-        first=_first_evidence(group.roots, transcripts),
+        first=first,
         consequences=tuple(sorted(group.consequences, key=lambda c: (c.requirement, c.id))),
     )
 
