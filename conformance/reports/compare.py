@@ -66,7 +66,8 @@ def _software(report: dict[str, Any]) -> tuple[str, str]:
     if report.get("is_reference") or report.get("embedded"):
         return "reference server", version
     if report.get("mode") == "replay":
-        return "replay", version
+        target = str(report.get("target") or "").removeprefix("replay:").rstrip("/")
+        return "replay", version if version != "unknown" else (Path(target).name or version)
     return "Mastodon", version
 
 

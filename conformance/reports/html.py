@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 
 from conformance import __version__
 from conformance.findings import Analysis, analyse
+from conformance.reports.findings_view import capabilities_view, findings_view
 from conformance.reports.json_report import RunInfo
 from conformance.verdicts import SEVERITY, SUMMARY_KEYS, Result, Verdict, severity_rank, summarise
 
@@ -274,60 +275,6 @@ def _duration(seconds: float) -> str:
     return f"{int(minutes)} min {rest:.0f} s"
 
 
-_MAX_CONSEQUENCES = 400
-_MAX_FIRST_EVIDENCE = 600
-
-
-def _findings_view(analysis: Analysis, anchors: Mapping[str, str]) -> list[dict[str, Any]]:
-    out = []
-    for number, finding in enumerate(analysis.findings, start=1):
-        first = finding.first
-        evidence = first.evidence if first is not None else None
-        if evidence is not None:
-            evidence = _visible(evidence[:_MAX_FIRST_EVIDENCE]) + (
-                "…" if len(evidence) > _MAX_FIRST_EVIDENCE else ""
-            )
-        groups = finding.consequence_groups()
-        out.append(
-            {
-                "number": number,
-                "f": finding,
-                "anchor": f"finding-{number}",
-                "first_anchor": anchors.get(first.case, "") if first is not None else "",
-                "first_short": _short(first.message) if first is not None else "",
-                "first_evidence": evidence,
-                "groups": ", ".join(f"{req} ×{n}" for req, n in groups[:4])
-                + (f", +{len(groups) - 4} more" if len(groups) > 4 else ""),
-                "counts": ", ".join(
-                    f"{n} {LABELS[v]}"
-                    for v, n in sorted(
-                        finding.consequence_counts.items(), key=lambda kv: _RANK[Verdict(kv[0])]
-                    )
-                ),
-                "consequences": [
-                    (c, anchors.get(c.id, "")) for c in finding.consequences[:_MAX_CONSEQUENCES]
-                ],
-                "more": max(0, len(finding.consequences) - _MAX_CONSEQUENCES),
-                "req_href": f"req={quote(finding.requirement, safe='')}",
-            }
-        )
-    return out
-
-
-def _capabilities_view(analysis: Analysis) -> dict[str, Any]:
-    caps = analysis.capabilities
-    transports = sorted({t for cells in caps.streams.values() for t in cells})
-    return {
-        "transports": transports,
-        "names": {"sse": "SSE", "ws": "WebSocket"},
-        "rows": [
-            (stream, [cells.get(t) for t in transports]) for stream, cells in caps.streams.items()
-        ],
-        "features": list(caps.features.items()),
-        "summary": list(caps.transports.items()),
-    }
-
-
 def build_view(
     info: RunInfo,
     results: list[Result],
@@ -382,8 +329,8 @@ def build_view(
         "status": status,
         "status_text": status_text,
         "problems": [c for c in cases if c.problem],
-        "findings": _findings_view(analysis, anchors),
-        "capabilities": _capabilities_view(analysis),
+        "findings": findings_view(analysis, anchors),
+        "capabilities": capabilities_view(analysis),
         "columns": columns,
         "groups": groups,
         "matrix": _matrix(results, columns, facts),

@@ -124,5 +124,16 @@ def test_compare_over_a_replay_of_the_mastodon_captures(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     assert main(["compare", str(replayed), str(faulty), "--output", str(out)]) == 0
     md = (out / "compare.md").read_text(encoding="utf-8")
-    assert "| replay unknown |" in md or "replay" in md
+    assert "[replay mastodon-4.8.0-alpha.1](../mastodon/report.html)" in md
     assert "(../mastodon/report.html#req=http.sse.not-cut)" in md
+
+
+def test_report_json_validates_against_its_schema(tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "schemas" / "run-report.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for name, run in (("a", three_fault_run()), ("b", cut_run()), ("c", no_sse_run())):
+        report = json.loads((_write(tmp_path / name, run, "4.8.0") / "report.json").read_text())
+        assert report["findings"], name
+        assert not list(validator.iter_errors(report)), name
