@@ -303,7 +303,11 @@ def build_view(
         else:
             groups.append((column.transport, 1))
     if counts["fail"]:
-        status, status_text = "fail", f"{counts['fail']} failing case(s): not conformant"
+        roots = sum(1 for f in analysis.findings if f.verdict == "fail")
+        status, status_text = (
+            "fail",
+            f"{counts['fail']} failing case(s) from {roots} root cause(s): not conformant",
+        )
     elif counts["error"]:
         status, status_text = "error", f"{counts['error']} case(s) could not be judged (error)"
     elif counts["warn"]:
