@@ -40,12 +40,13 @@ from conformance.findings.model import (
 )
 from conformance.findings.rules import RULES, Rule, explains
 from conformance.transcript.model import Transcript
-from conformance.verdicts import Result, Verdict
+from conformance.verdicts import SEVERITY, Result, Verdict
 
 __all__ = ["analyse"]
 
 PROBLEMS = frozenset({Verdict.FAIL, Verdict.WARN, Verdict.ERROR})
-_RANK = {"fail": 0, "error": 1, "warn": 2, "not_exercised": 3, "info": 4, "pass": 5}
+#: verdict word -> rank, worst first: the suite's one order (``verdicts.SEVERITY``).
+_RANK = {v.value: n for n, v in enumerate(SEVERITY)}
 _LEVEL_RANK = {"MUST": 0, "SHOULD": 1, "MAY": 2, "INFO": 3}
 _TRANSPORT_NAME = {"sse": "SSE", "ws": "WebSocket"}
 _TRANSPORT_REQUIREMENT = {"sse": "http.sse.status-200", "ws": "ws.handshake.refused-status-401"}

@@ -78,7 +78,7 @@ def arrival_requirements() -> frozenset[str]:
     """Delivery requirements that say an event must arrive (from the step table), or, if the
     plan cannot be imported, every ``delivery.*`` id that does not end in ``.excluded``."""
     try:
-        from conformance.session.plan.steps import STEPS
+        from conformance.matrix.steps import STEPS
 
         found = {s.requirement for s in STEPS if s.requirement}
         found -= {s.absent_requirement for s in STEPS if s.absent_requirement}

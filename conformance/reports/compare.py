@@ -20,9 +20,12 @@ from urllib.parse import quote
 
 import jinja2
 
+from conformance.verdicts import SEVERITY
+
 __all__ = ["Cell", "CompareError", "Run", "build_comparison", "load_run", "write_comparison"]
 
-_RANK = {"fail": 0, "error": 1, "warn": 2, "not_exercised": 3, "info": 4, "pass": 5}
+#: verdict word -> rank, worst first: the suite's one order (``verdicts.SEVERITY``).
+_RANK = {v.value: n for n, v in enumerate(SEVERITY)}
 _SYMBOL = {"pass": "✓", "fail": "✗", "warn": "!", "info": "i", "not_exercised": "–", "error": "E"}
 _LEVELS = {"MUST": 0, "SHOULD": 1, "MAY": 2, "INFO": 3}
 _COMPATIBLE = re.compile(r"\(compatible;\s*([^)]+)\)")

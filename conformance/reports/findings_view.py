@@ -6,12 +6,12 @@ Text from the server (messages, evidence) is shortened here and escaped by the t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from conformance.findings import Analysis
-from conformance.verdicts import Verdict
+from conformance.verdicts import Verdict, severity_rank
 
 __all__ = ["capabilities_view", "findings_view"]
 
@@ -19,18 +19,22 @@ _MAX_CONSEQUENCES = 400
 _MAX_FIRST_EVIDENCE = 600
 
 
-def findings_view(analysis: Analysis, anchors: Mapping[str, str]) -> list[dict[str, Any]]:
-    # html.py imports this module; its text helpers are read at call time (no import cycle).
-    from conformance.reports import html
-
-    _visible, _short, LABELS = html._visible, html._short, html.LABELS
-    rank = {verdict: n for n, verdict in enumerate(html.SEVERITY)}
+def findings_view(
+    analysis: Analysis,
+    anchors: Mapping[str, str],
+    *,
+    labels: Mapping[str, str],
+    short: Callable[[str], str],
+    visible: Callable[[str], str],
+) -> list[dict[str, Any]]:
+    """``labels``, ``short`` and ``visible`` are html.py's verdict labels and text helpers
+    (passed in, so this module does not import html.py, which imports it)."""
     out = []
     for number, finding in enumerate(analysis.findings, start=1):
         first = finding.first
         evidence = first.evidence if first is not None else None
         if evidence is not None:
-            evidence = _visible(evidence[:_MAX_FIRST_EVIDENCE]) + (
+            evidence = visible(evidence[:_MAX_FIRST_EVIDENCE]) + (
                 "…" if len(evidence) > _MAX_FIRST_EVIDENCE else ""
             )
         groups = finding.consequence_groups()
@@ -40,14 +44,15 @@ def findings_view(analysis: Analysis, anchors: Mapping[str, str]) -> list[dict[s
                 "f": finding,
                 "anchor": f"finding-{number}",
                 "first_anchor": anchors.get(first.case, "") if first is not None else "",
-                "first_short": _short(first.message) if first is not None else "",
+                "first_short": short(first.message) if first is not None else "",
                 "first_evidence": evidence,
                 "groups": ", ".join(f"{req} ×{n}" for req, n in groups[:4])
                 + (f", +{len(groups) - 4} more" if len(groups) > 4 else ""),
                 "counts": ", ".join(
-                    f"{n} {LABELS[v]}"
+                    f"{n} {labels[v]}"
                     for v, n in sorted(
-                        finding.consequence_counts.items(), key=lambda kv: rank[Verdict(kv[0])]
+                        finding.consequence_counts.items(),
+                        key=lambda kv: severity_rank(Verdict(kv[0])),
                     )
                 ),
                 "consequences": [

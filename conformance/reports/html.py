@@ -333,7 +333,7 @@ def build_view(
         "status": status,
         "status_text": status_text,
         "problems": [c for c in cases if c.problem],
-        "findings": findings_view(analysis, anchors),
+        "findings": findings_view(analysis, anchors, labels=LABELS, short=_short, visible=_visible),
         "capabilities": capabilities_view(analysis),
         "columns": columns,
         "groups": groups,
