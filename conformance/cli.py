@@ -1,5 +1,5 @@
 """``mastodon-streaming-conformance``: run the suite, serve the reference server, list, replay,
-load (fan-out under load: ``conformance/load/``).
+load (fan-out under load: ``conformance/load/``), compare.
 
 ``run`` is pytest underneath (``pytest.main`` on the installed ``conformance/cases`` with this
 package's plugin), so a run from the command line and ``pytest conformance/cases`` in a checkout
@@ -102,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.load.command import add_load_parser  # light: no heavy imports at parse
 
     add_load_parser(commands)
+
+    compare = commands.add_parser(
+        "compare", help="render several runs side by side (HTML and Markdown)"
+    )
+    compare.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="report directories")
+    compare.add_argument(
+        "--output", type=Path, metavar="DIR", help="default: reports/compare-<UTC>"
+    )
     return parser
 
 
@@ -133,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conformance.requirements.listing import list_main
 
         return list_main(args.format)
+    if args.command == "compare":
+        return _compare(args.dirs, args.output)
     if args.command == "replay":
         from conformance.replay import replay_main
 
@@ -147,6 +157,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return load_main(args)
     return EXIT_USAGE  # pragma: no cover - argparse restricts the command
+
+
+def _compare(dirs: Sequence[Path], output: Path | None) -> int:
+    from datetime import UTC, datetime
+
+    from conformance.reports.compare import CompareError, write_comparison
+
+    if output is None:
+        output = Path("reports") / f"compare-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    try:
+        paths = write_comparison(list(dirs), output)
+    except CompareError as exc:
+        print(f"{PROG} compare: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"compare: {len(dirs)} runs -> {paths['html']} and {paths['markdown']}")
+    return EXIT_OK
 
 
 def run_pytest_args(

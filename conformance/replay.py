@@ -24,8 +24,8 @@ from conformance.judge import judge_run
 from conformance.judge.context import KNOWN_STREAMS
 from conformance.matrix.run_context import RunContext
 from conformance.matrix.stimulus_log import STIMULI_ID, read_saved_run
-from conformance.reports.html import write_html_report
-from conformance.reports.json_report import RunInfo, write_json_report
+from conformance.reports.json_report import RunInfo
+from conformance.reports.run_reports import write_judged_reports
 from conformance.reports.summary import EXIT_ERROR, exit_status
 from conformance.transcript.model import Meta, Transcript, read_transcripts
 from conformance.verdicts import Result, summarise
@@ -288,8 +288,7 @@ def replay_main(
         duration_s=time.monotonic() - clock,
         extra={"mode": "replay", "transcripts": len(transcripts), "server_version": server_version},
     )
-    report = write_json_report(target_dir, info, results)
-    write_html_report(target_dir, info, results)
+    report = write_judged_reports(target_dir, info, results, transcripts=transcripts)["json"]
     counts = summarise(results)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     print(f"replay: {len(transcripts)} transcripts, {len(results)} results ({summary}) -> {report}")

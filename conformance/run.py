@@ -390,6 +390,7 @@ class SuiteRun:
             baseline=baseline,
             flaky=flaky,
             excluded=len(self.excluded),
+            transcripts=transcripts,
         )
         if settings.write_baseline is not None:
             lines.append(self._write_skeleton(results, target, server_version))

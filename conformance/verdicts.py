@@ -140,6 +140,7 @@ class Result:
     event: str | None = None
     evidence: str | None = None
     transcript: str | None = None
+    cause: str | None = None  # a case or requirement id that explains this result (findings)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

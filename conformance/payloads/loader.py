@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 SCHEMA_BASE = "https://mastodon-streaming-conformance.invalid/schemas/"
 SCHEMA_SUFFIX = ".schema.json"
 # schemas in the same directory that judge something other than payloads.
-NOT_PAYLOAD_SCHEMAS = frozenset({"transcript.schema.json", "load.schema.json"})
+NOT_PAYLOAD_SCHEMAS = frozenset(
+    {"transcript.schema.json", "load.schema.json", "run-report.schema.json"}
+)
 
 KNOWN_VALUES = "x-known-values"
 OPEN_OBJECT = "x-open"

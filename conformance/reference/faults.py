@@ -39,6 +39,7 @@ FAULTS: dict[str, str] = {
     "error-body-plain": "SSE refusals are served as text/plain",
     "health-503": "the health endpoint answers 503 Service Unavailable",
     "sse-forbidden": "every authorised SSE stream request is answered 403",
+    "no-sse": "no SSE transport: every SSE stream path answers 404 (a WebSocket-only server)",
     "sse-ignore-authorization-header": "SSE ignores the Authorization header (token missing)",
     "sse-accept-invalid-token": "an SSE request with an invalid token is streamed (anonymous)",
     "scopes-not-enforced": "a token lacking the read scope may stream anything",

@@ -29,6 +29,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from conformance import __version__
+from conformance.findings import Analysis, analyse
+from conformance.reports.findings_view import capabilities_view, findings_view
 from conformance.reports.json_report import RunInfo
 from conformance.verdicts import SEVERITY, SUMMARY_KEYS, Result, Verdict, severity_rank, summarise
 
@@ -150,6 +152,7 @@ class CaseRow:
     transcript_href: str | None
     clause: str | None
     description: str | None
+    because: str | None = None
 
 
 def _requirement_facts() -> Mapping[str, Any]:
@@ -215,7 +218,11 @@ def _matrix(
 
 
 def _case(
-    index: int, result: Result, facts: Mapping[str, Any], links: Mapping[str, str]
+    index: int,
+    result: Result,
+    facts: Mapping[str, Any],
+    links: Mapping[str, str],
+    because: Mapping[str, str] | None = None,
 ) -> CaseRow:
     problem = result.verdict in PROBLEMS
     evidence = result.evidence
@@ -236,6 +243,7 @@ def _case(
         transcript_href=links.get(result.transcript or ""),
         clause=fact.clause if fact is not None else None,
         description=fact.description if fact is not None else None,
+        because=(because or {}).get(result.id),
     )
 
 
@@ -272,13 +280,21 @@ def build_view(
     results: list[Result],
     *,
     transcript_links: Mapping[str, str] | None = None,
+    analysis: Analysis | None = None,
 ) -> dict[str, Any]:
-    """Everything the template shows, computed here so the template stays a plain layout."""
+    """Everything the template shows, computed here so the template stays a plain layout.
+
+    Without an ``analysis`` (no transcripts at hand) findings are derived from the results alone.
+    """
     facts = _requirement_facts()
     ordered = _sorted_results(results)
     columns = _columns(results)
     counts = summarise(results)
-    cases = [_case(i, r, facts, transcript_links or {}) for i, r in enumerate(ordered)]
+    if analysis is None:
+        analysis = analyse(results)
+    because = {c.id: c.because for f in analysis.findings for c in f.consequences}
+    cases = [_case(i, r, facts, transcript_links or {}, because) for i, r in enumerate(ordered)]
+    anchors = {c.result.id: c.anchor for c in cases}
     extra = info.extra
     groups: list[tuple[str, int]] = []
     for column in columns:
@@ -287,7 +303,11 @@ def build_view(
         else:
             groups.append((column.transport, 1))
     if counts["fail"]:
-        status, status_text = "fail", f"{counts['fail']} failing case(s): not conformant"
+        roots = sum(1 for f in analysis.findings if f.verdict == "fail")
+        status, status_text = (
+            "fail",
+            f"{counts['fail']} failing case(s) from {roots} root cause(s): not conformant",
+        )
     elif counts["error"]:
         status, status_text = "error", f"{counts['error']} case(s) could not be judged (error)"
     elif counts["warn"]:
@@ -313,6 +333,8 @@ def build_view(
         "status": status,
         "status_text": status_text,
         "problems": [c for c in cases if c.problem],
+        "findings": findings_view(analysis, anchors, labels=LABELS, short=_short, visible=_visible),
+        "capabilities": capabilities_view(analysis),
         "columns": columns,
         "groups": groups,
         "matrix": _matrix(results, columns, facts),
@@ -352,11 +374,12 @@ def render_html(
     results: list[Result],
     *,
     transcript_links: Mapping[str, str] | None = None,
+    analysis: Analysis | None = None,
 ) -> str:
     style, script = _asset("report.css"), _asset("report.js")
     template = _environment().get_template("report.html.j2")
     return template.render(
-        **build_view(info, results, transcript_links=transcript_links),
+        **build_view(info, results, transcript_links=transcript_links, analysis=analysis),
         style=Markup(style),
         script=Markup(script),
         style_hash=_csp_hash(style),
@@ -370,8 +393,10 @@ def write_html_report(
     results: list[Result],
     *,
     transcript_links: Mapping[str, str] | None = None,
+    analysis: Analysis | None = None,
 ) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "report.html"
-    path.write_text(render_html(info, results, transcript_links=transcript_links), encoding="utf-8")
+    html = render_html(info, results, transcript_links=transcript_links, analysis=analysis)
+    path.write_text(html, encoding="utf-8")
     return path

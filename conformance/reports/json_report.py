@@ -4,6 +4,10 @@ The shape is a public contract (CI systems grep it): ``target``, ``suite_version
 ``started_at``, ``duration_s``, ``summary`` with one count per verdict, and ``results`` with one
 row per case. Add keys; never rename or remove them. ``annotations`` adds keys to a case's row
 (``baseline``, ``flaky``, ``verdicts``) without touching the Result's own keys.
+
+With an ``Analysis`` (``conformance.findings``) the report also carries ``findings`` (one per
+root cause, worst first), ``capabilities`` and ``not_exercised_reasons``, and each row that a
+finding covers gets ``"finding": "<finding id>"``; ``schemas/run-report.schema.json`` documents it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.findings import Analysis
 from conformance.verdicts import Result, summarise
 
 
@@ -31,15 +36,33 @@ class RunInfo:
 Annotations = Mapping[str, Mapping[str, Any]]
 
 
-def _row(result: Result, annotations: Annotations | None) -> dict[str, Any]:
+def _row(
+    result: Result, annotations: Annotations | None, analysis: Analysis | None
+) -> dict[str, Any]:
     row = result.to_json()
     if annotations and result.id in annotations:
         row.update({k: v for k, v in annotations[result.id].items() if k not in row})
+    if analysis is not None and result.id in analysis.by_case:
+        row.setdefault("finding", analysis.by_case[result.id])
     return row
 
 
+def analysis_json(analysis: Analysis) -> dict[str, Any]:
+    """The report.json keys an analysis adds."""
+    return {
+        "findings": [f.to_json() for f in analysis.findings],
+        "capabilities": analysis.capabilities.to_json(),
+        "not_exercised_reasons": [
+            {"reason": reason, "count": count} for reason, count in analysis.not_exercised
+        ],
+    }
+
+
 def build_report(
-    info: RunInfo, results: list[Result], annotations: Annotations | None = None
+    info: RunInfo,
+    results: list[Result],
+    annotations: Annotations | None = None,
+    analysis: Analysis | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
         "target": info.target,
@@ -47,19 +70,26 @@ def build_report(
         "started_at": info.started_at,
         "duration_s": round(info.duration_s, 3),
         "summary": summarise(results),
-        "results": [_row(r, annotations) for r in sorted(results, key=lambda r: r.id)],
+        "results": [_row(r, annotations, analysis) for r in sorted(results, key=lambda r: r.id)],
     }
+    if analysis is not None:
+        report.update(analysis_json(analysis))
     report.update(info.extra)
     return report
 
 
 def write_json_report(
-    report_dir: Path, info: RunInfo, results: list[Result], annotations: Annotations | None = None
+    report_dir: Path,
+    info: RunInfo,
+    results: list[Result],
+    annotations: Annotations | None = None,
+    analysis: Analysis | None = None,
 ) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "report.json"
+    report = build_report(info, results, annotations, analysis)
     path.write_text(
-        json.dumps(build_report(info, results, annotations), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     return path

@@ -1,5 +1,5 @@
-"""Write everything a run leaves behind: report.json, report.html, junit.xml and the redacted
-transcripts.
+"""Write everything a run leaves behind: report.json, report.html, summary.md, junit.xml and the
+redacted transcripts.
 
 Shared by the pytest plugin and anything else that produces a run (the benchmark, tests): plain
 objects in, files out, every string through the ``Redactor`` first. The transcripts go to
@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from conformance.findings import Analysis, analyse
 from conformance.redact import Redactor
+from conformance.reports.findings_text import summary_markdown
 from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.reports.junit import write_junit
@@ -27,7 +29,13 @@ from conformance.verdicts import Result
 if TYPE_CHECKING:
     from conformance.baseline import BaselineOutcome
 
-__all__ = ["default_report_dir", "redact_result", "write_run_reports"]
+__all__ = [
+    "default_report_dir",
+    "redact_result",
+    "write_judged_reports",
+    "write_run_reports",
+    "write_summary_markdown",
+]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -60,6 +68,49 @@ def _file_names(transcripts: list[Transcript]) -> list[str]:
     return names
 
 
+_STATUS_WORDS = {1: "fail", 2: "error", 3: "stale baseline"}
+
+
+def write_summary_markdown(
+    report_dir: Path, info: RunInfo, results: list[Result], analysis: Analysis
+) -> Path:
+    """``summary.md``: for CI job summaries (``cat summary.md >> $GITHUB_STEP_SUMMARY``)."""
+    exit_code = info.extra.get("exit_status")
+    status = _STATUS_WORDS.get(exit_code) if isinstance(exit_code, int) else None
+    version = info.extra.get("server_version")
+    path = report_dir / "summary.md"
+    path.write_text(
+        summary_markdown(
+            analysis,
+            results,
+            target=info.target,
+            server_version=version if isinstance(version, str) else None,
+            status=status,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_judged_reports(
+    report_dir: Path,
+    info: RunInfo,
+    results: list[Result],
+    *,
+    transcripts: Iterable[Transcript] = (),
+    annotations: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Path]:
+    """report.json, report.html and summary.md of already-redacted results (replay uses it):
+    all three lead with the findings of ``conformance.findings.analyse``."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    analysis = analyse(results, transcripts)
+    return {
+        "json": write_json_report(report_dir, info, results, annotations, analysis),
+        "html": write_html_report(report_dir, info, results, analysis=analysis),
+        "summary": write_summary_markdown(report_dir, info, results, analysis),
+    }
+
+
 def write_run_reports(
     report_dir: Path,
     *,
@@ -87,8 +138,10 @@ def write_run_reports(
         duration_s=duration_s,
         extra=redactor.json(extra or {}),
     )
+    listed = [redactor.transcript(t) for t in transcripts]
+    analysis = analyse(clean, listed)
     # Annotations are labels and verdict words (no secrets); keyed by the unredacted result id.
-    paths = {"json": write_json_report(report_dir, info, clean, annotations)}
+    paths = {"json": write_json_report(report_dir, info, clean, annotations, analysis)}
     paths["junit"] = write_junit(
         report_dir,
         clean,
@@ -100,11 +153,13 @@ def write_run_reports(
     )
     transcript_dir = report_dir / "transcripts"
     transcript_dir.mkdir(parents=True, exist_ok=True)
-    listed = [redactor.transcript(t) for t in transcripts]
     links: dict[str, str] = {}
     for name, transcript in zip(_file_names(listed), listed, strict=True):
         write_transcripts(transcript_dir / name, [transcript])
         links.setdefault(transcript.meta.id, f"transcripts/{name}")
     paths["transcripts"] = transcript_dir
-    paths["html"] = write_html_report(report_dir, info, clean, transcript_links=links)
+    paths["html"] = write_html_report(
+        report_dir, info, clean, transcript_links=links, analysis=analysis
+    )
+    paths["summary"] = write_summary_markdown(report_dir, info, clean, analysis)
     return paths

@@ -13,13 +13,16 @@ not expect, 2 only harness/config/network errors, 3 a stale baseline (and nothin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from conformance.findings import Analysis, analyse
+from conformance.reports.findings_text import finding_lines
 from conformance.verdicts import SUMMARY_KEYS, Result, Verdict, summarise
 
 if TYPE_CHECKING:
     from conformance.baseline import BaselineOutcome
+    from conformance.transcript.model import Transcript
 
 __all__ = [
     "EXIT_ERROR",
@@ -63,10 +66,16 @@ def exit_status(
     return EXIT_OK
 
 
-def _listing(title: str, rows: Sequence[Result]) -> list[str]:
-    if not rows:
+def _listing(title: str, rows: Sequence[Result], explained: int = 0) -> list[str]:
+    if not rows and not explained:
         return []
-    lines = [f"{title} ({len(rows)}):"]
+    if explained:
+        lines = [
+            f"{title} ({len(rows) + explained}; {explained} counted under their finding above, "
+            "listed in report.html):"
+        ]
+    else:
+        lines = [f"{title} ({len(rows)}):"]
     for result in rows[:MAX_LISTED]:
         lines.append(f"  {result.id} [{result.level.value}]: {_short(result.message)}")
         if result.evidence:
@@ -84,12 +93,21 @@ def summary_lines(
     baseline: BaselineOutcome | None = None,
     flaky: Mapping[str, Sequence[str]] | None = None,
     excluded: int = 0,
+    transcripts: Iterable[Transcript] | None = None,
+    analysis: Analysis | None = None,
 ) -> list[str]:
+    """Counts, then the findings (one per root cause, consequences beneath), then the failing
+    cases that are not a finding's consequence. Findings need ``transcripts`` (or a ready
+    ``analysis``); without either they are derived from the results alone."""
     counts = summarise(list(results))
+    if analysis is None:
+        analysis = analyse(results, transcripts or ())
+    consequences = {c.id for f in analysis.findings for c in f.consequences}
     lines = [
         f"target: {target}",
         "summary: " + ", ".join(f"{counts[key]} {key}" for key in SUMMARY_KEYS),
     ]
+    lines += finding_lines(analysis)
     if excluded:
         lines.append(f"excluded: {excluded} case(s) not run (--exclude; see report.json)")
     expected = baseline.expected_ids if baseline is not None else frozenset()
@@ -99,7 +117,8 @@ def summary_lines(
             (r for r in results if r.verdict is verdict and r.id not in expected),
             key=lambda r: r.id,
         )
-        lines += _listing(verdict.value.upper(), rows)
+        own = [r for r in rows if r.id not in consequences]
+        lines += _listing(verdict.value.upper(), own, len(rows) - len(own))
     if flaky:
         by_id = {r.id: r for r in results}
         lines.append(f"FLAKY ({len(flaky)}): verdict differed across repeats; worst is reported")

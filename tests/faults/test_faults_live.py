@@ -79,6 +79,7 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
     "sse-cut-mid-event": ("http.sse.not-cut",),
     "health-503": ("http.health.status-ok",),
     "sse-forbidden": ("http.sse.status-200",),
+    "no-sse": ("http.sse.status-200",),
     "payload-not-json": ("events.payload.json",),
     "announcement-delete-object": ("events.announcement-delete.bare-id",),
     "ws-non-json-frame": ("ws.frame.json",),

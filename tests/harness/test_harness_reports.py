@@ -166,7 +166,7 @@ def test_summary_lists_failures_and_errors_with_their_messages() -> None:
     text = "\n".join(lines)
     assert "b.fail[sse-user] [MUST]: expected 200, observed 401" in text
     assert "FAIL (1):" in text and "ERROR (1):" in text
-    assert "WARN" not in text
+    assert "WARN (" not in text  # warnings show as findings, not as a listing
     assert "WARN (1):" in "\n".join(summary_lines(RESULTS, target="http://t", strict=True))
 
 

@@ -51,6 +51,8 @@ class StreamingRoutes:
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.method == "OPTIONS":
             return preflight(request)
+        if faults.active("no-sse"):  # FAULT
+            return express_not_found(request)
         name = stream_name_from_path(request.path, query_lists(request))
         if name is None and faults.active("sse-accept-unknown-channel"):  # FAULT
             name = "public"

@@ -64,6 +64,10 @@
     shown.textContent = count + " of " + cases.length + " shown";
     state.textContent = active ? "filter: " + decodeURIComponent(described.replace(/\+/g, " ")) : "";
     sync(active);
+    // The case list is collapsed on long reports: a filter or a link to a case opens it.
+    var list = document.getElementById("cases-list");
+    var target = location.hash.length > 1 ? document.getElementById(location.hash.slice(1)) : null;
+    if (list && (active || (target && list.contains(target)))) { list.open = true; }
   }
 
   function fromForm() {
