@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--bus", choices=("memory", "redis"), default="memory")
     serve.add_argument("--redis-url", default=None)
     serve.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql://...: the streaming side reads tokens, lists, relations and filters "
+        "from this Mastodon-schema database, as Mastodon's streaming server does",
+    )
+    serve.add_argument(
         "--split-ports",
         action="store_true",
         help="serve streaming on a second port; REST answers /api/v1/streaming with a 301",
@@ -53,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a legal variation Mastodon does not use (repeatable): "
         + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items()),
     )
+    init_db = commands.add_parser(
+        "init-db", help="load the Mastodon schema subset the streaming side reads (idempotent)"
+    )
+    init_db.add_argument("--database-url", required=True)
     return parser
 
 
@@ -69,6 +79,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         split_ports=args.split_ports,
         bus=args.bus,
         redis_url=args.redis_url,
+        database_url=args.database_url,
         faults=frozenset(args.fault),
         variants=frozenset(args.variant),
     )
@@ -81,8 +92,21 @@ async def serve(settings: Settings) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    streaming_store = None
+    if settings.database_url:
+        from .pg import PgStreamingStore
+
+        streaming_store = PgStreamingStore(settings.database_url)
+        try:
+            streaming_store.check()
+        except Exception as exc:  # one line, not a traceback: the URL or the schema is wrong
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise SystemExit(f"--database-url: cannot read the database: {detail}") from None
     server = await start_server(
-        settings, store=Store.seeded(), bus=make_bus(settings.bus, settings.redis_url)
+        settings,
+        store=Store.seeded(),
+        bus=make_bus(settings.bus, settings.redis_url),
+        streaming_store=streaming_store,
     )
     try:
         sys.stdout.write(json.dumps(server.startup_line(), ensure_ascii=False) + "\n")
@@ -90,6 +114,8 @@ async def serve(settings: Settings) -> int:
         await stop.wait()
     finally:
         await server.close()
+        if streaming_store is not None:
+            streaming_store.close()
     return 0
 
 
@@ -97,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return asyncio.run(serve(settings_from_args(args)))
+    if args.command == "init-db":
+        from .pg import load_schema
+
+        load_schema(args.database_url)
+        return 0
     return 2
 
 

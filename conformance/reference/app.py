@@ -56,12 +56,23 @@ def _setup_web(app: web.Application, *, store: Any, bus: Bus, settings: Settings
 
 
 def build_apps(
-    store: Any, bus: Bus, settings: Settings, *, with_web: bool = True
+    store: Any,
+    bus: Bus,
+    settings: Settings,
+    *,
+    with_web: bool = True,
+    streaming_store: Any = None,
 ) -> list[web.Application]:
-    """The applications to serve: ``[combined]`` or ``[rest, streaming]`` with split ports."""
+    """The applications to serve: ``[combined]`` or ``[rest, streaming]`` with split ports.
+
+    ``streaming_store`` (``--database-url``: a ``pg.PgStreamingStore``) is what the streaming
+    side reads instead of the web side's in-memory store, as Mastodon's Node server reads
+    PostgreSQL while Rails writes it.
+    """
+    reads = streaming_store if streaming_store is not None else store
     if not settings.split_ports:
         app = web.Application()
-        setup_streaming(app, store=store, bus=bus, settings=settings, standalone=False)
+        setup_streaming(app, store=reads, bus=bus, settings=settings, standalone=False)
         if with_web:
             _setup_web(app, store=store, bus=bus, settings=settings)
         return [app]
@@ -72,7 +83,7 @@ def build_apps(
     if with_web:
         _setup_web(rest, store=store, bus=bus, settings=settings)
     streaming = web.Application()
-    setup_streaming(streaming, store=store, bus=bus, settings=settings, standalone=True)
+    setup_streaming(streaming, store=reads, bus=bus, settings=settings, standalone=True)
     return [rest, streaming]
 
 
@@ -113,7 +124,12 @@ class RunningServer:
 
 
 async def start_server(
-    settings: Settings, *, store: Any, bus: Bus | None = None, with_web: bool = True
+    settings: Settings,
+    *,
+    store: Any,
+    bus: Bus | None = None,
+    with_web: bool = True,
+    streaming_store: Any = None,
 ) -> RunningServer:
     bus = bus if bus is not None else MemoryBus()
     faults.install(settings.faults)
@@ -130,7 +146,9 @@ async def start_server(
     server = RunningServer(settings=settings, store=store, bus=bus)
     try:
         for app, sock in zip(
-            build_apps(store, bus, settings, with_web=with_web), sockets, strict=True
+            build_apps(store, bus, settings, with_web=with_web, streaming_store=streaming_store),
+            sockets,
+            strict=True,
         ):
             runner = web.AppRunner(
                 app,

@@ -32,6 +32,8 @@ class Settings:
     split_ports: bool = False
     bus: str = "memory"
     redis_url: str | None = None
+    #: ``--database-url``: the streaming side reads Mastodon's PostgreSQL (``pg/``)
+    database_url: str | None = None
     #: Deliberate rule-breaking switched on by ``--fault`` (see ``faults.py``); empty = faithful.
     faults: frozenset[str] = field(default_factory=frozenset)
     #: Benign, legal variations switched on by ``--variant`` (``faults.VARIANTS``).
