@@ -71,6 +71,7 @@ class Settings:
     account_id: str | None = None
     second_account_id: str | None = None
     list_id: str | None = None
+    database_url: str | None = None  # --database-url: the suite seeds a bare server's PostgreSQL
     timeout_multiplier: float = 1.0
     verify_tls: bool = True
     embedded_heartbeat_s: float = 15.0
@@ -87,8 +88,8 @@ class Settings:
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
         out = [v for v in (self.token, self.second_token) if v]
-        if self.redis_url:
-            password = urlsplit(self.redis_url).password
+        for url in (self.redis_url, self.database_url):
+            password = urlsplit(url).password if url else None
             if password:
                 out.append(password)
         return out
@@ -218,6 +219,16 @@ OPTIONS: tuple[Option, ...] = (
         "--redis-url",
         "Redis of the target (for --stimulus redis)",
         values.parse_redis_url,
+        metavar="URL",
+        secret=True,
+    ),
+    Option(
+        "database_url",
+        "--database-url",
+        "Mastodon-schema PostgreSQL of a bare streaming server: the suite seeds its own "
+        "accounts, tokens, lists, mutes, blocks and filters there and removes them after "
+        "(with --stimulus redis)",
+        values.parse_database_url,
         metavar="URL",
         secret=True,
     ),
@@ -421,8 +432,11 @@ def resolve_settings(
 def _check_combination(settings: Settings) -> None:
     if settings.stimulus == "redis" and not settings.redis_url:
         raise SettingsError("--stimulus redis needs --redis-url (or MSC_REDIS_URL)")
-    if settings.target is None and settings.streaming_url is not None:
-        raise SettingsError("--streaming-url needs --target")
+    # --streaming-url without --target is the bare mode (a streaming server alone, issue 13).
+    if settings.database_url and settings.stimulus != "redis":
+        raise SettingsError("--database-url needs --stimulus redis --redis-url URL")
+    if settings.database_url and settings.target is None and settings.streaming_url is None:
+        raise SettingsError("--database-url needs --streaming-url (a bare server) or --target")
 
 
 def settings_to_args(cli: Mapping[str, Any]) -> list[str]:

@@ -43,6 +43,13 @@ def parse_redis_url(text: str) -> str:
     return text.strip()
 
 
+def parse_database_url(text: str) -> str:
+    """``--database-url``: a PostgreSQL URL (``conformance/database/``)."""
+    if urlsplit(text.strip()).scheme not in {"postgres", "postgresql"}:
+        raise ValueError("expected a postgresql:// URL")
+    return text.strip()
+
+
 def parse_positive(text: str) -> float:
     try:
         value = float(text)

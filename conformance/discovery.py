@@ -68,6 +68,8 @@ class TargetInfo:
     #: False: neither instance document advertises a streaming URL; without --streaming-url,
     #: ``streaming_base`` is then the target's origin, a guess the session verifies
     streaming_advertised: bool = True
+    #: True: ``--streaming-url`` without ``--target`` (``conformance/bare.py``): no REST API
+    bare: bool = False
 
     @property
     def ws_base(self) -> str:
@@ -134,6 +136,10 @@ async def discover(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> TargetInfo:
     """Read the instance documents of ``settings.target`` (which must be set)."""
+    if settings.target is None and settings.streaming_url:  # bare mode: no instance document
+        from conformance.bare import discover_bare
+
+        return await discover_bare(settings, transport=transport)  # type: ignore[no-any-return]
     if settings.target is None:
         raise DiscoveryError("no target to discover (the embedded server sets one)")
     base = settings.target.rstrip("/")

@@ -191,7 +191,7 @@ class SuiteRun:
         self._mark_started()
         try:
             settings = self.settings
-            if settings.target is None:
+            if settings.target is None and settings.streaming_url is None:  # else: bare mode
                 self._server = _start_server(settings)
                 settings = _point_at(settings, self._server)
             self._effective = settings

@@ -52,7 +52,7 @@ _TAGGED = ("public", "public:local", "hashtag", "hashtag:local")
 _MEDIA = ("public:media", "public:local:media", "public:remote:media")
 _NOTIF = ("user", "user:notification")
 PUB_NEEDS = frozenset({"rest", "public-posts"})
-_REF_NEEDS = frozenset({"rest", "reference"})
+_REMOTE_NEEDS = frozenset({"rest", "remote-authors"})  # capabilities.NEED_REASONS says who
 
 #: Warm-up: proves each subscription is live before anything is judged (events published
 #: before a subscription is active are lost on Mastodon). Not judged as delivery.
@@ -75,7 +75,7 @@ WARMUP: tuple[Step, ...] = (
         "status",
         "",
         arrive=("public:remote", "public:remote:media"),
-        needs=_REF_NEEDS,
+        needs=_REMOTE_NEEDS,
         warmup=True,
     ),
     Step(
@@ -131,7 +131,7 @@ STEPS: tuple[Step, ...] = (
         arrive=("public", "public:media", "public:remote", "public:remote:media", "hashtag"),
         absent=("public:local", "public:local:media", "hashtag:local", *_HOME),
         absent_requirement="delivery.remote-status.excluded",
-        needs=_REF_NEEDS,
+        needs=_REMOTE_NEEDS,
     ),
     Step(
         "U",
@@ -277,7 +277,7 @@ STEPS: tuple[Step, ...] = (
         absent=("public", "hashtag"),
         absent_requirement="delivery.blocked-author.excluded",
         sync_before=True,
-        needs=frozenset({"rest", "reference", "public-posts"}),
+        needs=frozenset({"rest", "remote-authors", "public-posts"}),
     ),
     Step(
         "MU",
@@ -320,7 +320,14 @@ STEPS: tuple[Step, ...] = (
         arrive=_NOTIF,
         drivers=frozenset({"redis"}),  # no REST API causes it on demand
     ),
-    Step("TR", sc.TOKEN_REVOKE, "", "end", "delivery.token-revoke.ends-stream", needs=_REF_NEEDS),
+    Step(
+        "TR",
+        sc.TOKEN_REVOKE,
+        "",
+        "end",
+        "delivery.token-revoke.ends-stream",
+        needs=frozenset({"rest", "revocation"}),
+    ),
 )
 STEP_BY_KEY = {s.key: s for s in (*WARMUP, *STEPS)}
 

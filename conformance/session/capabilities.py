@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "GATES",
+    "NEED_REASONS",
     "NO_STREAMING_URL",
+    "REFERENCE_FACTS",
     "Gate",
     "advertised_streaming_url",
     "gated_steps",
@@ -29,6 +31,24 @@ __all__ = [
 ]
 
 NO_STREAMING_URL = "no streaming URL advertised"
+
+#: Why a run lacks one of a plan's ``needs``, naming what would provide it (the runner's
+#: not_exercised messages). A stimulus driver adds facts it offers through ``facts()``.
+NEED_REASONS: dict[str, str] = {
+    "list": "no list id (give --list-id, or let the REST stimulus create one)",
+    "reference": "needs the reference server's /_reference extras",
+    "rest": "needs an active stimulus driver",
+    "long": "needs --long",
+    "public-posts": "public posts are off for this target (--allow-public-posts)",
+    "remote-authors": "needs statuses by a remote author: --stimulus redis (or the reference "
+    "server's /_reference extras)",
+    "scoped-tokens": "needs tokens with chosen scopes: --database-url with --stimulus redis (or "
+    "the reference server's /_reference extras)",
+    "revocation": "needs a revocable token with a known id: --database-url with --stimulus "
+    "redis (or the reference server's /_reference extras)",
+}
+#: What the reference server's /_reference extras give a run.
+REFERENCE_FACTS = frozenset({"reference", "remote-authors", "scoped-tokens", "revocation"})
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 

@@ -9,7 +9,13 @@ import warnings
 
 import httpx
 
-from conformance.session.capabilities import NO_STREAMING_URL, advertised_streaming_url, gated_steps
+from conformance.session.capabilities import (
+    NEED_REASONS,
+    NO_STREAMING_URL,
+    REFERENCE_FACTS,
+    advertised_streaming_url,
+    gated_steps,
+)
 from conformance.session.plan import Connection
 from conformance.session.recorder import wait_seconds
 from conformance.session.state import LiveRun
@@ -33,7 +39,7 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
     if allow_public:
         run.available.add("public-posts")
     if target.is_reference:
-        run.available.add("reference")
+        run.available |= REFERENCE_FACTS
     if s.list_id:
         run.available.add("list")
     if s.read_only:
@@ -45,6 +51,8 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
         run.log.not_run_reason = "--stimulus none"
     elif s.stimulus == "redis":
         driver = _redis_driver(run)
+    elif target.bare:  # --streaming-url alone: nothing to send REST calls to
+        run.log.not_run_reason = "a bare streaming server has no REST API: use --stimulus redis"
     elif not (s.token and s.second_token):
         run.log.not_run_reason = "the REST stimulus needs --token and --second-token"
     else:
@@ -73,6 +81,11 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
         return None, {}
     run.available.add("rest")  # "a driver is active" (the plan calls it rest)
     run.available.add(s.stimulus)
+    run.available |= set(getattr(driver, "facts", frozenset)())  # remote authors, tokens ...
+    # --database-url: the driver created accounts A and B; the run streams with their tokens
+    from conformance.stimulus.redis_world import with_world_tokens
+
+    run.settings = with_world_tokens(run.settings, info)
     run.gated = gated_steps(target.version, run.available)
     if info.list_id:
         run.available.add("list")
@@ -97,12 +110,7 @@ def _redis_driver(run: LiveRun) -> Driver | None:
 def missing(run: LiveRun, conn: Connection, tokens: dict[str, str]) -> str | None:
     for need in sorted(conn.needs):
         if need not in run.available:
-            return {
-                "list": "no list id (give --list-id, or let the REST stimulus create one)",
-                "reference": "needs the reference server's /_reference extras",
-                "rest": "needs an active stimulus driver",
-                "long": "needs --long",
-            }.get(need, f"needs {need}")
+            return NEED_REASONS.get(need, f"needs {need}")
     if conn.token not in ("a", "b", "none", "invalid") and conn.token not in tokens:
         return f"no {conn.token} token could be minted on this target"
     if conn.token == "b" and not run.settings.second_token:

@@ -13,6 +13,7 @@ from conformance.matrix.delivery_log import Seen, StepOutcome
 from conformance.matrix.keys import HASHTAG_CASE_KEYS, MUX_SUBSCRIPTIONS, MUX_UNSUBSCRIBED
 from conformance.matrix.steps import EXTRA_ARRIVALS, STEPS, WARMUP, Step, steps_for
 from conformance.matrix.streams import OTHER_TAG
+from conformance.session.capabilities import NEED_REASONS
 from conformance.session.opening import honour_cancel
 from conformance.session.state import LiveRun
 from conformance.stimulus.base import Driver, Produced, ScenarioUnsupported, StimulusError
@@ -38,11 +39,7 @@ async def _produce(
         return StepOutcome(step.key, None, run.gated[step.key])
     for need in step.needs:
         if need not in run.available:
-            reason = {
-                "public-posts": "public posts are off for this target (--allow-public-posts)",
-                "reference": "needs the reference server's /_reference extras",
-            }.get(need, f"needs {need}")
-            return StepOutcome(step.key, None, reason)
+            return StepOutcome(step.key, None, NEED_REASONS.get(need, f"needs {need}"))
     if not driver.supports(step.scenario):
         return StepOutcome(step.key, None, driver.unsupported_reason(step.scenario))
     try:

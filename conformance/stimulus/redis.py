@@ -13,8 +13,14 @@ event, message, receivers}``); messages carry no credentials. Nothing persists i
 the ``subscribed:*`` keys, which belong to the server and are never written here; ``cleanup()``
 publishes ``delete`` for every status still standing, as RemoveStatusService would.
 
-Optional HTTP (never required): account names through ``verify_credentials`` when tokens are
-known, and, on the reference server only, minted tokens (with their ids, for ``kill``).
+With ``--database-url`` (``redis_world.py``) the driver also writes what Rails would write to
+PostgreSQL: it seeds its own accounts, tokens and list, mutes and blocks authors in the database,
+stores filters, and revokes a token (``revoked_at``, then ``kill``), so a bare streaming server
+needs nothing pre-made. Without one, those scenarios are not_exercised, naming the option.
+
+Optional HTTP (never required, and only to a target that answered an instance document, i.e.
+has a REST API): account names through ``verify_credentials`` when tokens are known, mutes and
+blocks through the REST API, and on the reference server minted tokens (with their ids).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from redis.exceptions import RedisError
 
 from conformance.stimulus.base import (
     BLOCKED_AUTHOR,
+    FILTER_CHANGE,
     MUTED_AUTHOR,
     SCENARIOS,
     STATUS_PUBLIC,
@@ -47,6 +54,7 @@ from conformance.stimulus.base import (
 from conformance.stimulus.redis_fanout import Cast, FanOut, Plan
 from conformance.stimulus.redis_messages import encode_message
 from conformance.stimulus.redis_render import Person
+from conformance.stimulus.redis_world import DATABASE_FACTS, WorldBackend, cast_of
 from conformance.transcript.model import Record
 
 log = logging.getLogger(__name__)
@@ -85,6 +93,7 @@ class RedisDriver:
         tokens: tuple[str | None, str | None] = (None, None),
         reference_extras: bool = False,
         revocable_token_id: str | None = None,
+        world: WorldBackend | None = None,
     ) -> None:
         self._redis = client
         self.fanout = FanOut(cast)
@@ -101,6 +110,7 @@ class RedisDriver:
         self._info: SetupInfo | None = None
         self._remote_known = False
         self._undo: list[tuple[str, str]] = []  # (REST path, what) to run at cleanup
+        self.world = world  # --database-url: the driver writes Rails' rows itself
 
     # --- construction ------------------------------------------------------------------------
 
@@ -113,10 +123,15 @@ class RedisDriver:
         """
         if not settings.redis_url:
             raise StimulusError("--stimulus redis needs --redis-url")
-        if not settings.account_id or not settings.second_account_id:
-            raise StimulusError("--stimulus redis needs --account-id and --second-account-id")
+        database_url = getattr(settings, "database_url", None)
+        if not database_url and (not settings.account_id or not settings.second_account_id):
+            raise StimulusError(
+                "--stimulus redis needs --account-id and --second-account-id "
+                "(or --database-url, to create its own accounts)"
+            )
         multiplier = float(getattr(settings, "timeout_multiplier", 1.0) or 1.0)
         timeout = DEFAULT_TIMEOUT_S * multiplier
+        world = WorldBackend(database_url, timeout_s=timeout) if database_url else None
         client = aioredis.Redis.from_url(
             settings.redis_url,
             socket_timeout=timeout,
@@ -126,11 +141,15 @@ class RedisDriver:
         base_url = getattr(target, "base_url", None) or settings.target
         host = (urlsplit(base_url).hostname if base_url else None) or "mastodon.example"
         cast = Cast.of(
-            str(settings.account_id),
-            str(settings.second_account_id),
+            str(settings.account_id or "0"),
+            str(settings.second_account_id or "0"),
             str(settings.list_id) if settings.list_id else None,
             local_host=host,
         )
+        # A REST API exists only where an instance document was read: never POST to a bare
+        # streaming server (it answers 400 "Unknown channel requested" to everything).
+        if getattr(target, "bare", False) or not getattr(target, "instance", None):
+            base_url = None
         http = None
         if base_url:
             http = httpx.AsyncClient(
@@ -145,12 +164,20 @@ class RedisDriver:
             base_url=base_url,
             tokens=(settings.token, settings.second_token),
             reference_extras=bool(getattr(target, "is_reference", False)),
+            world=world,
         )
 
     # --- Driver protocol ---------------------------------------------------------------------
 
     def supports(self, scenario: str) -> bool:
         return self.unsupported_reason(scenario) == ""
+
+    def facts(self) -> frozenset[str]:
+        """What this driver lets the run exercise (plan ``needs``), decided after setup."""
+        out = {"remote-authors"}
+        if self.world is not None or self._revocable_id:
+            out |= DATABASE_FACTS
+        return frozenset(out)
 
     def unsupported_reason(self, scenario: str) -> str:
         params: dict[str, Any] = {}
@@ -163,6 +190,8 @@ class RedisDriver:
         return self.fanout.unsupported_reason(scenario, **params) or ""
 
     def _relation_unsupported(self, scenario: str) -> str:
+        if self.world is not None:
+            return ""
         database = self.fanout.unsupported_reason(scenario) or ""
         if self._http is None or self._base is None or not self._tokens.get("a"):
             return f"{database} (and no REST API with --token to create it there)"
@@ -172,6 +201,8 @@ class RedisDriver:
 
     async def setup(self) -> SetupInfo:
         await self._call(self._redis.ping(), "PING")
+        if self.world is not None:
+            return await self._setup_world()
         notes: list[str] = []
         cast = self.fanout.cast
         a = await self._whoami("a", cast.a, notes)
@@ -202,9 +233,34 @@ class RedisDriver:
         )
         return self._info
 
+    async def _setup_world(self) -> SetupInfo:
+        """Seed the database (accounts, users, tokens, list, domain block, filter) as Rails."""
+        assert self.world is not None
+        info = await self.world.seed()
+        self.fanout.cast = cast_of(info, self.fanout.cast.local_host)
+        self._revocable_id = info.token_ids["revocable"]
+        self._remote_known = True
+        cast = self.fanout.cast
+        self._info = SetupInfo(
+            a=Account(cast.a.id, cast.a.acct, cast.a.username),
+            b=Account(cast.b.id, cast.b.acct, cast.b.username),
+            list_id=cast.list_id,
+            tokens=dict(info.tokens),
+            remote_acct=cast.remote.acct,
+            notes=(f"--database-url: seeded fixture world {info.run_id} (removed at the end)",),
+        )
+        return self._info
+
     async def produce(self, scenario: str, marker: str, **params: Any) -> Produced:
         if scenario == TOKEN_REVOKE and "token_id" not in params and self._revocable_id:
             params["token_id"] = self._revocable_id
+        if self.world is not None and scenario == TOKEN_REVOKE:
+            params["token_id"] = await self.world.revoke("revocable")  # revoked_at, then kill
+        if self.world is not None and scenario == FILTER_CHANGE and "filter_id" not in params:
+            keyword = f"{marker}nevermatches"
+            params["filter_id"] = await self.world.add_filter(
+                self.fanout.cast.a.id, marker, keyword
+            )
         if "tag" not in params and self.tag:
             params["tag"] = self.tag
         reason = self.unsupported_reason(scenario)
@@ -237,6 +293,9 @@ class RedisDriver:
         kind, whose, status_scenario = RELATIONS[scenario]
         cast = self.fanout.cast
         account_id = cast.b.id if whose == "b" else cast.remote.id
+        if self.world is not None:  # the row Rails' MuteService/BlockService would write
+            await self.world.relate(kind, cast.a.id, account_id)
+            return status_scenario
         await self._get_json(
             f"/api/v1/accounts/{account_id}/{kind}", self._tokens["a"], method="POST"
         )
@@ -262,6 +321,9 @@ class RedisDriver:
         except Exception as exc:  # cleanup must not raise
             log.warning("redis cleanup failed: %s", exc)
         finally:
+            if self.world is not None:
+                for problem in await self.world.cleanup():
+                    log.warning("%s", problem)
             await self.aclose()
 
     async def aclose(self) -> None:

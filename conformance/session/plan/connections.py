@@ -133,7 +133,7 @@ _ERRORS_SSE: tuple[
         "scope:read:notifications",
         401,
         "Access token does not have the required scopes",
-        frozenset({"reference"}),
+        frozenset({"scoped-tokens"}),
     ),
     (
         "sse-err-hashtag-without-tag",
@@ -218,7 +218,10 @@ def connections(settings: Settings) -> list[Connection]:
             "http-health", "http", "health", None, f"{SSE_BASE}/health", auth="none", token="none"
         ),
     ]
-    for doc in ("v2", "v1"):  # discovery documents (divergences.md §3.16)
+    from conformance.bare import is_bare
+
+    # discovery documents (divergences.md §3.16); a bare streaming server has none
+    for doc in () if is_bare(settings) else ("v2", "v1"):
         out.append(
             Connection(
                 f"http-instance-{doc}",
@@ -362,7 +365,7 @@ def connections(settings: Settings) -> list[Connection]:
                 f"{SSE_BASE}/user" if transport == "sse" else SSE_BASE,
                 () if transport == "sse" else (("stream", "user"),),
                 token="revocable",
-                needs=frozenset({"reference", "rest"}),
+                needs=frozenset({"revocation", "rest"}),
                 role="revocable",
                 extra=(("expect_close", True),),
             )
