@@ -194,9 +194,9 @@ class RedisDriver:
             return ""
         database = self.fanout.unsupported_reason(scenario) or ""
         if self._http is None or self._base is None or not self._tokens.get("a"):
-            return f"{database} (and no REST API with --token to create it there)"
+            return f"{database} (or a REST API: --target with --token)"
         if RELATIONS[scenario][1] == "remote" and not self._remote_known:
-            return f"{database} (and the remote author is not an account on the target)"
+            return f"{database} (the remote author is no account of the target's REST API)"
         return ""
 
     async def setup(self) -> SetupInfo:

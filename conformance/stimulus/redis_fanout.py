@@ -39,8 +39,10 @@ from conformance.stimulus.redis_tags import hashtag_channels
 
 #: Scenarios that need relations stored in the target's database, which Redis cannot create.
 NEEDS_DATABASE = {
-    base.MUTED_AUTHOR: "the mute must exist in the target's database; Redis cannot create it",
-    base.BLOCKED_AUTHOR: "the block must exist in the target's database; Redis cannot create it",
+    base.MUTED_AUTHOR: "the mute must exist in the target's database, which Redis cannot "
+    "write: give --database-url",
+    base.BLOCKED_AUTHOR: "the block must exist in the target's database, which Redis cannot "
+    "write: give --database-url",
 }
 
 

@@ -50,7 +50,7 @@ async def driver(server: EmbeddedServer, redis_url: str) -> AsyncIterator[RedisD
         second_account_id=bob.id,
         list_id=str(server.lists[0]["id"]),
     )
-    target = SimpleNamespace(base_url=server.url, is_reference=True)
+    target = SimpleNamespace(base_url=server.url, is_reference=True, instance={"uri": "reference"})
     made = RedisDriver.from_settings(settings, target)
     try:
         yield made
