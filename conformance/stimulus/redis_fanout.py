@@ -18,107 +18,26 @@ reactions can refer to them.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from conformance.stimulus import base
-from conformance.stimulus.redis_messages import encode_message
+from conformance.stimulus.redis_cast import NEEDS_DATABASE, Cast, Plan, Publish, Snowflakes
+from conformance.stimulus.redis_fanout_events import OtherEvents
 from conformance.stimulus.redis_render import (
     Person,
     StatusSpec,
     iso_ms,
-    render_announcement,
     render_conversation,
     render_notification,
     render_status,
 )
 from conformance.stimulus.redis_tags import hashtag_channels
 
-#: Scenarios that need relations stored in the target's database, which Redis cannot create.
-NEEDS_DATABASE = {
-    base.MUTED_AUTHOR: "the mute must exist in the target's database, which Redis cannot "
-    "write: give --database-url",
-    base.BLOCKED_AUTHOR: "the block must exist in the target's database, which Redis cannot "
-    "write: give --database-url",
-}
 
-
-@dataclass(frozen=True, slots=True)
-class Cast:
-    """Who is who on the target (ids as the streaming server knows them)."""
-
-    a: Person
-    b: Person
-    remote: Person
-    list_id: str | None
-    local_host: str
-
-    @classmethod
-    def of(
-        cls,
-        account_id: str,
-        second_account_id: str,
-        list_id: str | None = None,
-        *,
-        local_host: str = "mastodon.example",
-        a_username: str = "alice",
-        b_username: str = "bob",
-        remote_id: str = "109310222451116537",
-        remote_username: str = "carol",
-        remote_host: str = "remote.example",
-    ) -> Cast:
-        return cls(
-            a=Person(account_id, a_username, local_host, True, "Conformance A"),
-            b=Person(second_account_id, b_username, local_host, True, "Conformance B"),
-            remote=Person(remote_id, remote_username, remote_host, False, "Conformance Remote"),
-            list_id=list_id,
-            local_host=local_host,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Publish:
-    """One PUBLISH: the channel and the exact message string, plus the event for bookkeeping."""
-
-    channel: str
-    message: str
-    event: str
-
-
-@dataclass(slots=True)
-class Plan:
-    """The outcome of building one scenario: what to publish and what it represents."""
-
-    scenario: str
-    marker: str
-    publishes: list[Publish] = field(default_factory=list)
-    ids: dict[str, str] = field(default_factory=dict)
-    bodies: dict[str, Any] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def add(self, channel: str, event: str, *payload: Any) -> None:
-        self.publishes.append(Publish(channel, encode_message(event, *payload), event))
-
-
-class Snowflakes:
-    """Mastodon-style ids: milliseconds << 16 | sequence, unique within one generator."""
-
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._seq = itertools.count(1)
-        self._last = 0
-
-    def __call__(self) -> str:
-        value = (int(self._clock() * 1000) << 16) | (next(self._seq) & 0xFFFF)
-        value = max(value, self._last + 1)
-        self._last = value
-        return str(value)
-
-
-class FanOut:
+class FanOut(OtherEvents):
     """Builds scenarios for one cast; remembers created objects. Pure: the caller does the I/O."""
 
     def __init__(
@@ -411,13 +330,6 @@ class FanOut:
 
     # --- notifications and conversations -------------------------------------------------------
 
-    @staticmethod
-    def _notifications_subscribed(account_id: str, subscribed: frozenset[str]) -> bool:
-        return (
-            f"timeline:{account_id}" in subscribed
-            or f"timeline:{account_id}:notifications" in subscribed
-        )
-
     def _notify(
         self,
         plan: Plan,
@@ -577,84 +489,6 @@ class FanOut:
 
     def forget(self, status_id: str) -> StatusSpec | None:
         return self.statuses.pop(status_id, None)
-
-    # --- filters, announcements, notifications, tokens -----------------------------------------
-
-    def _filter_change(
-        self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]
-    ) -> None:
-        account = self.cast.a.id
-        plan.add(f"timeline:{account}", "filters_changed")
-        plan.add(f"timeline:system:{account}", "filters_changed")
-        plan.ids["filter"] = str(params.get("filter_id") or next(self._small_ids) + 10)
-
-    def _active_accounts(self) -> list[Person]:
-        return [self.cast.a, self.cast.b]
-
-    def _announcement(self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]) -> None:
-        announcement_id = str(next(self._small_ids) + 7)
-        now = self._now()
-        payload = render_announcement(
-            announcement_id=announcement_id,
-            text=str(params.get("text") or f"{plan.marker} conformance announcement"),
-            published_at=iso_ms(now),
-            starts_at=iso_ms(now),
-            ends_at=iso_ms(now + timedelta(hours=1)),
-        )
-        self.announcements.append(announcement_id)
-        for person in self._active_accounts():
-            if f"timeline:{person.id}" in subscribed:
-                plan.add(f"timeline:{person.id}", "announcement", payload)
-        plan.ids["announcement"] = announcement_id
-        plan.bodies["announcement"] = payload
-
-    def _announcement_id(self, params: dict[str, Any]) -> str:
-        if params.get("announcement_id") is not None:
-            return str(params["announcement_id"])
-        if not self.announcements:
-            raise base.StimulusError("no announcement to act on: pass announcement_id")
-        return self.announcements[-1]
-
-    def _announcement_reaction(
-        self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]
-    ) -> None:
-        announcement_id = self._announcement_id(params)
-        name = str(params.get("name") or "👍")
-        count = int(params.get("count", self.reactions.get((announcement_id, name), 0) + 1))
-        self.reactions[(announcement_id, name)] = count
-        payload: dict[str, Any] = {"name": name, "count": count}
-        if params.get("url"):  # a custom emoji carries its image URLs
-            payload["url"] = str(params["url"])
-            payload["static_url"] = str(params.get("static_url") or params["url"])
-        payload["announcement_id"] = announcement_id
-        for person in self._active_accounts():
-            if f"timeline:{person.id}" in subscribed:
-                plan.add(f"timeline:{person.id}", "announcement.reaction", payload)
-        plan.ids["announcement"] = announcement_id
-        plan.bodies["reaction"] = payload
-
-    def _announcement_delete(
-        self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]
-    ) -> None:
-        announcement_id = self._announcement_id(params)
-        for person in self._active_accounts():
-            if f"timeline:{person.id}" in subscribed:
-                plan.add(f"timeline:{person.id}", "announcement.delete", announcement_id)
-        if announcement_id in self.announcements:
-            self.announcements.remove(announcement_id)
-        plan.ids["announcement"] = announcement_id
-
-    def _notifications_merged(
-        self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]
-    ) -> None:
-        account = self.cast.a.id
-        if self._notifications_subscribed(account, subscribed):
-            plan.add(f"timeline:{account}:notifications", "notifications_merged", "1")
-        plan.ids["notification_target"] = account
-
-    def _token_revoke(self, plan: Plan, subscribed: frozenset[str], params: dict[str, Any]) -> None:
-        plan.add(f"timeline:access_token:{params['token_id']}", "kill")
-        plan.detail["token_id"] = str(params["token_id"])
 
 
 __all__ = ["NEEDS_DATABASE", "Cast", "FanOut", "Person", "Plan", "Publish", "Snowflakes"]
