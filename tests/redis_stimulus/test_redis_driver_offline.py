@@ -60,3 +60,36 @@ async def test_supports_every_catalogue_scenario_but_database_relations() -> Non
         assert driver.fanout.cast.list_id == "3"
     finally:
         await driver.cleanup()
+
+
+# --- issue 13: no REST calls to a target without a REST API; reasons name the option -----------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        SimpleNamespace(base_url="http://127.0.0.1:4000", instance={}),  # no instance document
+        SimpleNamespace(base_url="http://127.0.0.1:4000", instance={"uri": "x"}, bare=True),
+    ],
+    ids=["no-instance-document", "bare"],
+)
+async def test_no_http_client_for_a_target_without_a_rest_api(target: SimpleNamespace) -> None:
+    driver = RedisDriver.from_settings(_settings(token="t", second_token="u"), target)
+    try:
+        assert driver._http is None  # nothing can ever be POSTed to the streaming server
+        for scenario in (base.MUTED_AUTHOR, base.BLOCKED_AUTHOR):
+            assert "--database-url" in driver.unsupported_reason(scenario)
+        assert driver.facts() == frozenset({"remote-authors"})
+    finally:
+        await driver.cleanup()
+
+
+async def test_database_url_replaces_account_ids_and_offers_tokens() -> None:
+    settings = _settings(account_id=None, second_account_id=None, database_url="postgresql://x/y")
+    driver = RedisDriver.from_settings(settings, SimpleNamespace(base_url=None))
+    try:
+        assert driver.world is not None
+        assert driver.supports(base.MUTED_AUTHOR) and driver.supports(base.BLOCKED_AUTHOR)
+        assert {"scoped-tokens", "revocation", "remote-authors"} <= driver.facts()
+    finally:
+        await driver.cleanup()

@@ -196,3 +196,56 @@ def test_shape_diff_detects_a_missing_key() -> None:
 def test_remote_cast_member_is_not_local() -> None:
     cast = _cast(b_remote=True)
     assert isinstance(cast.b, Person) and not cast.b.local
+
+
+# --- remote statuses: what the driver publishes itself, with or without a database ----------
+
+REMOTE_CAPTURES = ("sse-07-public-remote", "sse-08-public-remote-only-media")
+
+
+def _world_cast() -> Cast:
+    """The cast a ``--database-url`` run gets: the world's remote account (its own username on
+    ``remote.example``), with the capture's ids so the channels are comparable."""
+    from conformance.database.world import WorldAccount, WorldInfo
+    from conformance.stimulus.redis_world import cast_of
+
+    info = WorldInfo(
+        run_id="0",
+        a=WorldAccount(ALICE, "msc_0_a"),
+        b=WorldAccount(BOB, "msc_0_b"),
+        remote=WorldAccount(CAROL, "msc_0_remote", "remote.example"),
+        list_id="1",
+        blocked_domain="0.blocked.example",
+        tokens={},
+    )
+    return cast_of(info, HOST)
+
+
+@pytest.mark.parametrize("capture", REMOTE_CAPTURES)
+def test_remote_status_of_a_database_world_matches_capture(
+    captures_dir: Path, capture: str
+) -> None:
+    recorded = _captured(captures_dir, capture)
+    channels = {channel for channel, _, _ in recorded}
+    built = [e for e in _run(_world_cast(), [REMOTE_MEDIA, EDIT_0, DELETE_0]) if e[0] in channels]
+    assert [(c, e) for c, e, _ in built] == [(c, e) for c, e, _ in recorded]
+    for (channel, event, want), (_, _, got) in zip(recorded, built, strict=True):
+        assert not _shape_diff(_shape(want), _shape(got)), f"{capture} {channel} {event}"
+        if isinstance(got, dict):  # the streaming server's local test: username == acct
+            assert got["account"]["acct"] == "msc_0_remote@remote.example"
+
+
+@pytest.mark.parametrize("cast", [_cast(), _world_cast()], ids=["captures", "database-world"])
+@pytest.mark.parametrize(
+    ("scenario", "media"), [(base.STATUS_REMOTE, False), (base.STATUS_REMOTE_MEDIA, True)]
+)
+def test_remote_status_channels_are_rails_broadcast_channels(
+    cast: Cast, scenario: str, media: bool
+) -> None:
+    """FanOutOnWriteService for a remote public status: hashtag (never ``:local``), public,
+    ``public:remote`` (+ media twins); no home, list or notification channel."""
+    channels = [c for c, _, _ in _run(cast, [(scenario, {})])]
+    expected = ["timeline:hashtag:fediverse", "timeline:public", "timeline:public:remote"]
+    if media:
+        expected += ["timeline:public:media", "timeline:public:remote:media"]
+    assert channels == expected
