@@ -26,6 +26,18 @@ if [ "${1:-}" = "--redis" ] && ! command -v redis-server >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
 fi
 
+# --- --postgres: Debian's PostgreSQL for tests/database and the bare-mode CI run ----------------
+# initdb/postgres come from the versioned /usr/lib/postgresql/<v>/bin (tests/support/
+# postgres_server.py finds them there); the package's own cluster is not used.
+for arg in "$@"; do
+  if [ "$arg" = "--postgres" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+     && ! command -v initdb >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+  fi
+done
+
 # --- --browser: headless Chromium for tests/reports/test_html_report_browser.py ---------------
 # Debian's `chromium` package; the HTML report is checked in a real browser (the test skips,
 # saying why, when chromium is missing).
