@@ -357,7 +357,7 @@ class FixtureWorld:
 
 
 def _now_sql() -> Any:
-    """Timestamps as the database's clock sees them would need SQL; UTC now is close enough."""
+    """Now as Rails stores it: naive UTC in a ``timestamp without time zone`` column."""
     from datetime import UTC, datetime
 
     return datetime.now(UTC).replace(tzinfo=None)

@@ -65,3 +65,27 @@ def test_loading_the_schema_twice_is_harmless(postgres_url: str) -> None:
             )
         }
     assert set(REQUIRED) <= tables
+
+
+def test_the_reference_refuses_an_unusable_database_in_one_line() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance.reference",
+            "serve",
+            "--port",
+            "0",
+            "--database-url",
+            "postgresql://nobody@127.0.0.1:1/none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("--database-url: cannot read the database")

@@ -170,3 +170,56 @@ def test_cleanup_is_registered_with_atexit_until_it_ran(postgres_url: str) -> No
     assert calls == [world.cleanup]
     world.cleanup()
     assert world._atexit is False
+
+
+def _status(author_id: str, acct: str) -> dict:
+    return {
+        "id": "1",
+        "content": "<p>hello</p>",
+        "language": "en",
+        "mentions": [],
+        "account": {"id": author_id, "username": acct.split("@")[0], "acct": acct},
+    }
+
+
+def test_the_reference_filters_public_statuses_from_the_database(
+    world: FixtureWorld, store: PgStreamingStore
+) -> None:
+    """What the streaming side drops, read from PostgreSQL; the ``ignore-mutes`` mutant does not
+    (so the bare run's muted-author case can fail)."""
+    from conformance.reference import faults
+    from conformance.reference.streaming.filtering import FeedAccess, FilterCache, filter_status
+
+    info = world.seed()
+    world.relate("mute", info.a.id, info.b.id)
+
+    def shown(status: dict) -> bool:
+        kept = filter_status(
+            status,
+            store=store,
+            viewer_id=info.a.id,
+            chosen_languages=None,
+            access=FeedAccess(),
+            cache=FilterCache(),
+        )
+        return kept is not None
+
+    muted = _status(info.b.id, info.b.username)
+    assert not shown(muted)
+    assert not shown(_status(info.remote.id, f"someone@{info.blocked_domain}"))
+    plain = _status(info.remote.id, info.remote.acct)
+    assert shown(plain)
+    kept = filter_status(
+        plain,
+        store=store,
+        viewer_id=info.a.id,
+        chosen_languages=None,
+        access=FeedAccess(),
+        cache=FilterCache(),
+    )
+    assert kept is not None and kept["filtered"] == []
+    try:
+        faults.install({"ignore-mutes"})
+        assert shown(muted)
+    finally:
+        faults.install(())
