@@ -109,3 +109,50 @@ def test_bare_mode_without_a_database_names_the_option_for_each_gap(
     for result in gaps:
         assert "--database-url" in result["message"] or "--long" in result["message"], result
     assert a["token"] not in json.dumps(data)
+
+
+@pytest.mark.parametrize("reference", ["database"], indirect=True)
+def test_ctrl_c_removes_the_fixture_world(
+    reference: dict, redis_url: str, postgres_url: str, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    before = _counts(postgres_url)
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from conformance.cli import main; sys.exit(main())",
+        "run",
+        "--streaming-url",
+        reference["streaming_url"],
+        "--stimulus",
+        "redis",
+        "--redis-url",
+        redis_url,
+        "--database-url",
+        postgres_url,
+        "--heartbeat-timeout",
+        "2.5",
+        "--report-dir",
+        str(tmp_path / "report"),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSC_")}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        seeded = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _counts(postgres_url)[0] > before[0]:
+                seeded = True
+                break
+            time.sleep(0.05)  # polling another process's progress: no event to wait on
+        assert seeded, "the run never seeded its world"
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode != 0
+    assert _counts(postgres_url) == before
