@@ -14,9 +14,19 @@ from typing import Any
 
 import httpx
 
+from conformance.discovery import (
+    REQUEST_TIMEOUT_S,
+    USER_AGENT,
+    DiscoveryError,
+    TargetInfo,
+    _is_public_host,
+    discover,
+    http_base,
+)
+
 HEALTH_PATH = "/api/v1/streaming/health"
 
-__all__ = ["HEALTH_PATH", "discover_bare", "is_bare"]
+__all__ = ["HEALTH_PATH", "discover_bare", "discover_target", "is_bare"]
 
 
 def is_bare(settings: Any) -> bool:
@@ -26,17 +36,22 @@ def is_bare(settings: Any) -> bool:
     )
 
 
-async def discover_bare(settings: Any, *, transport: httpx.AsyncBaseTransport | None = None) -> Any:
-    """The ``TargetInfo`` of a bare streaming server; ``DiscoveryError`` if it cannot be reached."""
-    from conformance.discovery import (
-        REQUEST_TIMEOUT_S,
-        USER_AGENT,
-        DiscoveryError,
-        TargetInfo,
-        _is_public_host,
-        http_base,
-    )
+async def discover_target(
+    settings: Any,
+    *,
+    embedded: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> TargetInfo:
+    """What ``run`` discovers: a bare streaming server, else ``discovery.discover``."""
+    if is_bare(settings):
+        return await discover_bare(settings, transport=transport)
+    return await discover(settings, embedded=embedded, transport=transport)
 
+
+async def discover_bare(
+    settings: Any, *, transport: httpx.AsyncBaseTransport | None = None
+) -> TargetInfo:
+    """The ``TargetInfo`` of a bare streaming server; ``DiscoveryError`` if it cannot be reached."""
     base = http_base(str(settings.streaming_url))
     timeout = httpx.Timeout(REQUEST_TIMEOUT_S * float(settings.timeout_multiplier or 1.0))
     async with httpx.AsyncClient(

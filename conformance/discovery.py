@@ -136,10 +136,6 @@ async def discover(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> TargetInfo:
     """Read the instance documents of ``settings.target`` (which must be set)."""
-    if settings.target is None and settings.streaming_url:  # bare mode: no instance document
-        from conformance.bare import discover_bare
-
-        return await discover_bare(settings, transport=transport)  # type: ignore[no-any-return]
     if settings.target is None:
         raise DiscoveryError("no target to discover (the embedded server sets one)")
     base = settings.target.rstrip("/")

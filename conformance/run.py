@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.bare import discover_target as _discover  # bare mode, else discover
 from conformance.baseline import (
     Baseline,
     BaselineEntry,
@@ -41,7 +42,6 @@ from conformance.baseline import (
 )
 from conformance.config import Settings, resolve_settings, settings_as_dict
 from conformance.discovery import TargetInfo
-from conformance.discovery import discover as _discover
 from conformance.embedded import EmbeddedServer, start_embedded
 from conformance.errors import RunAborted, SetupError
 from conformance.redact import Redactor

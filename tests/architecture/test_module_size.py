@@ -15,8 +15,6 @@ LIMIT = 500
 
 #: path relative to conformance/ -> who is splitting it (issue 9)
 ALLOWED: dict[str, str] = {
-    "stimulus/redis_fanout.py": "bare",
-    "reference/store.py": "bare",
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conformance.bare import discover_bare, is_bare
+from conformance.bare import discover_bare, discover_target, is_bare
 from conformance.config import Settings, SettingsError, resolve_settings
-from conformance.discovery import DiscoveryError, discover
+from conformance.discovery import DiscoveryError
 from conformance.session.capabilities import NEED_REASONS
 from conformance.session.plan import connections, plan_cases
 
@@ -67,7 +67,7 @@ async def test_bare_discovery_probes_health_and_names_no_rest_api() -> None:
         return httpx.Response(200, text="OK")
 
     settings = Settings(streaming_url="ws://127.0.0.1:4000")
-    target = await discover(settings, transport=httpx.MockTransport(answer))
+    target = await discover_target(settings, transport=httpx.MockTransport(answer))
     assert seen == ["/api/v1/streaming/health"]
     assert target.bare and target.instance == {} and not target.is_reference
     assert target.streaming_base == STREAMING and not target.is_public_host
