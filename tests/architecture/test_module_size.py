@@ -14,8 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "conformance"
 LIMIT = 500
 
 #: path relative to conformance/ -> who is splitting it (issue 9)
-ALLOWED: dict[str, str] = {
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _sizes() -> dict[str, int]:
