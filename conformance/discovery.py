@@ -18,8 +18,12 @@ and either runs there (reporting the missing advertisement) or marks every strea
 ``not_exercised`` (``session/runner.py``, ``_check_streaming``).
 
 ``await discover(settings)`` returns a ``TargetInfo`` or raises ``DiscoveryError`` (the CLI and
-the plugin turn it into exit status 2): the target is unreachable, or answers neither instance
-document (nothing there speaks the Mastodon API).
+the plugin turn it into exit status 2, one line): the target is unreachable, answers neither
+instance document (nothing there speaks the Mastodon API), or answers in a way nothing can be
+read from. What the target answers is untrusted input: a redirect loop, a body that cannot be
+decoded (content encoding, UTF-8, JSON, nesting beyond ``safejson.MAX_JSON_DEPTH``), a document
+larger than ``MAX_DOCUMENT_BYTES``, a wrong-shaped document or an advertised streaming URL that
+is not a ws(s)/http(s) URL with a host is a ``DiscoveryError``, never a traceback.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from conformance import __version__
+from conformance import __version__, safejson
 from conformance.config import Settings
 from conformance.errors import SetupError
 
@@ -47,6 +51,10 @@ __all__ = [
 ]
 
 REQUEST_TIMEOUT_S = 10.0
+#: Largest instance document read (Mastodon's are about 10 KiB).
+MAX_DOCUMENT_BYTES = 1 << 20
+#: Redirects followed while discovering (no credential is sent during discovery).
+MAX_REDIRECTS = 5
 USER_AGENT = f"mastodon-streaming-conformance/{__version__}"
 
 
@@ -111,14 +119,28 @@ async def _is_public_host(host: str) -> bool:
     return not addresses or any(is_public_address(a) for a in addresses)
 
 
-async def _get_json(client: httpx.AsyncClient, url: str) -> tuple[int, Any]:
-    """(status, decoded body or None). Raises httpx.TransportError for an unreachable host."""
-    response = await client.get(url, headers={"Accept": "application/json"})
+async def _get_json(client: httpx.AsyncClient, base: str, path: str) -> tuple[int, Any]:
+    """(status, decoded body or None for a body that is not JSON). Raises httpx errors, and
+    ``DiscoveryError`` for a document too large or too deeply nested to read safely."""
+    url = f"{base}{path}"
+    async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > MAX_DOCUMENT_BYTES:
+                raise DiscoveryError(
+                    f"target {base}: {path} answers a document larger than "
+                    f"{MAX_DOCUMENT_BYTES} bytes"
+                )
     try:
-        body = response.json()
+        decoded = safejson.loads(bytes(body), max_bytes=MAX_DOCUMENT_BYTES)
+    except safejson.JSONBoundsError as exc:
+        raise DiscoveryError(
+            f"target {base}: {path} answers a document that cannot be read safely: {exc}"
+        ) from None
     except ValueError:
-        body = None
-    return response.status_code, body
+        decoded = None
+    return response.status_code, decoded
 
 
 def _dig(obj: Any, *keys: str) -> Any:
@@ -135,25 +157,61 @@ async def discover(
     embedded: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> TargetInfo:
-    """Read the instance documents of ``settings.target`` (which must be set)."""
+    """Read the instance documents of ``settings.target`` (which must be set).
+
+    Every failure is a ``DiscoveryError`` with one line naming the problem."""
     if settings.target is None:
         raise DiscoveryError("no target to discover (the embedded server sets one)")
     base = settings.target.rstrip("/")
+    try:
+        return await _discover(settings, base, embedded=embedded, transport=transport)
+    except DiscoveryError:
+        raise
+    except httpx.TooManyRedirects:
+        raise DiscoveryError(
+            f"target {base} answers with more than {MAX_REDIRECTS} redirects (a redirect "
+            "loop?): give the final URL as --target"
+        ) from None
+    except httpx.TransportError as exc:
+        raise DiscoveryError(
+            f"target {base} is unreachable: {type(exc).__name__}: {exc or 'no detail'}"
+        ) from None
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+        raise DiscoveryError(
+            f"target {base}: its instance document cannot be read: "
+            f"{type(exc).__name__}: {exc or 'no detail'}"
+        ) from None
+    except Exception as exc:  # untrusted answers: any other surprise is still one line, exit 2
+        raise DiscoveryError(
+            f"target {base}: discovery failed on an unexpected answer: "
+            f"{type(exc).__name__}: {exc or 'no detail'}"
+        ) from None
+
+
+async def _discover(
+    settings: Settings,
+    base: str,
+    *,
+    embedded: bool,
+    transport: httpx.AsyncBaseTransport | None,
+) -> TargetInfo:
     timeout = httpx.Timeout(REQUEST_TIMEOUT_S * settings.timeout_multiplier)
     async with httpx.AsyncClient(
         timeout=timeout,
         verify=settings.verify_tls,
         follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
         headers={"User-Agent": USER_AGENT},
         transport=transport,
     ) as client:
-        try:
-            instance, streaming = await _read_instance(client, base)
-        except httpx.TransportError as exc:
-            raise DiscoveryError(
-                f"target {base} is unreachable: {type(exc).__name__}: {exc or 'no detail'}"
-            ) from exc
+        instance, streaming = await _read_instance(client, base)
         advertised = streaming is not None
+        problem = _unusable(streaming) if streaming is not None else None
+        if problem is not None and settings.streaming_url is None:
+            raise DiscoveryError(
+                f"target {base} advertises the streaming URL {streaming!r:.200}, which is "
+                f"{problem}: give a usable one with --streaming-url"
+            )
         if settings.streaming_url is not None:
             streaming = settings.streaming_url
         elif streaming is None:
@@ -179,6 +237,20 @@ async def discover(
     )
 
 
+def _unusable(url: str) -> str | None:
+    """Why an advertised streaming URL cannot be connected to (None if it can)."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("ws", "wss", "http", "https"):
+        return f"not a ws(s)/http(s) URL (scheme {parts.scheme or 'none'!r})"
+    if not parts.hostname:
+        return "a URL without a host"
+    return None
+
+
 def origin(url: str) -> str:
     """``https://host:8443/some/path`` -> ``https://host:8443``."""
     parts = urlsplit(url)
@@ -186,7 +258,7 @@ def origin(url: str) -> str:
 
 
 async def _read_instance(client: httpx.AsyncClient, base: str) -> tuple[dict[str, Any], str | None]:
-    status, body = await _get_json(client, f"{base}/api/v2/instance")
+    status, body = await _get_json(client, base, "/api/v2/instance")
     if status == 200 and isinstance(body, dict):
         streaming = _dig(body, "configuration", "urls", "streaming")
         if isinstance(streaming, str) and streaming:
@@ -194,7 +266,7 @@ async def _read_instance(client: httpx.AsyncClient, base: str) -> tuple[dict[str
         v2 = body
     else:
         v2 = {}
-    status, body = await _get_json(client, f"{base}/api/v1/instance")
+    status, body = await _get_json(client, base, "/api/v1/instance")
     if status == 200 and isinstance(body, dict):
         streaming = _dig(body, "urls", "streaming_api")
         merged = {**body, **v2}
@@ -205,8 +277,9 @@ async def _read_instance(client: httpx.AsyncClient, base: str) -> tuple[dict[str
 
 
 async def _answers_200(client: httpx.AsyncClient, url: str) -> bool:
+    """Whether ``url`` answers 200 (the body is never read: it may be anything)."""
     try:
-        response = await client.get(url)
-    except httpx.HTTPError:
+        async with client.stream("GET", url) as response:
+            return response.status_code == 200
+    except (httpx.HTTPError, httpx.StreamError):
         return False
-    return response.status_code == 200
