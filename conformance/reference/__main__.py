@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .app import start_server
 from .bus import make_bus
-from .faults import FAULTS, LOAD_FAULTS, VARIANTS, load_argument
+from .faults import FAULTS, KNOBS, LOAD_FAULTS, VARIANTS, load_argument
 from .settings import Settings
 
 
@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=load_argument,
         metavar="NAME",
-        help="break one rule on purpose (repeatable; see conformance/reference/faults.py): "
-        f"{', '.join(sorted(FAULTS))}; under load: {'; '.join(LOAD_FAULTS.values())}",
+        help="break one rule on purpose, or switch on a real-server behaviour (repeatable; "
+        "--list-faults lists them all)",
     )
     serve.add_argument(
         "--variant",

@@ -57,6 +57,8 @@ class SessionOutcome:
     notes: list[str] = field(default_factory=list)
     #: the stimulus log (``matrix/stimulus_log.py``), redacted; saved as transcripts/_stimuli.jsonl
     stimuli: Transcript | None = None
+    #: what the stimulus driver's cleanup could not remove (report.json ``cleanup_not_removed``)
+    cleanup_not_removed: list[str] = field(default_factory=list)
 
 
 async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
@@ -119,6 +121,9 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
         started_at=started_at,
         duration_s=time.monotonic() - t0,
         notes=run.notes,
+        cleanup_not_removed=[
+            redactor.text(str(x)) for x in getattr(driver, "leftovers", None) or []
+        ],
     )
 
 

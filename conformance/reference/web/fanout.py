@@ -272,6 +272,12 @@ class FanOut:
             return None
         if sender.domain and store.blocks_domain(recipient_id, sender.domain):
             return None
+        same = (recipient_id, from_id, type_, status_id)
+        if faults.active("dedupe-notifications") and any(  # KNOB: an identical one exists
+            (n.account_id, n.from_account_id, n.type, n.status_id) == same
+            for n in store.notifications.values()
+        ):
+            return None
         notification = store.add_notification(recipient_id, from_id, type_, status_id)
         if faults.active("notifications-not-streamed"):  # FAULT
             return notification

@@ -24,8 +24,28 @@ async def notifications(request: web.Request) -> web.StreamResponse:
         if n.account_id == account.id and (not types or n.type in types) and n.type not in excluded
     ]
     own.sort(key=lambda n: int(n.id), reverse=True)
+    since, max_id = request.query.get("since_id"), request.query.get("max_id")
+    if since and since.isdigit():
+        own = [n for n in own if int(n.id) > int(since)]
+    if max_id and max_id.isdigit():
+        own = [n for n in own if int(n.id) < int(max_id)]
+    limit = request.query.get("limit", "")
+    count = min(int(limit), 80) if limit.isdigit() and int(limit) > 0 else 40
     renderer = ctx.renderer(request)
-    return json_response([renderer.notification(n) for n in own[:40]])
+    return json_response([renderer.notification(n) for n in own[:count]])
+
+
+@routes.post("/api/v1/notifications/{id}/dismiss")
+@api
+async def dismiss_notification(request: web.Request) -> web.StreamResponse:
+    """Mastodon deletes the notification (404 for another account's)."""
+    ctx = context(request)
+    _, account = ctx.require(request, "write:notifications")
+    found = ctx.store.notifications.get(request.match_info["id"])
+    if found is None or found.account_id != account.id:
+        raise ApiError(404, "Record not found")
+    del ctx.store.notifications[found.id]
+    return json_response({})
 
 
 @routes.get("/api/v1/conversations")

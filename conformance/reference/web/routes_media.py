@@ -81,6 +81,21 @@ async def update_media(request: web.Request) -> web.StreamResponse:
     return json_response(ctx.renderer(request).media(media))
 
 
+@routes.delete("/api/v1/media/{id}")
+@api
+async def delete_media(request: web.Request) -> web.StreamResponse:
+    """Mastodon 4.4: only media not attached to a (live) status can be deleted."""
+    ctx = context(request)
+    _, account = ctx.require(request, "write:media")
+    media = ctx.store.media.get(request.match_info["id"])
+    if media is None or media.account_id != account.id:
+        raise ApiError(404, "Record not found")
+    if media.status_id is not None and ctx.store.status(media.status_id) is not None:
+        raise ApiError(422, "Media attachment is currently used by a status")
+    del ctx.store.media[media.id]
+    return json_response({})
+
+
 @routes.post("/oauth/revoke")
 @api
 async def revoke(request: web.Request) -> web.StreamResponse:

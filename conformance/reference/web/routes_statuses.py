@@ -95,6 +95,14 @@ async def delete_status(request: web.Request) -> web.StreamResponse:
         for k, v in rendered.items()
     }
     await FanOut(ctx.store, ctx.bus, renderer).remove(status)
+    # Mastodon 4.4: delete_media=true deletes the attachments now; otherwise they are kept,
+    # unattached, for a redraft (and DELETE /api/v1/media/:id may remove them).
+    delete_media = request.query.get("delete_media", "").lower() in ("1", "true")
+    for media_id in status.media_ids:
+        if delete_media:
+            ctx.store.media.pop(media_id, None)
+        elif media_id in ctx.store.media:
+            ctx.store.media[media_id].status_id = None
     return json_response(body)
 
 

@@ -1,5 +1,9 @@
 """The driver's HTTP calls: one request as a user, Retry-After honoured on 429 (bounded), and a
 credential-free ``stimulus`` record of every call for the stimulus log.
+
+Answers are untrusted: a body is read up to ``MAX_ANSWER_BYTES`` and decoded with bounded
+nesting (``conformance.safejson``); anything else is a ``StimulusError`` for that step, never
+an exception that crashes the session.
 """
 
 from __future__ import annotations
@@ -12,11 +16,23 @@ from typing import Any
 
 import httpx
 
+from conformance import safejson
 from conformance.stimulus.base import StimulusError
 from conformance.transcript.model import Record
 
 #: One logger for the whole driver (``conformance.stimulus.rest``), as before it was a package.
 log = logging.getLogger(__package__)
+
+#: Largest REST answer read (a status or an account is a few KiB).
+MAX_ANSWER_BYTES = 4 << 20
+
+
+class UnexpectedStatus(StimulusError):
+    """The target answered a status the call did not accept (``status``: what it answered)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RestCalls:
@@ -56,39 +72,50 @@ class RestCalls:
         for _attempt in range(6):
             self.requests_made += 1
             try:
-                response = await self._client.request(
-                    method,
-                    url,
-                    headers=headers,
-                    json=json,
-                    params=params,
-                    files=files,
-                    data=data,
-                    timeout=self._timeout,
+                status, retry_after, content = await self._send(
+                    method, url, headers=headers, json=json, params=params, files=files, data=data
                 )
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
                 self._record(who, method, path, json, params, None)
                 raise StimulusError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
-            self._record(who, method, path, json, params, response.status_code)
-            if response.status_code == 429:
-                delay = _retry_after(response.headers.get("retry-after"))
+            self._record(who, method, path, json, params, status)
+            if content is None:
+                raise StimulusError(
+                    f"{method} {path}: answer larger than {MAX_ANSWER_BYTES} bytes (not read)"
+                )
+            if status == 429:
+                delay = _retry_after(retry_after)
                 if waited + delay > self._max_retry_wait:
                     raise StimulusError(f"{method} {path}: rate limited beyond the retry budget")
                 log.info("429 on %s %s, waiting %.1fs", method, path, delay)
                 await asyncio.sleep(delay)  # the server told us how long; not a guess
                 waited += delay
                 continue
-            if response.status_code not in ok:
-                raise StimulusError(
-                    f"{method} {path}: HTTP {response.status_code} {response.text[:200]!r}"
-                )
-            if not response.content:
+            if status not in ok:
+                text = content[:200].decode("utf-8", errors="replace")
+                raise UnexpectedStatus(f"{method} {path}: HTTP {status} {text!r}", status)
+            if not content:
                 return None
             try:
-                return response.json()
+                return safejson.loads(content, max_bytes=MAX_ANSWER_BYTES)
+            except safejson.JSONBoundsError as exc:
+                raise StimulusError(f"{method} {path}: answer not readable safely: {exc}") from None
             except ValueError:
-                return response.text
+                return content.decode("utf-8", errors="replace")
         raise StimulusError(f"{method} {path}: still rate limited after retries")
+
+    async def _send(
+        self, method: str, url: str, **kwargs: Any
+    ) -> tuple[int, str | None, bytes | None]:
+        """(status, Retry-After, body) with the body read up to ``MAX_ANSWER_BYTES``
+        (None beyond: the rest is never read)."""
+        async with self._client.stream(method, url, timeout=self._timeout, **kwargs) as response:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    return response.status_code, None, None
+            return response.status_code, response.headers.get("retry-after"), bytes(body)
 
     def _record(
         self, who: str, method: str, path: str, body: Any, params: Any, status: int | None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +26,13 @@ from conformance.stimulus.base import (
     SetupInfo,
     StimulusError,
 )
+from conformance.stimulus.rest.answers import (
+    MalformedAnswer,
+    need_id,
+    need_list,
+    need_object,
+    need_str,
+)
 from conformance.stimulus.rest.scenarios import HANDLERS, ScenarioHandlers
 from conformance.stimulus.rest.undo import UndoStep
 from conformance.transcript.model import Record
@@ -43,6 +51,7 @@ _EXTRAS_ONLY = frozenset(
 )
 _PUBLIC_ONLY = frozenset({STATUS_PUBLIC, STATUS_PUBLIC_MEDIA, MUTED_AUTHOR})
 REMOTE_ACCT = "carol@remote.example"
+T = TypeVar("T")
 
 
 class RestDriver(ScenarioHandlers):
@@ -78,6 +87,7 @@ class RestDriver(ScenarioHandlers):
         self._remote_id: str | None = None
         self.requests_made = 0
         self.records: list[Record] = []  # one ``stimulus`` record per REST call, no credentials
+        self.leftovers: list[str] = []  # what cleanup could not remove (report.json)
         self._marker: str | None = None
         self._t0 = time.monotonic()
 
@@ -96,15 +106,18 @@ class RestDriver(ScenarioHandlers):
         return ""
 
     async def setup(self) -> SetupInfo:
-        return await self._to_completion(self._setup())
+        return await self._to_completion(_answers_checked("setup", self._setup()))
 
     async def _setup(self) -> SetupInfo:
         me_a = await self._call("a", "GET", "/api/v1/accounts/verify_credentials")
         me_b = await self._call("b", "GET", "/api/v1/accounts/verify_credentials")
-        a, b = _account(me_a), _account(me_b)
+        a = _account(me_a, "GET verify_credentials (--token)")
+        b = _account(me_b, "GET verify_credentials (--second-token)")
         if a.id == b.id:
             raise StimulusError("--token and --second-token belong to the same account")
         notes: list[str] = []
+        # First, so that dismissing the run's notifications is the last undo step.
+        await self._watch_notifications(a.id, b.id)
 
         if not await self._is_following("a", b.id):
             await self._call("a", "POST", f"/api/v1/accounts/{b.id}/follow")
@@ -118,12 +131,13 @@ class RestDriver(ScenarioHandlers):
             created = await self._call(
                 "a", "POST", "/api/v1/lists", json={"title": "conformance run"}
             )
-            list_id = str(created["id"])
+            list_id = need_id(created, "POST /api/v1/lists")
             self._remember(
                 "delete list", lambda: self._call("a", "DELETE", f"/api/v1/lists/{list_id}")
             )
         members = await self._call("a", "GET", f"/api/v1/lists/{list_id}/accounts")
-        if not any(str(m.get("id")) == b.id for m in members or []):
+        members = need_list(members, f"GET /api/v1/lists/{list_id}/accounts")
+        if not any(isinstance(m, dict) and str(m.get("id")) == b.id for m in members):
             await self._call(
                 "a", "POST", f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [b.id]}
             )
@@ -152,16 +166,16 @@ class RestDriver(ScenarioHandlers):
                         json={"account_id": a.id, "scopes": scopes},
                         ok=(200, 201),
                     )
-                    tokens[role] = minted["access_token"]
-                except (StimulusError, KeyError, TypeError) as exc:
+                    tokens[role] = need_str(minted, "POST /_reference/tokens", "access_token")
+                except StimulusError as exc:
                     notes.append(f"could not mint a {role} token: {exc}")
             try:
                 remote = await self._call(
                     "a", "GET", "/api/v1/accounts/lookup", params={"acct": REMOTE_ACCT}
                 )
-                self._remote_id = str(remote["id"])
+                self._remote_id = need_id(remote, "GET /api/v1/accounts/lookup")
                 remote_acct = REMOTE_ACCT
-            except (StimulusError, KeyError, TypeError) as exc:
+            except StimulusError as exc:
                 notes.append(f"no remote account: {exc}")
         self._info = SetupInfo(
             a=a, b=b, list_id=list_id, tokens=tokens, remote_acct=remote_acct, notes=tuple(notes)
@@ -179,10 +193,29 @@ class RestDriver(ScenarioHandlers):
             raise ScenarioUnsupported(scenario, "not implemented by the REST driver")
         self._marker = marker
         try:
-            return await self._to_completion(handler(self, scenario, marker, params))
+            return await self._to_completion(
+                _answers_checked(scenario, handler(self, scenario, marker, params))
+            )
         finally:
             self._marker = None
 
 
-def _account(me: dict[str, Any]) -> Account:
-    return Account(id=str(me["id"]), acct=me.get("acct", ""), username=me.get("username", ""))
+def _account(me: Any, what: str) -> Account:
+    obj = need_object(me, what)
+    acct, username = obj.get("acct"), obj.get("username")
+    return Account(
+        id=need_id(obj, what),
+        acct=acct if isinstance(acct, str) else "",
+        username=username if isinstance(username, str) else "",
+    )
+
+
+async def _answers_checked(what: str, work: Awaitable[T]) -> T:
+    """Last line of defence: a REST answer shaped in a way no helper anticipated (a lookup or
+    a type error while reading it) is that step's ``MalformedAnswer``, never a session crash."""
+    try:
+        return await work
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise MalformedAnswer(
+            f"{what}: malformed REST answer ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None

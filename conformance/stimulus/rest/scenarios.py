@@ -41,8 +41,8 @@ from conformance.stimulus.base import (
     SetupInfo,
     StimulusError,
 )
-from conformance.stimulus.rest.calls import RestCalls
-from conformance.stimulus.rest.undo import UndoLog
+from conformance.stimulus.rest.answers import need_id, need_list, need_object
+from conformance.stimulus.rest.traces import TraceCleanup
 
 #: A 1x1 transparent PNG: the smallest upload every server accepts as an image.
 _PNG = base64.b64decode(
@@ -50,7 +50,7 @@ _PNG = base64.b64decode(
 )
 
 
-class ScenarioHandlers(RestCalls, UndoLog):
+class ScenarioHandlers(TraceCleanup):
     """Mixin for ``RestDriver``: one ``_h_*`` method per scenario (``HANDLERS``), and helpers."""
 
     _info: SetupInfo | None
@@ -65,7 +65,8 @@ class ScenarioHandlers(RestCalls, UndoLog):
             )
         except StimulusError:
             return False
-        return bool(rels) and bool(rels[0].get("following"))
+        rels = need_list(rels, "GET /api/v1/accounts/relationships")
+        return bool(rels) and isinstance(rels[0], dict) and rels[0].get("following") is True
 
     def _text(self, marker: str, params: dict[str, Any], *, with_tag: bool = True) -> str:
         tag = params.get("tag", self.tag)
@@ -73,12 +74,16 @@ class ScenarioHandlers(RestCalls, UndoLog):
 
     async def _post_status(self, who: str, body: dict[str, Any]) -> dict[str, Any]:
         status = await self._call(who, "POST", "/api/v1/statuses", json=body)
-        status_id = str(status["id"])
+        status_id = need_id(status, "POST /api/v1/statuses")
+        # With media: delete it with the status (Mastodon >= 4.4 keeps it ~24 h otherwise).
+        params = {"delete_media": "true"} if body.get("media_ids") else None
         self._remember(
             f"status {status_id}",
-            lambda: self._call(who, "DELETE", f"/api/v1/statuses/{status_id}", ok=(200, 404)),
+            lambda: self._call(
+                who, "DELETE", f"/api/v1/statuses/{status_id}", params=params, ok=(200, 404)
+            ),
         )
-        return status
+        return need_object(status, "POST /api/v1/statuses")
 
     async def _viewed_by_a(self, status_id: str) -> Any:
         """The status as A's REST API renders it: what A's home/list payload should equal."""
@@ -107,7 +112,7 @@ class ScenarioHandlers(RestCalls, UndoLog):
         if media:
             body["media_ids"] = [await self._upload_media(who)]
         status = await self._post_status(who, body)
-        status_id = str(status["id"])
+        status_id = need_id(status, "POST /api/v1/statuses")
         viewed = await self._viewed_by_a(status_id) if visibility != "direct" else None
         return Produced(
             scenario=scenario,
@@ -131,13 +136,15 @@ class ScenarioHandlers(RestCalls, UndoLog):
             data={"description": "conformance pixel"},
             ok=(200, 202),
         )
-        media_id = str(media["id"])
-        if media.get("url") is None:  # 202: processed asynchronously; wait until it is usable
+        media_id = need_id(media, "POST /api/v2/media")
+        self._remember_media(who, media_id)
+        # 202: processed asynchronously; wait until it is usable
+        if need_object(media, "POST /api/v2/media").get("url") is None:
             deadline = time.monotonic() + self._timeout
             delay = 0.2
             while time.monotonic() < deadline:
                 got = await self._call(who, "GET", f"/api/v1/media/{media_id}", ok=(200, 206))
-                if got and got.get("url"):
+                if isinstance(got, dict) and got.get("url"):
                     break
                 await asyncio.sleep(delay)  # polling a server-side job: no event to wait on
                 delay = min(delay * 2, 2.0)
@@ -283,7 +290,7 @@ class ScenarioHandlers(RestCalls, UndoLog):
                 "keywords_attributes": [{"keyword": f"{marker}zz", "whole_word": True}],
             },
         )
-        filter_id = str(body["id"])
+        filter_id = need_id(body, "POST /api/v2/filters")
         self._remember(
             f"filter {filter_id}",
             lambda: self._call("a", "DELETE", f"/api/v2/filters/{filter_id}", ok=(200, 404)),
@@ -346,7 +353,7 @@ class ScenarioHandlers(RestCalls, UndoLog):
             },
             ok=(200, 201),
         )
-        status_id = str(body["id"])
+        status_id = need_id(body, "POST /_reference/remote_statuses")
         self._remember(
             f"remote status {status_id}",
             lambda: self._call(
@@ -370,7 +377,7 @@ class ScenarioHandlers(RestCalls, UndoLog):
         body = await self._call(
             "none", "POST", "/_reference/announcements", json={"text": marker}, ok=(200, 201)
         )
-        ann_id = str(body["id"])
+        ann_id = need_id(body, "POST /_reference/announcements")
         self._remember(
             f"announcement {ann_id}",
             lambda: self._call(

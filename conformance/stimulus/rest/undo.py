@@ -1,5 +1,9 @@
 """The cleanup ledger: everything the driver changes is undone in reverse order, also after a
 failure or Ctrl-C, so a run leaves the accounts as it found them.
+
+What a step could not undo is kept in ``leftovers`` (one line each, no token), which the
+session reports in report.json (``cleanup_not_removed``): a run must say what it left behind
+on someone else's server.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class UndoLog:
 
     _undo: list[tuple[str, UndoStep]]
     _timeout: float
+    #: what cleanup could not remove, one line each (filled by ``cleanup``)
+    leftovers: list[str]
 
     def _remember(self, label: str, step: UndoStep) -> None:
         self._undo.append((label, step))
@@ -51,8 +57,10 @@ class UndoLog:
                 await asyncio.shield(step())
             except asyncio.CancelledError:
                 log.warning("cleanup step %s interrupted", label)
+                self.leftovers.append(f"{label}: interrupted")
             except Exception as exc:  # cleanup must not raise; report and go on
                 log.warning("cleanup step %s failed: %s", label, exc)
+                self.leftovers.append(f"{label}: {exc}")
 
     @property
     def pending_cleanup(self) -> list[str]:
