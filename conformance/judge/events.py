@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
+from conformance import safejson
 from conformance.judge.context import Delivered, JudgeContext
 from conformance.judge.registry import (
     Observation,
@@ -79,16 +79,19 @@ def payload_json(cx: JudgeContext) -> Iterator[Observation]:
     for ev in cx.delivered(*OBJECT_EVENTS):
         if not isinstance(ev.payload, str):
             continue  # WS non-string payloads: payload.ws.string; SSE without data: data-field
-        judged += 1
         try:
-            value = json.loads(ev.payload)
+            value = safejson.loads(ev.payload)
+        except safejson.JSONBoundsError:
+            continue  # not decoded: payload.json.depth-bounded / payload.size-bounded judge it
         except ValueError as exc:
+            judged += 1
             yield violated(
                 f"expected {_where(ev)} to carry a JSON object; observed text that "
                 f"is not JSON ({exc})",
                 evidence=ev.raw,
             )
             continue
+        judged += 1
         if not isinstance(value, dict):
             yield violated(
                 f"expected {_where(ev)} to carry a JSON object; observed JSON "

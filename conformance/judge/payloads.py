@@ -2,14 +2,20 @@
 
 SchemaFinding severities map to verdicts: fail -> the requirement's violation verdict, warn ->
 WARN, info -> kept in the message of a pass (an unknown key is not a defect).
+
+Payloads are hostile input: nothing is decoded before its size and nesting are known to be
+within ``conformance.safejson``'s documented bounds. A payload beyond them fails
+``payload.size-bounded`` / ``payload.json.depth-bounded`` (a client decoding it would be
+exposed) instead of crashing the suite with a RecursionError. Those two checks are
+opportunistic (reported only when violated), so conformant runs count the same cases.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from conformance import safejson
 from conformance.judge.context import Delivered, JudgeContext
 from conformance.judge.events import on_streams
 from conformance.judge.registry import (
@@ -19,6 +25,7 @@ from conformance.judge.registry import (
     has_purpose,
     held,
     is_transport,
+    never,
     unexercised,
     violated,
     with_verdict,
@@ -48,9 +55,15 @@ def _decode(ev: Delivered) -> tuple[Any, str | None]:
     if ev.name == "filters_changed":
         return (NO_PAYLOAD if text in ("", "undefined") else text), None
     try:
-        return json.loads(text), None
+        return safejson.loads(text), None
+    except safejson.JSONBoundsError as exc:
+        return None, f"a payload that is not decoded: {exc} (payload.{_bound_id(exc)})"
     except ValueError:
         return text, None
+
+
+def _bound_id(exc: safejson.JSONBoundsError) -> str:
+    return "json.depth-bounded" if exc.kind == "depth" else "size-bounded"
 
 
 def _stream_name(cx: JudgeContext, ev: Delivered) -> str | None:
@@ -68,7 +81,7 @@ def schema_valid(cx: JudgeContext) -> Iterator[Observation]:
         if problem is not None:
             yield violated(
                 f"expected a {ev.name} payload string holding the entity; observed {problem}",
-                evidence=ev.raw,
+                evidence=_head(ev.raw),
                 event=ev.name,
             )
             continue
@@ -129,3 +142,67 @@ def ws_payload_string(cx: JudgeContext) -> Iterator[Observation]:
         yield held(f"{judged} payloads are strings")
     else:
         yield unexercised("no event frame received")
+
+
+# -- hostile payloads: bounded size and nesting --------------------------------------------------
+
+EVIDENCE_BYTES = 200
+
+
+def _head(raw: Any) -> Any:
+    """The start of a possibly huge raw item (evidence must stay cheap to render)."""
+    return raw[:EVIDENCE_BYTES] if isinstance(raw, str | bytes | bytearray) else raw
+
+
+def _payload_texts(cx: JudgeContext) -> Iterator[tuple[str, str | bytes, Any]]:
+    """(what, text, raw) for every JSON text a client of this connection would decode: SSE
+    data, WebSocket text frames and (when the frame itself is sound) their payload strings."""
+    from conformance.ws.messages import StreamMessage
+
+    if cx.meta.transport == "ws":
+        for record, parsed in cx.ws_received:
+            if record.fields.get("opcode") != "text":
+                continue
+            yield f"text frame at t={record.t:.3f}", record.data, record.data
+            if isinstance(parsed, StreamMessage) and isinstance(parsed.payload, str):
+                yield f"{parsed.event} payload at t={record.t:.3f}", parsed.payload, record.data
+    else:
+        for ev in cx.sse.events:
+            if ev.has_data:
+                yield f"{ev.event} data at t={ev.t:.3f}", ev.data, ev.raw
+
+
+def _beyond(cx: JudgeContext, kind: str) -> Iterator[tuple[str, safejson.JSONBoundsError, Any]]:
+    frames_beyond = False
+    for what, text, raw in _payload_texts(cx):
+        if what.startswith("text frame"):
+            frames_beyond = False
+        elif frames_beyond:
+            continue  # the frame already exceeded a bound: its payload is the same finding
+        try:
+            safejson.check_bounds(text)
+        except safejson.JSONBoundsError as exc:
+            frames_beyond = what.startswith("text frame")
+            if exc.kind == kind:
+                yield what, exc, raw
+        except ValueError:
+            continue  # not UTF-8: the framing checks report it
+
+
+@check("payload.json.depth-bounded", applies=on_streams, plan=never)
+def json_depth_bounded(cx: JudgeContext) -> Iterator[Observation]:
+    for what, exc, raw in _beyond(cx, "depth"):
+        yield violated(
+            f"expected JSON nested at most {exc.limit} levels; observed the {what} nested "
+            f"{exc.observed}+ levels (not decoded)",
+            evidence=_head(raw),
+        )
+
+
+@check("payload.size-bounded", applies=on_streams, plan=never)
+def size_bounded(cx: JudgeContext) -> Iterator[Observation]:
+    for what, exc, raw in _beyond(cx, "size"):
+        yield violated(
+            f"expected at most {exc.limit} bytes; observed the {what} of {exc.observed} bytes",
+            evidence=_head(raw),
+        )

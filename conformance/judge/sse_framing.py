@@ -1,4 +1,10 @@
-"""SSE framing, judged on every 200 SSE stream, line by line as Mastodon clients read it."""
+"""SSE framing, judged on every 200 SSE stream, line by line as Mastodon clients read it.
+
+The judges read the sans-I/O parser's violations as well as the bytes: a line or an event
+beyond the parser's bounds (``line-too-long``, ``event-too-long``) is never buffered whole, so it
+fails ``sse.framing.size-bounded`` (opportunistic: reported only when violated) and
+``sse.framing.valid-lines`` cannot pass on it; before, an endless line was only a silence.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,22 @@ from collections.abc import Iterator
 
 from conformance.judge.context import JudgeContext
 from conformance.judge.http_checks import sse_stream
-from conformance.judge.registry import Observation, check, held, noted, unexercised, violated
+from conformance.judge.registry import (
+    Observation,
+    check,
+    held,
+    never,
+    noted,
+    unexercised,
+    violated,
+)
 
 _FIELD_LINE = re.compile(rb"^(event|data|id|retry): ")
+#: Parser violations about one line that ``valid-lines`` reports (the byte scan sees only
+#: LF-terminated lines; the parser also sees the last one, ended by CR or by the close).
+_PARSER_LINE_KINDS = frozenset({"unknown-field", "field-without-space"})
+_SIZE_KINDS = frozenset({"line-too-long", "event-too-long"})
+EVIDENCE_BYTES = 200
 _NO_VALUE_FIELD = re.compile(rb"^(event|data|id|retry):?$")
 
 
@@ -32,11 +51,13 @@ def valid_lines(cx: JudgeContext) -> Iterator[Observation]:
         yield skip
         return
     bad = 0
+    flagged: set[bytes] = set()
     for line in _complete_lines(cx.body):
         line = line.rstrip(b"\r")
         if not line or line.startswith(b":") or _FIELD_LINE.match(line):
             continue
         bad += 1
+        flagged.add(line)
         if _NO_VALUE_FIELD.match(line):
             why = "a field without ': ' (Mastodon.py raises 'Malformed event')"
         elif b":" in line:
@@ -53,6 +74,24 @@ def valid_lines(cx: JudgeContext) -> Iterator[Observation]:
             yield violated(
                 f"expected no BOM inside the stream; observed {violation.detail}",
                 evidence=violation.raw,
+            )
+        elif violation.kind == "line-too-long":
+            bad += 1
+            yield violated(
+                "expected 'field: value' lines a client can buffer; observed a "
+                f"{violation.detail} at t={violation.t:.3f}",
+                evidence=violation.raw[:EVIDENCE_BYTES],
+            )
+        elif violation.kind in _PARSER_LINE_KINDS:
+            line = violation.raw.rstrip(b"\r\n")
+            if line in flagged:
+                continue  # the byte scan above already reported this line
+            bad += 1
+            flagged.add(line)
+            yield violated(
+                f"expected 'field: value' lines (event, data, id, retry); observed "
+                f"{violation.kind} ({violation.detail}): {line[:80]!r}",
+                evidence=line[:EVIDENCE_BYTES],
             )
     if not bad:
         yield held("every non-comment line is 'field: value'")
@@ -197,3 +236,16 @@ def single_data_line(cx: JudgeContext) -> Iterator[Observation]:
         )
     else:
         yield noted("every event has one data: line (as Mastodon)")
+
+
+@check("sse.framing.size-bounded", applies=sse_stream, plan=never)
+def size_bounded(cx: JudgeContext) -> Iterator[Observation]:
+    if _need_stream(cx) is not None:
+        return
+    for violation in cx.sse.violations:
+        if violation.kind in _SIZE_KINDS:
+            yield violated(
+                f"expected every SSE line and event to end within the parser's bounds; "
+                f"observed a {violation.detail} at t={violation.t:.3f}",
+                evidence=violation.raw[:EVIDENCE_BYTES],
+            )

@@ -22,3 +22,22 @@ define(
     description="A WebSocket payload is a JSON string (never an object or a number), to be "
     "parsed again.",
 )
+define(
+    "payload.json.depth-bounded",
+    "MUST",
+    source="client",
+    clause="client robustness: recursive JSON decoders fail on deep nesting (Python json: "
+    "RecursionError near 1000 levels; Ruby JSON max_nesting 100); Mastodon entities nest about "
+    "8 levels; bound MAX_JSON_DEPTH = 64 (conformance/safejson.py)",
+    description="An event's JSON (an SSE data payload, a WebSocket frame and its payload string) "
+    "nests at most 64 levels deep; deeper nesting is never decoded, and exposes clients.",
+)
+define(
+    "payload.size-bounded",
+    "MUST",
+    source="client",
+    clause="client robustness: a client buffers a whole event before parsing it; Mastodon "
+    "statuses stay well under 200 KiB; bound MAX_JSON_BYTES = 1 MiB (conformance/safejson.py)",
+    description="An event payload (SSE data, WebSocket frame and payload string) is at most "
+    "1 MiB (1,048,576 bytes of UTF-8).",
+)

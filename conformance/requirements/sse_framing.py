@@ -70,3 +70,13 @@ define(
     description="Records events whose data spans several data: lines (legal SSE; Mastodon "
     "sends one).",
 )
+define(
+    "sse.framing.size-bounded",
+    "MUST",
+    source="client",
+    clause="client robustness: an SSE client buffers a line until LF and an event until its "
+    "blank line; bounds of the suite's parser (conformance/sse/parser.py: max_line_bytes "
+    "1 MiB, max_event_bytes 64 lines' worth) name an endless line or event instead of a silence",
+    description="Every SSE line ends within 1 MiB and every event within the parser's event "
+    "bound; a longer line or event is never buffered whole.",
+)

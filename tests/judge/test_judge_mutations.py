@@ -104,6 +104,11 @@ MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
         "id:/retry:",
         {},
     ),
+    "sse.framing.size-bounded": (
+        lambda: b.sse([(0.02, b":)\n"), (0.1, b"data: " + b"x" * (1 << 20))]),
+        "line longer than",
+        {},
+    ),
     "sse.framing.single-data-line": (
         lambda: b.sse([(0.1, b"event: delete\ndata: 1\ndata: 2\n\n")]),
         "several data",
@@ -135,6 +140,16 @@ MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
     "events.name.vendor-prefixed": (
         lambda: b.sse([(0.1, b.event("pleroma:chat_update", "{}"))]),
         "pleroma:chat_update",
+        {},
+    ),
+    "payload.json.depth-bounded": (
+        lambda: b.sse([(0.1, b.event("update", "[" * 65 + "]" * 65))]),
+        "nested 65+ levels",
+        {},
+    ),
+    "payload.size-bounded": (
+        lambda: b.sse([(0.1, b.event("delete", "1" * 600_000 + "\ndata: " + "2" * 600_000))]),
+        "bytes",
         {},
     ),
     "events.payload.json": (lambda: b.sse([(0.1, b.event("update", "not json"))]), "not JSON", {}),
