@@ -28,6 +28,11 @@ from conformance.reports.json_report import RunInfo
 from conformance.reports.run_reports import write_judged_reports
 from conformance.reports.summary import EXIT_ERROR, exit_status
 from conformance.transcript.model import Meta, Transcript, read_transcripts
+from conformance.transcript.reading import (
+    TranscriptFormatError,
+    iter_json_lines,
+    need_regular_file,
+)
 from conformance.verdicts import Result, summarise
 
 EXIT_UNREADABLE = EXIT_ERROR
@@ -181,37 +186,64 @@ def with_capture_expectations(transcript: Transcript) -> Transcript:
 # -- loading -------------------------------------------------------------------------------------
 
 
+def _first_lines(path: Path) -> list[tuple[int, Any]]:
+    """The first two decoded lines, read with the transcript bounds (untrusted files)."""
+    out: list[tuple[int, Any]] = []
+    for item in iter_json_lines(path):
+        out.append(item)
+        if len(out) == 2:
+            break
+    return out
+
+
 def _is_capture_file(path: Path) -> bool:
-    with path.open(encoding="utf-8") as fh:
-        first = json.loads(fh.readline())
-        second = fh.readline()
-    if first.get("kind") != "meta":
-        raise ValueError(f"{path}: first line is not a meta record")
+    lines = _first_lines(path)
+    if not lines:
+        raise TranscriptFormatError(path, 0, "empty file")
+    number, first = lines[0]
+    if not isinstance(first, dict) or first.get("kind") != "meta":
+        raise TranscriptFormatError(path, number, "the first line is not a meta record")
     if "format" in first:
         return False
     if "description" in first:
         return True
-    return bool(second.strip()) and json.loads(second).get("kind") in _CAPTURE_RECORD_KINDS
+    second = lines[1][1] if len(lines) > 1 else None
+    return isinstance(second, dict) and second.get("kind") in _CAPTURE_RECORD_KINDS
 
 
 def _load_file(path: Path) -> list[Transcript]:
+    """One file's transcripts; any malformation is a ``TranscriptFormatError`` naming it."""
     if _is_capture_file(path):
         from conformance.transcript.captures import load_capture
 
-        return [load_capture(path)]
+        for _ in iter_json_lines(path):  # every line bounded before the capture reader parses
+            pass
+        try:
+            return [load_capture(path)]
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            if isinstance(exc, TranscriptFormatError):
+                raise
+            raise TranscriptFormatError(
+                path, 0, f"not a readable capture: {type(exc).__name__}: {str(exc)[:160]}"
+            ) from None
     return read_transcripts(path)
 
 
 def load_path(path: Path) -> list[Transcript]:
-    """Every transcript under ``path`` (report dir, transcript file, captures dir)."""
-    if path.is_file():
-        return _load_file(path)
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path} does not exist")
-    directory = path / "transcripts" if (path / "transcripts").is_dir() else path
-    files = sorted(p for p in directory.glob("*.jsonl") if not p.name.startswith("_"))
-    if not files:
-        raise ValueError(f"no .jsonl transcripts in {directory}")
+    """Every transcript under ``path`` (report dir, transcript file, captures dir).
+
+    Only regular files are read (a FIFO named ``*.jsonl`` is skipped, never opened)."""
+    if path.is_dir():
+        directory = path / "transcripts" if (path / "transcripts").is_dir() else path
+        found = sorted(p for p in directory.glob("*.jsonl") if not p.name.startswith("_"))
+        files = [p for p in found if p.is_file()]
+        for skipped in sorted(set(found) - set(files)):
+            print(f"replay: skipped {skipped} (not a regular file)", file=sys.stderr)
+        if not files:
+            raise ValueError(f"no .jsonl transcripts in {directory}")
+    else:
+        need_regular_file(path)
+        files = [path]
     out: list[Transcript] = []
     for file in files:
         out.extend(_load_file(file))

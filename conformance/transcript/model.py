@@ -72,7 +72,7 @@ def _encode_bytes(data: bytes) -> dict[str, str]:
 
 def _decode_bytes(obj: dict[str, Any]) -> bytes:
     if "data_b64" in obj and obj["data_b64"] is not None:
-        return base64.b64decode(obj["data_b64"])
+        return base64.b64decode(obj["data_b64"], validate=True)
     data = obj.get("data")
     if data is None:
         return b""
@@ -212,15 +212,21 @@ class Transcript:
         return "\n".join(lines) + "\n"
 
     @classmethod
-    def loads(cls, text: str) -> Transcript:
-        lines = [line for line in text.splitlines() if line.strip()]
+    def loads(cls, text: str, *, name: str = "<transcript>") -> Transcript:
+        """One transcript from JSON Lines text, validated line by line like a file."""
+        from conformance.transcript.reading import MAX_LINE_BYTES, decode_line
+
+        lines = [
+            (number, decode_line(name, number, line.encode("utf-8"), MAX_LINE_BYTES))
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()
+        ]
         if not lines:
             raise ValueError("empty transcript")
-        meta_obj = json.loads(lines[0])
-        if meta_obj.get("kind") != "meta":
-            raise ValueError("first line of a transcript must be the meta record")
-        records = [Record.from_json(json.loads(line)) for line in lines[1:]]
-        return cls(meta=Meta.from_json(meta_obj), records=records)
+        transcripts = _build(name, lines)
+        if len(transcripts) != 1:
+            raise ValueError(f"{name}: {len(transcripts)} transcripts, expected one")
+        return transcripts[0]
 
 
 def write_transcripts(path: Path, transcripts: Iterable[Transcript]) -> None:
@@ -232,16 +238,35 @@ def write_transcripts(path: Path, transcripts: Iterable[Transcript]) -> None:
 
 
 def read_transcripts(path: Path) -> list[Transcript]:
-    """Read a file written by ``write_transcripts`` (one or more transcripts)."""
+    """Read a file written by ``write_transcripts`` (one or more transcripts).
+
+    The file may come from a bug report: only a regular file is opened, every line is bounded
+    and validated against ``schemas/transcript.schema.json`` (``transcript/reading.py``), and any
+    problem is a ``TranscriptFormatError`` (a ValueError) naming the file and the line."""
+    from conformance.transcript.reading import TranscriptFormatError, iter_json_lines
+
+    transcripts = _build(path, iter_json_lines(path))
+    if not transcripts:
+        raise TranscriptFormatError(path, 0, "no transcript in the file (empty)")
+    return transcripts
+
+
+def _build(name: Path | str, lines: Iterable[tuple[int, Any]]) -> list[Transcript]:
+    """Transcripts from decoded lines: each meta line starts one, records follow it."""
+    from conformance.transcript.reading import TranscriptFormatError, check_line
+
     out: list[Transcript] = []
-    current: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        if json.loads(line).get("kind") == "meta" and current:
-            out.append(Transcript.loads("\n".join(current)))
-            current = []
-        current.append(line)
-    if current:
-        out.append(Transcript.loads("\n".join(current)))
+    for number, obj in lines:
+        is_meta = check_line(name, number, obj)
+        if not is_meta and not out:
+            raise TranscriptFormatError(name, number, "the first line must be the meta record")
+        try:
+            if is_meta:
+                out.append(Transcript(meta=Meta.from_json(obj)))
+            else:
+                out[-1].records.append(Record.from_json(obj))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise TranscriptFormatError(
+                name, number, f"{type(exc).__name__}: {str(exc)[:160]}"
+            ) from None
     return out
