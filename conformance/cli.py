@@ -208,8 +208,11 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
     import pytest
 
+    from conformance.interrupts import quiet_repeated_interrupts
+
     probe = _StatusProbe()
-    code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
+    with quiet_repeated_interrupts():  # a second Ctrl-C lets cleanup finish, quietly
+        code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
     return map_pytest_status(code, reported=probe.status)
 
 
