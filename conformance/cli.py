@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +69,44 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the reference server alone",
-        description="Run the embedded reference server until Ctrl-C; "
-        "unknown options are passed to it.",
+        description="Run the embedded reference server until Ctrl-C. It prints one JSON line "
+        "(its URLs, accounts with their tokens, lists), then serves; point `run --target` at it. "
+        "Other options are passed to the server.",
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    serve.add_argument("--heartbeat", type=float, metavar="S")
-    serve.add_argument("--ping-interval", type=float, metavar="S")
-    serve.add_argument("--bus", choices=("memory", "redis"))
-    serve.add_argument("--redis-url", metavar="URL")
-    serve.add_argument("--split-ports", action="store_true")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    serve.add_argument(
+        "--heartbeat", type=float, metavar="S", help="SSE :thump heartbeat interval (default: 15)"
+    )
+    serve.add_argument(
+        "--ping-interval", type=float, metavar="S", help="WebSocket ping interval (default: 30)"
+    )
+    serve.add_argument(
+        "--bus",
+        choices=("memory", "redis"),
+        help="where the web side publishes events (default: memory)",
+    )
+    serve.add_argument("--redis-url", metavar="URL", help="the Redis of --bus redis")
+    serve.add_argument(
+        "--split-ports",
+        action="store_true",
+        help="serve streaming on a second port; REST answers /api/v1/streaming with a 301",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break one rule on purpose, or switch on a real-server behaviour (repeatable; "
+        "--list-faults names them all)",
+    )
+    serve.add_argument(
+        "--list-faults",
+        action="store_true",
+        help="list the fault and knob names with one line on each, then exit",
+    )
 
     listing = commands.add_parser("list", help="list the requirements the suite enforces")
     listing.add_argument("--format", choices=("text", "json"), default="text")
@@ -140,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         from conformance.requirements.listing import list_main
 
-        return list_main(args.format)
+        return _survive_closed_pipe(lambda: list_main(args.format))
     if args.command == "compare":
         return _compare(args.dirs, args.output)
     if args.command == "replay":
@@ -173,6 +201,19 @@ def _compare(dirs: Sequence[Path], output: Path | None) -> int:
         return EXIT_USAGE
     print(f"compare: {len(dirs)} runs -> {paths['html']} and {paths['markdown']}")
     return EXIT_OK
+
+
+def _survive_closed_pipe(command: Callable[[], int]) -> int:
+    """Run a command that prints to stdout; a reader that stops early (``list | head``) is
+    not an error: the rest of the output is dropped, no BrokenPipe traceback."""
+    try:
+        code = command()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    return code
 
 
 def run_pytest_args(
@@ -253,6 +294,10 @@ def _serve(args: argparse.Namespace, unknown: Sequence[str]) -> int:
         forwarded += ["--redis-url", args.redis_url]
     if args.split_ports:
         forwarded.append("--split-ports")
+    for name in args.fault:
+        forwarded += ["--fault", name]
+    if args.list_faults:
+        forwarded.append("--list-faults")
     forwarded += list(unknown)
     command = reference_command(forwarded)
     sys.stdout.flush()

@@ -144,11 +144,21 @@ class Option:
         return self.parse(text)
 
     def help_text(self) -> str:
-        if self.switch:
+        """The help line: the text, the default once (a help that names its own default
+        keeps it), the environment variable. Choices show in the metavar."""
+        if self.switch or "(default:" in self.help:
             return f"{self.help} [env {self.env}]"
         default = self.default
         shown = "none" if default in (None, ()) else default
         return f"{self.help} (default: {shown}) [env {self.env}]"
+
+    @property
+    def shown_metavar(self) -> str:
+        if self.metavar:
+            return self.metavar
+        if self.choices:
+            return "{" + ",".join(self.choices) + "}"
+        return self.field.upper()
 
 
 _DEFAULTS = {f.name: f.default for f in fields(Settings)}
@@ -366,7 +376,7 @@ def _add(adder: Callable[..., Any], option: Option, dest: str) -> None:
             default=None,
             action="append" if option.multiple else "store",
             type=_argparse_type(option),
-            metavar=option.metavar or option.field.upper(),
+            metavar=option.shown_metavar,
             help=option.help_text(),
         )
 

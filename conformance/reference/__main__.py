@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -40,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--split-ports",
         action="store_true",
         help="serve streaming on a second port; REST answers /api/v1/streaming with a 301",
+    )
+    serve.add_argument(
+        "--list-faults",
+        action="store_true",
+        help="list the fault and knob names with what each does, then exit",
     )
     serve.add_argument(
         "--fault",
@@ -119,8 +125,25 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
+def list_faults() -> int:
+    """``serve --list-faults``: every --fault name, one line each (faults, then knobs)."""
+    width = max(len(name) for name in (*FAULTS, *KNOBS))
+    lines = ["faults (each breaks one rule; the suite must then fail it):"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in sorted(FAULTS.items())]
+    lines.append("knobs (behaviours some real servers have; no rule broken):")
+    lines += [f"  {name:<{width}}  {text}" for name, text in sorted(KNOBS.items())]
+    try:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `serve --list-faults | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve" and args.list_faults:
+        return list_faults()
     if args.command == "serve":
         return asyncio.run(serve(settings_from_args(args)))
     if args.command == "init-db":
