@@ -13,6 +13,8 @@ What cannot be removed is listed in ``leftovers`` and so in report.json.
 
 from __future__ import annotations
 
+import asyncio
+
 from conformance.stimulus.base import StimulusError
 from conformance.stimulus.rest.answers import need_id, need_list
 from conformance.stimulus.rest.calls import RestCalls, UnexpectedStatus
@@ -20,6 +22,9 @@ from conformance.stimulus.rest.undo import UndoLog
 
 #: Pages of 40 notifications read per account when dismissing (a run causes about ten).
 MAX_NOTIFICATION_PAGES = 5
+PAGE_SIZE = 40
+#: Dismissals in flight at once per account (cleanup time, not server load, is the concern).
+DISMISS_CONCURRENCY = 4
 _WHO = ("a", "b")
 
 
@@ -32,38 +37,54 @@ class TraceCleanup(RestCalls, UndoLog):
         """Note each account's newest notification, and remember to dismiss newer ones sent by
         the run's accounts (``a_id``, ``b_id``, and the remote author once known)."""
         since: dict[str, str | None] = {}
-        for who in _WHO:
-            try:
-                items = need_list(
-                    await self._call(who, "GET", "/api/v1/notifications", params={"limit": "1"}),
-                    "GET /api/v1/notifications",
-                )
-                since[who] = need_id(items[0], "GET /api/v1/notifications") if items else None
-            except StimulusError as exc:
+        newest = await asyncio.gather(*(self._newest_notification(who) for who in _WHO))
+        for who, found in zip(_WHO, newest, strict=True):
+            if isinstance(found, StimulusError):
                 self.leftovers.append(
-                    f"notifications of {who}: cannot be listed, so none will be dismissed ({exc})"
+                    f"notifications of {who}: cannot be listed, so none will be dismissed ({found})"
                 )
+            else:
+                since[who] = found
         if since:
             self._remember(
                 "dismiss notifications",
                 lambda: self._dismiss_notifications(since, {a_id, b_id}),
             )
 
+    async def _newest_notification(self, who: str) -> str | StimulusError | None:
+        try:
+            items = need_list(
+                await self._call(who, "GET", "/api/v1/notifications", params={"limit": "1"}),
+                "GET /api/v1/notifications",
+            )
+            return need_id(items[0], "GET /api/v1/notifications") if items else None
+        except StimulusError as exc:
+            return exc
+
     async def _dismiss_notifications(self, since: dict[str, str | None], actors: set[str]) -> None:
         actors = actors | ({self._remote_id} if self._remote_id else set())
-        for who, since_id in since.items():
-            try:
-                ids = await self._run_notifications(who, since_id, actors)
-            except StimulusError as exc:
-                self.leftovers.append(f"notifications of {who}: cannot be listed ({exc})")
-                continue
-            for notification_id in ids:
+        await asyncio.gather(
+            *(self._dismiss_of(who, since_id, actors) for who, since_id in since.items())
+        )
+
+    async def _dismiss_of(self, who: str, since_id: str | None, actors: set[str]) -> None:
+        try:
+            ids = await self._run_notifications(who, since_id, actors)
+        except StimulusError as exc:
+            self.leftovers.append(f"notifications of {who}: cannot be listed ({exc})")
+            return
+        gate = asyncio.Semaphore(DISMISS_CONCURRENCY)
+
+        async def dismiss(notification_id: str) -> None:
+            async with gate:
                 try:
                     await self._call(
                         who, "POST", f"/api/v1/notifications/{notification_id}/dismiss"
                     )
                 except StimulusError as exc:
                     self.leftovers.append(f"notification {notification_id} of {who}: {exc}")
+
+        await asyncio.gather(*(dismiss(n) for n in ids))
 
     async def _run_notifications(
         self, who: str, since_id: str | None, actors: set[str]
@@ -72,7 +93,7 @@ class TraceCleanup(RestCalls, UndoLog):
         found: list[str] = []
         max_id: str | None = None
         for _page in range(MAX_NOTIFICATION_PAGES):
-            params = {"limit": "40"}
+            params = {"limit": str(PAGE_SIZE)}
             if since_id is not None:
                 params["since_id"] = since_id
             if max_id is not None:
@@ -89,6 +110,8 @@ class TraceCleanup(RestCalls, UndoLog):
                 sender = account.get("id") if isinstance(account, dict) else None
                 if str(sender) in actors and notification_id not in found:
                     found.append(notification_id)
+            if len(items) < PAGE_SIZE:
+                break  # the last page
             max_id = need_id(items[-1], "GET /api/v1/notifications")
         return found
 
