@@ -132,6 +132,8 @@ def list_faults() -> int:
     lines += [f"  {name:<{width}}  {text}" for name, text in sorted(FAULTS.items())]
     lines.append("knobs (behaviours some real servers have; no rule broken):")
     lines += [f"  {name:<{width}}  {text}" for name, text in sorted(KNOBS.items())]
+    lines.append("load faults (with parameters; they show in the load report):")
+    lines += [f"  {name:<{width}}  {text}" for name, text in sorted(LOAD_FAULTS.items())]
     try:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()

@@ -1,5 +1,5 @@
 """The terminal surface: ``list | head`` survives the closed pipe, ``serve --help`` documents
-every option, ``serve --list-faults`` names every fault and knob, ``run --help`` shows each
+every option, ``serve --list-faults`` names every fault, knob and load fault, ``run --help`` shows each
 option's choices and default once."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from conformance.cli import build_parser
-from conformance.reference.faults import FAULTS, KNOBS
+from conformance.reference.faults import FAULTS, KNOBS, LOAD_FAULTS
 
 CLI = [sys.executable, "-c", "import sys; from conformance.cli import main; sys.exit(main())"]
 
@@ -57,7 +57,7 @@ def test_serve_list_faults_names_every_fault_and_knob() -> None:
     )
     assert done.returncode == 0, done.stderr
     listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ")}
-    assert listed == set(FAULTS) | set(KNOBS)
+    assert listed == set(FAULTS) | set(KNOBS) | set(LOAD_FAULTS)
     assert all(len(line.split(None, 1)) == 2 for line in done.stdout.splitlines()[1:])
 
 
