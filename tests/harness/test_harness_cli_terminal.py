@@ -1,6 +1,6 @@
 """The terminal surface: ``list | head`` survives the closed pipe, ``serve --help`` documents
-every option, ``serve --list-faults`` names every fault, knob and load fault, ``run --help`` shows each
-option's choices and default once."""
+every option, ``serve --list-faults`` names every fault, knob and load fault, ``run --help``
+shows each option's choices and default once."""
 
 from __future__ import annotations
 
