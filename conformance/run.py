@@ -348,8 +348,7 @@ class SuiteRun:
             )
         if self._session_error:
             extra["session_error"] = self._session_error
-        if self._outcome is not None:  # what the run caused and could not remove
-            extra["cleanup_not_removed"] = list(getattr(self._outcome, "cleanup_not_removed", []))
+        extra["cleanup_not_removed"] = getattr(self._outcome, "cleanup_not_removed", None) or []
         if interrupted:
             extra["interrupted"] = True
         server_version = self._target.version if self._target is not None else None
