@@ -10,7 +10,6 @@ list) -- the table below -- exactly as a live case would have set ``expect_statu
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import replace

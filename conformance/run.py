@@ -356,8 +356,7 @@ class SuiteRun:
         flaky = self.flaky
         strict = self.warn_fails
         status = exit_status(results, strict=strict, baseline=baseline)
-        extra["fail_on"] = "warn" if strict else "fail"
-        extra["exit_status"] = status
+        extra.update(fail_on="warn" if strict else "fail", exit_status=status)
         if self.settings.exclude:
             extra["excluded"] = self.excluded
         if baseline is not None:
