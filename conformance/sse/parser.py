@@ -21,11 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.sse.events import Comment, Event, SSEItem, Violation
 from conformance.transcript.model import Transcript
 
 __all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_LINE_BYTES",
+    "RECORDER_VIOLATIONS",
     "Comment",
     "Event",
     "SSEItem",
@@ -43,6 +47,24 @@ _EOL = re.compile(rb"[\r\n]")
 _DIGITS = re.compile(r"[0-9]+")
 _KNOWN_FIELDS = frozenset({"event", "data", "id", "retry"})
 _ENDING_NAMES = {b"\n": "\n", b"\r": "\r", b"\r\n": "\r\n"}
+#: Bounds used on recorded transcripts (the live recorder uses the same, ``transports.Limits``).
+DEFAULT_MAX_LINE_BYTES = 512 << 10
+DEFAULT_MAX_EVENT_BYTES = 1 << 20
+#: A violation about an oversized line or event keeps this many of its first bytes as evidence.
+EVIDENCE_BYTES = 1024
+#: Kinds a recorder reports in ``note`` records (``violation`` field) when it closed the
+#: connection at a limit or left a gap in the kept body; ``parse_sse_transcript`` turns them
+#: back into violations, so judging a saved transcript sees what the live parser saw.
+RECORDER_VIOLATIONS = frozenset(
+    {
+        "line-too-long",
+        "event-too-long",
+        "too-many-events",
+        "too-many-comments",
+        "body-too-long",
+        "transcript-gap",
+    }
+)
 
 
 class SSEParser:
@@ -140,6 +162,23 @@ class SSEParser:
         self._closed = True
         return out
 
+    def gap(self, t: float, detail: str) -> list[SSEItem]:
+        """Bytes are missing here (a recorder kept only the head and tail of a long body).
+
+        The line and event in progress are dropped up to the next line end and blank line, so
+        head and tail are never glued into one line or event; reported as ``transcript-gap``.
+        """
+        if self._closed:
+            return []
+        if self._start is not None:
+            self._start = None
+        self._cr_pending = False
+        self._line.clear()
+        self._line_overflow = True
+        self._reset_block()
+        self._block_overflow = True
+        return [Violation(kind="transcript-gap", detail=detail, t=t, raw=b"")]
+
     # -- internals -----------------------------------------------------------------------------
 
     def _settle_start(self) -> bytes:
@@ -187,7 +226,7 @@ class SSEParser:
             return
         if len(self._line) + len(chunk) > self.max_line_bytes:
             room = self.max_line_bytes - len(self._line)
-            prefix = bytes(self._line) + chunk[:room]
+            prefix = (bytes(self._line[:EVIDENCE_BYTES]) + chunk[:room])[:EVIDENCE_BYTES]
             out.append(
                 Violation(
                     kind="line-too-long",
@@ -239,9 +278,9 @@ class SSEParser:
                 Violation(
                     kind="event-too-long",
                     detail=f"event longer than {self.max_event_bytes} bytes; discarded up to"
-                    " the next blank line",
+                    " the next blank line (raw holds its first bytes)",
                     t=t,
-                    raw=raw,
+                    raw=(bytes(self._block_raw[:EVIDENCE_BYTES]) + raw)[:EVIDENCE_BYTES],
                 )
             )
             self._reset_block()
@@ -360,23 +399,43 @@ class SSEParse:
         return result
 
 
-def parse_sse_transcript(transcript: Transcript, *, max_line_bytes: int = 1 << 20) -> SSEParse:
+def parse_sse_transcript(
+    transcript: Transcript,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+) -> SSEParse:
     """Feed every ``body-chunk`` with its ``t``; close at the ``end`` record if there is one.
 
     A transcript without an ``end`` record is still being recorded: nothing is flagged as
-    unterminated then.
+    unterminated then. ``note`` records a recorder left about its limits (``violation``) come
+    back as violations of that kind; a gap note (``gap_bytes``) also resets the parse there.
     """
-    parser = SSEParser(max_line_bytes=max_line_bytes)
+    parser = SSEParser(max_line_bytes=max_line_bytes, max_event_bytes=max_event_bytes)
     items: list[SSEItem] = []
     closed = False
     for record in transcript.records:
         if record.kind == "body-chunk":
             items.extend(parser.feed(record.data, record.t))
+        elif record.kind == "note":
+            items.extend(_note_items(parser, record, items))
         elif record.kind == "end":
             items.extend(parser.close(record.t))
             closed = True
             break
     return SSEParse.of(items, parser, closed=closed)
+
+
+def _note_items(parser: SSEParser, record: Any, items: list[SSEItem]) -> list[SSEItem]:
+    text = str(record.fields.get("text", ""))
+    if isinstance(record.fields.get("gap_bytes"), int):
+        return parser.gap(record.t, text)
+    kind = record.fields.get("violation")
+    if kind not in RECORDER_VIOLATIONS:
+        return []
+    if any(isinstance(i, Violation) and i.kind == kind for i in items):
+        return []  # the parse itself already found it in what was kept
+    return [Violation(kind=str(kind), detail=text, t=record.t, raw=b"")]
 
 
 def parse_sse_bytes(
