@@ -208,8 +208,11 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
 
     import pytest
 
+    from conformance.redact import redacting_output
+
     probe = _StatusProbe()
-    code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
+    with redacting_output(settings.secrets()):  # last line of defence for stdout and stderr
+        code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
     return map_pytest_status(code, reported=probe.status)
 
 

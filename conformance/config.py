@@ -87,11 +87,11 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
+        from conformance.redact import secrets_from_url
+
         out = [v for v in (self.token, self.second_token) if v]
-        for url in (self.redis_url, self.database_url):
-            password = urlsplit(url).password if url else None
-            if password:
-                out.append(password)
+        for url in (self.redis_url, self.database_url, self.target, self.streaming_url):
+            out.extend(secrets_from_url(url))  # the password of user:password@ in any URL
         return out
 
 
@@ -469,6 +469,10 @@ def settings_as_dict(settings: Settings) -> dict[str, Any]:
             value = not value
         if option.secret and value:
             value = "<redacted>"
+        elif isinstance(value, str) and "@" in value:
+            from conformance.redact import redact_userinfo
+
+            value = redact_userinfo(value)
         elif isinstance(value, Path):
             value = str(value)
         elif isinstance(value, tuple):

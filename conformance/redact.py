@@ -23,8 +23,10 @@ token split across *fragments* of one message is the one case this does not cove
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, urlsplit
@@ -34,9 +36,11 @@ from conformance.transcript.model import Record, Transcript
 __all__ = [
     "MIN_DERIVED_SECRET",
     "REDACTED",
+    "RedactingOutput",
     "Redactor",
     "StreamRedactor",
     "redact_userinfo",
+    "redacting_output",
     "secret_variants",
     "secrets_from_request",
     "secrets_from_url",
@@ -101,40 +105,45 @@ def secrets_from_url(url: str | None) -> list[str]:
 
 
 class StreamRedactor:
-    """Redacts a byte stream fed in arbitrary pieces: ``feed(bytes) -> bytes``, then ``flush()``.
+    """Redacts a stream fed in arbitrary pieces: ``feed(bytes) -> bytes``, then ``flush()``.
 
     Whatever the split, no secret survives into the concatenated output. The output lags the
-    input only by a tail that is itself the beginning of a secret.
+    input only by a tail that is itself the beginning of a secret. Secrets given as ``str``
+    make a text stream redactor (``feed(str) -> str``), used for stdout and stderr.
     """
 
-    def __init__(self, secrets: Iterable[bytes]) -> None:
-        ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._pattern = re.compile(b"|".join(re.escape(s) for s in ordered)) if ordered else None
+    def __init__(self, secrets: Iterable[bytes] | Iterable[str]) -> None:
+        ordered: list[Any] = sorted({s for s in secrets if s}, key=len, reverse=True)
+        text = bool(ordered) and isinstance(ordered[0], str)
+        self._empty: Any = "" if text else b""
+        self._mask: Any = REDACTED if text else _REDACTED_BYTES
+        joiner: Any = "|" if text else b"|"
+        self._pattern = re.compile(joiner.join(re.escape(s) for s in ordered)) if ordered else None
         self._longest = len(ordered[0]) if ordered else 0
         self._prefixes = {s[:k] for s in ordered for k in range(1, len(s))}
-        self._held = b""
+        self._held: Any = self._empty
 
     @property
     def held(self) -> int:
-        """Bytes currently held back."""
+        """Bytes (characters) currently held back."""
         return len(self._held)
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: Any) -> Any:
         if self._pattern is None:
-            return bytes(data)
-        buf = self._held + bytes(data)
+            return data
+        buf = self._held + data
         cut = self._hold_from(buf)
         self._held = buf[cut:]
-        return self._pattern.sub(_REDACTED_BYTES, buf[:cut])
+        return self._pattern.sub(self._mask, buf[:cut])
 
-    def flush(self) -> bytes:
+    def flush(self) -> Any:
         """The stream ended: release (redacted) whatever was held back."""
-        held, self._held = self._held, b""
+        held, self._held = self._held, self._empty
         if self._pattern is None or not held:
             return held
-        return self._pattern.sub(_REDACTED_BYTES, held)
+        return self._pattern.sub(self._mask, held)
 
-    def _hold_from(self, buf: bytes) -> int:
+    def _hold_from(self, buf: Any) -> int:
         """Where the held tail starts: the earliest position whose rest could grow a secret."""
         n = len(buf)
         start = max(0, n - self._longest + 1)
@@ -263,6 +272,57 @@ class Redactor:
         if rest and last is not None:
             records[last] = _with_data(records[last], records[last].data + rest)
         return Transcript(meta=meta, records=records)
+
+
+class RedactingOutput:
+    """A text stream (``sys.stdout``/``sys.stderr``) that redacts what is written to it.
+
+    A last line of defence for messages the suite did not build through a ``Redactor`` (a
+    third-party exception naming the target URL with its password). Writes pass through a
+    text ``StreamRedactor``, so a secret split across two writes is caught; ``release`` (at
+    the end) writes out whatever prefix of a secret is still held back.
+    """
+
+    def __init__(self, wrapped: Any, secrets: Iterable[str]) -> None:
+        variants: set[str] = set()
+        for secret in secrets:
+            if secret:
+                variants |= secret_variants(secret)
+        self._wrapped = wrapped
+        self._stream = StreamRedactor(variants)
+
+    def write(self, text: str) -> int:
+        self._wrapped.write(redact_userinfo(self._stream.feed(text)))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def release(self) -> None:
+        rest = self._stream.flush()
+        if rest:
+            self._wrapped.write(rest)
+        self._wrapped.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+
+@contextlib.contextmanager
+def redacting_output(secrets: Iterable[str]) -> Iterator[None]:
+    """Redact ``secrets`` from everything written to ``sys.stdout`` and ``sys.stderr``."""
+    values = [s for s in secrets if s]
+    saved = sys.stdout, sys.stderr
+    out, err = RedactingOutput(saved[0], values), RedactingOutput(saved[1], values)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream in (out, err):
+            with contextlib.suppress(Exception):
+                stream.release()
 
 
 def _with_data(record: Record, data: bytes) -> Record:
