@@ -21,12 +21,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from conformance.sse.bounds import (
+    DEFAULT_MAX_COMMENTS,
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_EVENTS,
+    DEFAULT_MAX_LINE_BYTES,
+    EVIDENCE_BYTES,
+    RECORDER_VIOLATIONS,
+    TranscriptCounter,
+    note_items,
+)
 from conformance.sse.events import Comment, Event, SSEItem, Violation
 from conformance.transcript.model import Transcript
 
 __all__ = [
+    "DEFAULT_MAX_COMMENTS",
+    "DEFAULT_MAX_EVENTS",
     "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_MAX_LINE_BYTES",
     "RECORDER_VIOLATIONS",
@@ -47,24 +58,6 @@ _EOL = re.compile(rb"[\r\n]")
 _DIGITS = re.compile(r"[0-9]+")
 _KNOWN_FIELDS = frozenset({"event", "data", "id", "retry"})
 _ENDING_NAMES = {b"\n": "\n", b"\r": "\r", b"\r\n": "\r\n"}
-#: Bounds used on recorded transcripts (the live recorder uses the same, ``transports.Limits``).
-DEFAULT_MAX_LINE_BYTES = 512 << 10
-DEFAULT_MAX_EVENT_BYTES = 1 << 20
-#: A violation about an oversized line or event keeps this many of its first bytes as evidence.
-EVIDENCE_BYTES = 1024
-#: Kinds a recorder reports in ``note`` records (``violation`` field) when it closed the
-#: connection at a limit or left a gap in the kept body; ``parse_sse_transcript`` turns them
-#: back into violations, so judging a saved transcript sees what the live parser saw.
-RECORDER_VIOLATIONS = frozenset(
-    {
-        "line-too-long",
-        "event-too-long",
-        "too-many-events",
-        "too-many-comments",
-        "body-too-long",
-        "transcript-gap",
-    }
-)
 
 
 class SSEParser:
@@ -413,29 +406,18 @@ def parse_sse_transcript(
     """
     parser = SSEParser(max_line_bytes=max_line_bytes, max_event_bytes=max_event_bytes)
     items: list[SSEItem] = []
+    counter = TranscriptCounter()
     closed = False
     for record in transcript.records:
         if record.kind == "body-chunk":
-            items.extend(parser.feed(record.data, record.t))
+            items.extend(counter.bounded(parser.feed(record.data, record.t), record.t))
         elif record.kind == "note":
-            items.extend(_note_items(parser, record, items))
+            items.extend(note_items(parser, record, items))
         elif record.kind == "end":
             items.extend(parser.close(record.t))
             closed = True
             break
     return SSEParse.of(items, parser, closed=closed)
-
-
-def _note_items(parser: SSEParser, record: Any, items: list[SSEItem]) -> list[SSEItem]:
-    text = str(record.fields.get("text", ""))
-    if isinstance(record.fields.get("gap_bytes"), int):
-        return parser.gap(record.t, text)
-    kind = record.fields.get("violation")
-    if kind not in RECORDER_VIOLATIONS:
-        return []
-    if any(isinstance(i, Violation) and i.kind == kind for i in items):
-        return []  # the parse itself already found it in what was kept
-    return [Violation(kind=str(kind), detail=text, t=record.t, raw=b"")]
 
 
 def parse_sse_bytes(

@@ -15,6 +15,12 @@ from typing import Any
 import httpx
 
 from conformance.redact import Redactor
+from conformance.sse.parser import (
+    DEFAULT_MAX_COMMENTS,
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_EVENTS,
+    DEFAULT_MAX_LINE_BYTES,
+)
 from conformance.transcript.model import Meta, Record, Transcript
 
 HeadersArg = Mapping[str, str] | Iterable[Sequence[str]] | None
@@ -137,10 +143,10 @@ class Limits:
     keep_tail_bytes: int = 64 << 10
     keep_reads: int = 4096
     max_body_bytes: int = 16 << 20
-    max_line_bytes: int = 512 << 10
-    max_event_bytes: int = 1 << 20
-    max_events: int = 5000
-    max_comments: int = 5000
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    max_events: int = DEFAULT_MAX_EVENTS
+    max_comments: int = DEFAULT_MAX_COMMENTS
 
 
 DEFAULT_LIMITS = Limits()

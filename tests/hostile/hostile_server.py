@@ -67,7 +67,7 @@ class Hostile:
             writer.close()
             return
         lines = head.decode("latin-1").split("\r\n")
-        method, _, rest = lines[0].partition(" ")
+        _method, _, rest = lines[0].partition(" ")
         path = rest.partition(" ")[0]
         headers = {
             k.strip().lower(): v.strip()

@@ -101,7 +101,7 @@ def run_suite(
     bound_s: float = 120.0,
     env: dict[str, str] | None = None,
 ) -> RunOutcome:
-    """``mastodon-streaming-conformance run --target TARGET ...``, measured, killed at ``bound_s``."""
+    """``mastodon-streaming-conformance run --target TARGET ...``, measured; killed at the bound."""
     cli = Path(sys.executable).with_name("mastodon-streaming-conformance")
     command = [str(cli), "run", "--target", target, "--report-dir", str(report_dir), *options]
     with tempfile.TemporaryDirectory() as tmp:
