@@ -170,6 +170,7 @@ class BodyKeeper:
         self._tail_bytes = 0
         self.gap_bytes = 0
         self.gap_reads = 0
+        self._gap_t: float | None = None  # time of the first read not (wholly) kept
         #: every body byte offered, kept or not
         self.total_bytes = 0
 
@@ -194,6 +195,8 @@ class BodyKeeper:
             self._tail_bytes > limits.keep_tail_bytes or len(self._tail) > limits.keep_reads
         ):
             oldest = self._tail[0]
+            if self._gap_t is None:
+                self._gap_t = oldest.t
             excess = self._tail_bytes - limits.keep_tail_bytes
             if len(self._tail) <= limits.keep_reads and 0 < excess < len(oldest.data):
                 # Trim the oldest read instead of dropping it whole.
@@ -215,11 +218,11 @@ class BodyKeeper:
         records = self._transcript.records
         later = records[self._mark :]
         del records[self._mark :]
+        gap: list[Record] = []
         if self.gap_bytes:
-            gap_t = self._tail[0].t if self._tail else (later[0].t if later else 0.0)
-            records.append(
+            gap.append(
                 Record(
-                    t=gap_t,
+                    t=self._gap_t if self._gap_t is not None else 0.0,
                     kind="note",
                     fields={
                         "text": f"transcript gap: {self.gap_bytes} body bytes in"
@@ -231,7 +234,7 @@ class BodyKeeper:
                     },
                 )
             )
-        records.extend(heapq.merge(list(self._tail), later, key=lambda r: r.t))
+        records.extend(heapq.merge(gap, list(self._tail), later, key=lambda r: r.t))
         self._tail.clear()
         self._tail_bytes = 0
         self._mark = None
