@@ -29,11 +29,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     modes = args.mode or list(MODES)
-    print("| mode | behaviour | exit | longest run | peak RSS |")
-    print("|---|---|---:|---:|---:|")
+    print("| mode | behaviour | exit | longest run | peak RSS | traceback |")
+    print("|---|---|---:|---:|---:|---|")
     worst_rss = worst_wall = 0.0
     for mode in modes:
-        walls, rss, codes = [], [], []
+        walls, rss, codes, traces = [], [], [], []
         for _ in range(args.runs):
             with (
                 tempfile.TemporaryDirectory() as tmp,
@@ -43,10 +43,11 @@ def main() -> int:
             walls.append(outcome.wall_s)
             rss.append(outcome.peak_rss_mib)
             codes.append("killed" if outcome.rc is None else str(outcome.rc))
+            traces.append(bool(_SUITE_TRACEBACK.search(outcome.stdout + outcome.stderr)))
         worst_wall, worst_rss = max(worst_wall, *walls), max(worst_rss, *rss)
         print(
             f"| `{mode}` | {MODES[mode]} | {'/'.join(sorted(set(codes)))} |"
-            f" {max(walls):.1f} s | {max(rss):.0f} MiB |",
+            f" {max(walls):.1f} s | {max(rss):.0f} MiB | {'yes' if any(traces) else 'no'} |",
             flush=True,
         )
     print(f"\nlongest run {worst_wall:.1f} s, peak RSS {worst_rss:.0f} MiB")
