@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "hostile"))
 
 from hostile_server import MODES
-from hostile_support import crafted_server, run_suite
+from hostile_support import SUITE_TRACEBACK, crafted_server, run_suite
 
 
 def main() -> int:
@@ -43,7 +43,7 @@ def main() -> int:
             walls.append(outcome.wall_s)
             rss.append(outcome.peak_rss_mib)
             codes.append("killed" if outcome.rc is None else str(outcome.rc))
-            traces.append(bool(_SUITE_TRACEBACK.search(outcome.stdout + outcome.stderr)))
+            traces.append(bool(SUITE_TRACEBACK.search(outcome.stdout + outcome.stderr)))
         worst_wall, worst_rss = max(worst_wall, *walls), max(worst_rss, *rss)
         print(
             f"| `{mode}` | {MODES[mode]} | {'/'.join(sorted(set(codes)))} |"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -41,6 +42,13 @@ QUICK_OPTIONS = (
     "1",
     "--max-retry-wait",
     "1",
+)
+
+#: A Python traceback, or pytest's rendering of one (frames ``path.py:12: in f``, ``E   XError``).
+SUITE_TRACEBACK = re.compile(
+    r"Traceback \(most recent call last\)|INTERNALERROR"
+    r"|^\S+\.py:\d+: in |^E\s+\w+(Error|Exception)\b",
+    re.M,
 )
 
 _MEASURE = """

@@ -10,12 +10,11 @@ peak RSS under 300 MiB. ``bench/bench_hostile.py`` prints the same runs' figures
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from hostile_server import MODES
-from hostile_support import MULTIPLIER, crafted_server, run_suite
+from hostile_support import MULTIPLIER, SUITE_TRACEBACK, crafted_server, run_suite
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +34,6 @@ NEEDS_OTHER_BRANCH = {
 }
 
 
-#: A Python traceback, or pytest's rendering of one (frames ``path.py:12: in f``, ``E   XError``).
-_SUITE_TRACEBACK = re.compile(
-    r"Traceback \(most recent call last\)|INTERNALERROR"
-    r"|^\S+\.py:\d+: in |^E\s+\w+(Error|Exception)\b",
-    re.M,
-)
-
-
 def _params() -> list[object]:
     out: list[object] = []
     for mode in MODES:
@@ -60,7 +51,7 @@ def test_run_survives_hostile_server(mode: str, tmp_path: Path) -> None:
     output = outcome.stdout + outcome.stderr
     assert outcome.rc is not None, f"{mode}: run still going after {outcome.wall_s:.0f} s"
     assert outcome.rc in (1, 2), f"{mode}: exit {outcome.rc}, expected fail (1) or error (2)"
-    assert not _SUITE_TRACEBACK.search(output), output[-3000:]
+    assert not SUITE_TRACEBACK.search(output), output[-3000:]
     assert outcome.peak_rss_mib < MAX_RSS_MIB, f"{mode}: peak RSS {outcome.peak_rss_mib:.0f} MiB"
     assert outcome.wall_s < MAX_WALL_S * MULTIPLIER
     # A clear message: the run's own summary or one line saying what went wrong.
