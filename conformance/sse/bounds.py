@@ -19,7 +19,7 @@ DEFAULT_MAX_EVENTS = 2000
 DEFAULT_MAX_COMMENTS = 5000
 #: A violation about an oversized line or event keeps this many of its first bytes as evidence.
 EVIDENCE_BYTES = 1024
-#: Kinds a recorder reports in ``note`` records (``violation`` field) when it closed the
+#: Kinds a recorder reports in ``note`` records (``limit`` field) when it closed the
 #: connection at a limit or left a gap in the kept body; ``parse_sse_transcript`` turns them
 #: back into violations, so judging a saved transcript sees what the live parser saw.
 RECORDER_VIOLATIONS = frozenset(
@@ -74,7 +74,7 @@ def note_items(parser: Any, record: Any, items: list[SSEItem]) -> list[SSEItem]:
     text = str(record.fields.get("text", ""))
     if isinstance(record.fields.get("gap_bytes"), int):
         return parser.gap(record.t, text)
-    kind = record.fields.get("violation")
+    kind = record.fields.get("limit")
     if kind not in RECORDER_VIOLATIONS:
         return []
     if any(isinstance(i, Violation) and i.kind == kind for i in items):

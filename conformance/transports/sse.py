@@ -232,7 +232,7 @@ class SSERecorder:
         if self.limit_hit is None:
             self.limit_hit = f"{kind}: {why}"
             self.transcript.add(
-                t, "note", text=f"connection closed by the suite: {kind}: {why}", violation=kind
+                t, "note", text=f"connection closed by the suite: {kind}: {why}", limit=kind
             )
 
     def _finish(self, how: str, detail: str) -> None:
