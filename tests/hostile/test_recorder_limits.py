@@ -116,6 +116,9 @@ async def test_record_http_token_split_across_reads() -> None:
         )
     assert transcript.end is not None and transcript.end.fields["how"] == "eof"
     assert TOKEN not in transcript.dumps()
+    reads = list(transcript.of_kind("body-chunk"))
+    assert all(TOKEN[:12] not in r.data.decode() for r in reads)
+    assert all(TOKEN[-12:] not in r.data.decode() for r in reads)
     assert b"REDACTED" in transcript.body
 
 
