@@ -27,6 +27,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mode", action="append", choices=sorted(MODES))
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--bound", type=float, default=300.0, help="kill a run after S seconds")
     args = parser.parse_args()
     modes = args.mode or list(MODES)
     print("| mode | behaviour | exit | longest run | peak RSS | traceback |")
@@ -39,7 +40,7 @@ def main() -> int:
                 tempfile.TemporaryDirectory() as tmp,
                 crafted_server("hostile_server.py", "--mode", mode) as url,
             ):
-                outcome = run_suite(url, Path(tmp) / "report", bound_s=300)
+                outcome = run_suite(url, Path(tmp) / "report", bound_s=args.bound)
             walls.append(outcome.wall_s)
             rss.append(outcome.peak_rss_mib)
             codes.append("killed" if outcome.rc is None else str(outcome.rc))
