@@ -101,7 +101,7 @@ def secrets_from_url(url: str | None) -> list[str]:
         password = parts.password
     except ValueError:
         return []
-    return [password, unquote(password)] if password else []
+    return list(dict.fromkeys([password, unquote(password)])) if password else []
 
 
 class StreamRedactor:
