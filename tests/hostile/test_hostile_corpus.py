@@ -27,10 +27,6 @@ MAX_WALL_S = 150.0
 #: Modes whose last bound lives in another helper's branch; non-strict until it lands.
 NEEDS_OTHER_BRANCH = {
     "redirect-loop": "needs hardening branch (discovery: a redirect loop is one line, exit 2)",
-    "ws-ping-flood": "needs transport branch (WebSocket limits in transports/ws.py)",
-    "ws-endless-fragments": "needs transport branch (WebSocket limits in transports/ws.py)",
-    "ws-oversized-frame": "needs transport branch (WebSocket limits in transports/ws.py)",
-    "ws-reserved-opcode": "needs transport branch (WebSocket limits in transports/ws.py)",
 }
 
 
