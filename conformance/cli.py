@@ -250,9 +250,12 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     import pytest
 
     from conformance.interrupts import quiet_repeated_interrupts
+    from conformance.redact import redacting_output
 
     probe = _StatusProbe()
-    with quiet_repeated_interrupts():  # a second Ctrl-C lets cleanup finish, quietly
+    # a second Ctrl-C lets cleanup finish, quietly; stdout and stderr are redacted as a last line
+    # of defence
+    with quiet_repeated_interrupts(), redacting_output(settings.secrets()):
         code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
     return map_pytest_status(code, reported=probe.status)
 

@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from conformance import config_values as values
 from conformance.errors import ConfigError
@@ -87,11 +86,11 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
+        from conformance.redact import secrets_from_url
+
         out = [v for v in (self.token, self.second_token) if v]
-        for url in (self.redis_url, self.database_url):
-            password = urlsplit(url).password if url else None
-            if password:
-                out.append(password)
+        for url in (self.redis_url, self.database_url, self.target, self.streaming_url):
+            out.extend(secrets_from_url(url))  # the password of user:password@ in any URL
         return out
 
 
@@ -479,6 +478,10 @@ def settings_as_dict(settings: Settings) -> dict[str, Any]:
             value = not value
         if option.secret and value:
             value = "<redacted>"
+        elif isinstance(value, str) and "@" in value:
+            from conformance.redact import redact_userinfo
+
+            value = redact_userinfo(value)
         elif isinstance(value, Path):
             value = str(value)
         elif isinstance(value, tuple):

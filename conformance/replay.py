@@ -10,6 +10,7 @@ list) -- the table below -- exactly as a live case would have set ``expect_statu
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import replace
@@ -23,8 +24,9 @@ from conformance.judge import judge_run
 from conformance.judge.context import KNOWN_STREAMS
 from conformance.matrix.run_context import RunContext
 from conformance.matrix.stimulus_log import STIMULI_ID, read_saved_run
+from conformance.redact import Redactor
 from conformance.reports.json_report import RunInfo
-from conformance.reports.run_reports import write_judged_reports
+from conformance.reports.run_reports import redact_result, write_judged_reports
 from conformance.reports.summary import EXIT_ERROR, exit_status
 from conformance.transcript.model import Meta, Transcript, read_transcripts
 from conformance.transcript.reading import (
@@ -319,8 +321,20 @@ def replay_main(
         duration_s=time.monotonic() - clock,
         extra={"mode": "replay", "transcripts": len(transcripts), "server_version": server_version},
     )
+    # Saved transcripts may predate stream redaction (a token's halves in two reads, which the
+    # judges reassemble into evidence): results and transcripts are redacted again before
+    # anything is written. Judging used them as saved (capture expectations read their tokens).
+    redactor = replay_redactor()
+    results = [redact_result(r, redactor) for r in results]
+    transcripts = [redactor.transcript(t) for t in transcripts]
     report = write_judged_reports(target_dir, info, results, transcripts=transcripts)["json"]
     counts = summarise(results)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     print(f"replay: {len(transcripts)} transcripts, {len(results)} results ({summary}) -> {report}")
     return exit_status(results, strict=strict)
+
+
+def replay_redactor() -> Redactor:
+    """Secrets ``replay`` knows: ``MSC_TOKEN``/``MSC_SECOND_TOKEN`` when set (plus the rules
+    every redactor applies: credentials in headers, ``access_token=``, URL passwords)."""
+    return Redactor(os.environ.get(name, "") for name in ("MSC_TOKEN", "MSC_SECOND_TOKEN"))

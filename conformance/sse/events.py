@@ -45,7 +45,9 @@ class Violation:
 
     Kinds: ``invalid-utf8``, ``line-too-long``, ``event-too-long``, ``unterminated-event``,
     ``bom-not-at-start``, ``cr-line-ending``, ``unknown-field``, ``field-without-space``,
-    ``id-contains-nul``, ``invalid-retry``.
+    ``id-contains-nul``, ``invalid-retry``; from a recorder's limit notes (see
+    ``parser.RECORDER_VIOLATIONS``): ``too-many-events``, ``too-many-comments``,
+    ``body-too-long`` and ``transcript-gap`` (bytes not kept; head and tail not glued).
     """
 
     kind: str

@@ -22,10 +22,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from conformance.sse.bounds import (
+    DEFAULT_MAX_COMMENTS,
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_EVENTS,
+    DEFAULT_MAX_LINE_BYTES,
+    EVIDENCE_BYTES,
+    RECORDER_VIOLATIONS,
+    TranscriptCounter,
+    note_items,
+)
 from conformance.sse.events import Comment, Event, SSEItem, Violation
 from conformance.transcript.model import Transcript
 
 __all__ = [
+    "DEFAULT_MAX_COMMENTS",
+    "DEFAULT_MAX_EVENTS",
+    "DEFAULT_MAX_EVENT_BYTES",
+    "DEFAULT_MAX_LINE_BYTES",
+    "RECORDER_VIOLATIONS",
     "Comment",
     "Event",
     "SSEItem",
@@ -140,6 +155,23 @@ class SSEParser:
         self._closed = True
         return out
 
+    def gap(self, t: float, detail: str) -> list[SSEItem]:
+        """Bytes are missing here (a recorder kept only the head and tail of a long body).
+
+        The line and event in progress are dropped up to the next line end and blank line, so
+        head and tail are never glued into one line or event; reported as ``transcript-gap``.
+        """
+        if self._closed:
+            return []
+        if self._start is not None:
+            self._start = None
+        self._cr_pending = False
+        self._line.clear()
+        self._line_overflow = True
+        self._reset_block()
+        self._block_overflow = True
+        return [Violation(kind="transcript-gap", detail=detail, t=t, raw=b"")]
+
     # -- internals -----------------------------------------------------------------------------
 
     def _settle_start(self) -> bytes:
@@ -187,7 +219,7 @@ class SSEParser:
             return
         if len(self._line) + len(chunk) > self.max_line_bytes:
             room = self.max_line_bytes - len(self._line)
-            prefix = bytes(self._line) + chunk[:room]
+            prefix = (bytes(self._line[:EVIDENCE_BYTES]) + chunk[:room])[:EVIDENCE_BYTES]
             out.append(
                 Violation(
                     kind="line-too-long",
@@ -239,9 +271,9 @@ class SSEParser:
                 Violation(
                     kind="event-too-long",
                     detail=f"event longer than {self.max_event_bytes} bytes; discarded up to"
-                    " the next blank line",
+                    " the next blank line (raw holds its first bytes)",
                     t=t,
-                    raw=raw,
+                    raw=(bytes(self._block_raw[:EVIDENCE_BYTES]) + raw)[:EVIDENCE_BYTES],
                 )
             )
             self._reset_block()
@@ -360,18 +392,27 @@ class SSEParse:
         return result
 
 
-def parse_sse_transcript(transcript: Transcript, *, max_line_bytes: int = 1 << 20) -> SSEParse:
+def parse_sse_transcript(
+    transcript: Transcript,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+) -> SSEParse:
     """Feed every ``body-chunk`` with its ``t``; close at the ``end`` record if there is one.
 
     A transcript without an ``end`` record is still being recorded: nothing is flagged as
-    unterminated then.
+    unterminated then. ``note`` records a recorder left about its limits (``violation``) come
+    back as violations of that kind; a gap note (``gap_bytes``) also resets the parse there.
     """
-    parser = SSEParser(max_line_bytes=max_line_bytes)
+    parser = SSEParser(max_line_bytes=max_line_bytes, max_event_bytes=max_event_bytes)
     items: list[SSEItem] = []
+    counter = TranscriptCounter()
     closed = False
     for record in transcript.records:
         if record.kind == "body-chunk":
-            items.extend(parser.feed(record.data, record.t))
+            items.extend(counter.bounded(parser.feed(record.data, record.t), record.t))
+        elif record.kind == "note":
+            items.extend(note_items(parser, record, items))
         elif record.kind == "end":
             items.extend(parser.close(record.t))
             closed = True

@@ -3,6 +3,12 @@
 The recorder only records; judging happens later on the transcript. It parses incrementally so
 drivers can wait on barriers ("the update with our marker arrived") without polling: each new
 chunk wakes ``wait_for``.
+
+Redaction runs on the connection's byte stream (``StreamRedactor``), not per read, so a token
+echoed across two reads is still removed; the parser sees the redacted stream too. Resources are
+bounded by ``Limits``: the transcript keeps a head and a tail of the body (the gap noted), and
+a line or event over the parser's bounds, or too many bytes, events or comments, make the
+recorder close the connection itself (``end`` ``client-close``, detail ``limit: ...``).
 """
 
 from __future__ import annotations
@@ -14,13 +20,16 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from conformance.redact import Redactor, secrets_from_request
-from conformance.sse.events import SSEItem
+from conformance.sse.events import Comment, Event, SSEItem
 from conformance.sse.parser import SSEParser
 from conformance.transcript.model import Meta, Transcript
 from conformance.transports._shared import (
+    DEFAULT_LIMITS,
+    BodyKeeper,
     Changes,
     Clock,
     HeadersArg,
+    Limits,
     classify_httpx_error,
     head_fields,
     header_list,
@@ -51,7 +60,8 @@ class SSERecorder:
         idle_timeout_s: float = 60.0,
         redactor: Redactor | None = None,
         method: str = "GET",
-        max_line_bytes: int = 1 << 20,
+        max_line_bytes: int | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._client = client
         self._url = url
@@ -66,8 +76,18 @@ class SSERecorder:
             {"method": method, "url": url, "headers": [list(h) for h in self._headers]},
             self._redactor,
         )
-        self._parser = SSEParser(max_line_bytes=max_line_bytes)
+        self._limits = limits
+        self._parser = SSEParser(
+            max_line_bytes=max_line_bytes or limits.max_line_bytes,
+            max_event_bytes=limits.max_event_bytes,
+        )
+        self._stream = self._redactor.stream()
+        self._keeper = BodyKeeper(self.transcript, limits)
         self._items: list[SSEItem] = []
+        self._events = 0
+        self._comments = 0
+        #: why the recorder closed the connection itself (a limit), else None
+        self.limit_hit: str | None = None
         self._clock = Clock()
         self._changes: Changes | None = None
         self._task: asyncio.Task[None] | None = None
@@ -165,11 +185,11 @@ class SSERecorder:
             async for chunk in response.aiter_raw():
                 if not chunk:
                     continue
-                t = self._clock()
-                data = redactor.bytes(chunk)
-                self.transcript.add(t, "body-chunk", data=data)
-                self._items.extend(self._parser.feed(data, t))
+                self._take(self._stream.feed(chunk), self._clock(), len(chunk))
                 self._bump()
+                if self.limit_hit is not None:
+                    self._finish("client-close", f"limit: {self.limit_hit}")
+                    return
             self._finish("eof", "")
         except asyncio.CancelledError:
             self._finish(self._close_how, "closed by the suite")
@@ -184,11 +204,46 @@ class SSERecorder:
                 with contextlib.suppress(Exception, asyncio.CancelledError):
                     await asyncio.wait_for(response.aclose(), 2.0)
 
+    def _take(self, data: bytes, t: float, received: int) -> None:
+        """Keep and parse one (redacted) read; note the first limit it crosses."""
+        self._keeper.add(t, data)
+        items = self._parser.feed(data, t) if data else []
+        for item in items:
+            if isinstance(item, Event):
+                self._events += 1
+                if self._events > self._limits.max_events:
+                    self._limit("too-many-events", f"more than {self._limits.max_events} events", t)
+                    continue
+            elif isinstance(item, Comment):
+                self._comments += 1
+                if self._comments > self._limits.max_comments:
+                    self._limit(
+                        "too-many-comments", f"more than {self._limits.max_comments} comments", t
+                    )
+                    continue
+            elif item.kind in {"line-too-long", "event-too-long"}:
+                self._limit(item.kind, item.detail, t)
+            self._items.append(item)
+        if received and self._keeper.total_bytes > self._limits.max_body_bytes:
+            self._limit("body-too-long", f"more than {self._limits.max_body_bytes} body bytes", t)
+
+    def _limit(self, kind: str, why: str, t: float) -> None:
+        """Record the first limit crossed (a ``note`` the SSE parse turns back into a violation)."""
+        if self.limit_hit is None:
+            self.limit_hit = f"{kind}: {why}"
+            self.transcript.add(
+                t, "note", text=f"connection closed by the suite: {kind}: {why}", limit=kind
+            )
+
     def _finish(self, how: str, detail: str) -> None:
         if self.ended:
             return
         t = self._clock()
+        rest = self._stream.flush()
+        if rest:
+            self._take(rest, t, 0)
         self._items.extend(self._parser.close(t))
+        self._keeper.settle()
         self.transcript.add(t, "end", how=how, detail=detail)
         if self._head is not None:
             self._head.set()

@@ -262,3 +262,26 @@ def test_parse_sse_bytes_helper() -> None:
     parsed = parse_sse_bytes(b":)\nevent: a\ndata: 1\n\n")
     assert [e.event for e in parsed.events] == ["a"]
     assert parsed.line_endings == {"\n"}
+
+
+def test_transcript_parse_keeps_a_bounded_number_of_events() -> None:
+    """A flood is cut at DEFAULT_MAX_EVENTS events, reported once as too-many-events."""
+    from conformance.sse.bounds import DEFAULT_MAX_EVENTS
+
+    transcript = Transcript(meta=Meta(id="t", transport="sse", request={}))
+    transcript.add(0.1, "body-chunk", data=b"event: a\ndata: 1\n\n" * (DEFAULT_MAX_EVENTS + 50))
+    transcript.add(0.2, "end", how="eof", detail="")
+    parsed = parse_sse_transcript(transcript)
+    assert len(parsed.events) == DEFAULT_MAX_EVENTS
+    assert [v.kind for v in parsed.violations] == ["too-many-events"]
+
+
+def test_recorder_limit_notes_come_back_as_violations() -> None:
+    transcript = Transcript(meta=Meta(id="t", transport="sse", request={}))
+    transcript.add(0.1, "body-chunk", data=b"event: a\ndata: 1\n\n")
+    transcript.add(0.2, "note", text="closed by the suite: line-too-long", limit="line-too-long")
+    transcript.add(0.3, "note", text="unrelated", limit="ws-message-size")
+    transcript.add(0.4, "end", how="client-close", detail="limit: line-too-long")
+    parsed = parse_sse_transcript(transcript)
+    assert [(v.kind, v.t) for v in parsed.violations] == [("line-too-long", 0.2)]
+    assert len(parsed.events) == 1
