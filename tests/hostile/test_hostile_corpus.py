@@ -24,6 +24,7 @@ MAX_RSS_MIB = 300
 #: loaded 2-core machine (scaled by MSC_TEST_TIMEOUT_MULTIPLIER).
 MAX_WALL_S = 150.0
 
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_run_survives_hostile_server(mode: str, tmp_path: Path) -> None:
     with crafted_server("hostile_server.py", "--mode", mode) as url:
