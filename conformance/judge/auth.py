@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conformance.judge.context import JudgeContext, auth_of
-from conformance.judge.errors import anonymous_public
+from conformance.judge.errors import anonymous_public, dropped_refusal
 from conformance.judge.registry import (
     Observation,
     all_of,
@@ -13,7 +13,6 @@ from conformance.judge.registry import (
     has_purpose,
     held,
     is_transport,
-    noted,
     unexercised,
     violated,
 )
@@ -90,9 +89,18 @@ def _as_missing(meta: Meta) -> Meta:
     "auth.anonymous.public-streams", applies=all_of(is_transport("sse", "http", "ws"), _anonymous)
 )
 def anonymous(cx: JudgeContext) -> Iterator[Observation]:
-    if cx.head is None:
-        yield unexercised(f"no response recorded (end {cx.end_how})")
+    if (dropped := dropped_refusal(cx)) is not None:
+        yield dropped
     elif cx.status in (200, 101):
-        yield noted(f"{cx.stream} served without a token ({cx.status}); Mastodon >=4.2 refuses")
+        yield violated(
+            f"expected {cx.stream} refused without a token (401 'Missing access token', as "
+            f"Mastodon >=4.2); observed {cx.status}: served anonymously",
+            evidence=cx.body[:300] or None,
+        )
+    elif cx.status is not None and 400 <= cx.status < 500:
+        yield held(f"{cx.stream} refused without a token ({cx.status})")
     else:
-        yield noted(f"{cx.stream} refused without a token ({cx.status}, as Mastodon)")
+        yield violated(
+            f"expected {cx.stream} refused without a token (401); observed {cx.status}",
+            evidence=cx.body[:300] or None,
+        )

@@ -37,7 +37,7 @@ KIND_BY_MESSAGE = {
 
 
 def anonymous_public(meta: Meta) -> bool:
-    """A token-less request for a public stream: serving it is allowed (INFO), not a defect."""
+    """A token-less request for a public stream: judged by ``auth.anonymous.public-streams``."""
     return meta.context.get("expect_error") == "Missing access token" and is_public_stream(
         stream_of(meta)
     )
@@ -53,9 +53,32 @@ def _is_kind(requirement: str):  # type: ignore[no-untyped-def]
     return lambda meta: _kind(meta) == requirement
 
 
+#: ``end`` details of a recorder that never reached the server (nothing to judge).
+CONNECT_FAILURES = ("connect failed", "connect timeout")
+
+
+def dropped_refusal(cx: JudgeContext) -> Observation | None:
+    """No response head where a refusal is due: a fail with the evidence when the server reached
+    us and then dropped or reset the connection (clients cannot tell a dropped refusal from a
+    network fault, so they retry forever); not_exercised only when nothing connected."""
+    if cx.head is not None:
+        return None
+    end = cx.end
+    detail = str(end.fields.get("detail", "")) if end is not None else ""
+    if not cx.recorded or end is None or cx.end_how == "deadline":
+        return unexercised(f"no response recorded (end {cx.end_how})")
+    if cx.end_how == "error" and detail.startswith(CONNECT_FAILURES):
+        return unexercised(f"no response recorded ({detail[:120]})")
+    return violated(
+        f"expected a refusal (a 4xx status with a JSON error); observed the connection "
+        f"dropped without a response (end {cx.end_how} at t={cx.last_t:.1f} s)",
+        evidence=detail or None,
+    )
+
+
 def _refused_4xx(cx: JudgeContext) -> Iterator[Observation]:
-    if cx.head is None:
-        yield unexercised(f"no response recorded (end {cx.end_how})")
+    if (dropped := dropped_refusal(cx)) is not None:
+        yield dropped
     elif cx.status is not None and 400 <= cx.status < 500:
         yield held(f"refused with {cx.status}")
     else:
@@ -81,8 +104,8 @@ for _requirement in sorted(set(KIND_BY_MESSAGE.values())):
 
 @check("errors.http.refused", applies=all_of(http_error, _is_kind("errors.http.refused")))
 def refused_any(cx: JudgeContext) -> Iterator[Observation]:
-    if cx.head is None:
-        yield unexercised(f"no response recorded (end {cx.end_how})")
+    if (dropped := dropped_refusal(cx)) is not None:
+        yield dropped
     elif cx.status is not None and cx.status >= 400:
         yield held(f"refused with {cx.status}")
     else:

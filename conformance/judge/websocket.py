@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from conformance.judge.context import JudgeContext, Subscription
+from conformance.judge.errors import dropped_refusal
 from conformance.judge.registry import (
     Observation,
     all_of,
@@ -101,11 +102,9 @@ def _token_refusal(meta: Meta) -> bool:
 
 @check("ws.handshake.refused-without-valid-token", applies=all_of(ws, _token_refusal))
 def refused(cx: JudgeContext) -> Iterator[Observation]:
-    if cx.head is None:
-        if cx.end_how in ("eof", "reset", "incomplete"):
-            yield held(f"upgrade refused by closing the connection ({cx.end_how})")
-        else:
-            yield unexercised(f"no handshake response recorded (end {cx.end_how})")
+    if (dropped := dropped_refusal(cx)) is not None:
+        # A dropped connection is no refusal: clients read it as a network fault and retry.
+        yield dropped
     elif cx.status == 101:
         yield violated(
             "expected the upgrade refused (no 101) for a missing/invalid token; "

@@ -46,6 +46,8 @@ FAULTS: dict[str, str] = {
     "accept-missing-tag": "a hashtag stream without tag is served (tag 'untagged')",
     "accept-missing-list": "a list stream without list is served (an empty list)",
     "accept-foreign-list": "a list owned by someone else (or by no one) is served",
+    "anonymous-public": "public and hashtag streams are served without a token (as Pleroma)",
+    "refuse-by-drop": "a token refusal (401) is a TCP reset instead of an answer",
     # event payloads (web/fanout.py)
     "sse-delete-json-object": 'delete carries {"id": ...} instead of the bare status id',
     "filters-changed-with-payload": "filters_changed carries a payload",
@@ -66,6 +68,7 @@ FAULTS: dict[str, str] = {
     "duplicate-delivery": "every WebSocket event frame is sent twice",
     "ws-ignore-query-token": "a WebSocket upgrade ignores ?access_token= (token missing)",
     "ws-ignore-subprotocol-token": "a WebSocket upgrade ignores a Sec-WebSocket-Protocol token",
+    "ws-ignore-authorization-header": "a WebSocket upgrade ignores the Authorization header",
     "ws-non-json-frame": "each accepted subscribe is acknowledged by the text frame 'subscribed'",
     "ws-stream-normalized-tag": "the stream array names the normalised tag, not the one sent",
     "ws-one-subscription": "a socket silently ignores every subscribe after its first",
@@ -265,7 +268,29 @@ def ws_token_sources(
         query = {k: v for k, v in query.items() if k != "access_token"}
     if active("ws-ignore-subprotocol-token"):
         headers = {k: v for k, v in headers.items() if k != "Sec-WebSocket-Protocol"}
+    if active("ws-ignore-authorization-header"):
+        headers = {k: v for k, v in headers.items() if k != "Authorization"}
     return headers, query
+
+
+def anonymous_public(stream: str | None, token: str | None) -> bool:
+    """``anonymous-public``: a token-less request for a public or hashtag stream is served."""
+    return (
+        active("anonymous-public")
+        and token is None
+        and bool(stream)
+        and str(stream).startswith(("public", "hashtag"))
+    )
+
+
+def drop_refusal(request: Any, status: int) -> bool:
+    """``refuse-by-drop``: reset the connection instead of answering a 401."""
+    if not (active("refuse-by-drop") and status == 401):
+        return False
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    return True
 
 
 async def cut_mid_event(request: Any, response: Any, chunks: list[bytes]) -> Any:

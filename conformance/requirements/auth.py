@@ -62,9 +62,11 @@ define(
 )
 define(
     "auth.anonymous.public-streams",
-    "INFO",
+    "MUST",
     source="docs",
-    clause="mastodon/mastodon#23989 (token mandatory since 4.2); Pleroma/Akkoma allow anonymous "
-    "public streams (divergences.md §1)",
-    description="Records whether a public or hashtag stream is served without a token.",
+    clause="streaming.md and mastodon/mastodon#23989 (a user token is required on every stream "
+    "since 4.2: 401 'Missing access token'). MUST because the documentation states it and a "
+    "server that streams public timelines anonymously exposes them to any scraper; Pleroma and "
+    "Akkoma allow it (divergences.md §1) and fail here.",
+    description="A public or hashtag stream requested without a token is refused (401).",
 )

@@ -356,7 +356,7 @@ MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
             context={"auth": "none", "stream": "public"},
             path="/api/v1/streaming/public",
         ),
-        "served without a token",
+        "served anonymously",
         {},
     ),
 }

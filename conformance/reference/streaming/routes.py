@@ -78,6 +78,8 @@ class StreamingRoutes:
                 list_owner=self.store.list_owner,
             )
         except StreamError as exc:
+            if faults.drop_refusal(request, exc.status):  # FAULT
+                return web.Response(status=204)
             return await json_error(request, exc.status, exc.message)
         except Exception:
             return await json_error(request, 500, "An unexpected error occurred")
@@ -105,9 +107,12 @@ def _sse_auth_headers(request: web.Request) -> dict[str, str]:
 
 def _anonymous_by_fault(request: web.Request, store: Any) -> bool:
     """``sse-accept-missing-token`` / ``sse-accept-invalid-token`` (FAULT): stream anyway."""
+    token = extract_token(auth_headers(request), query_lists(request))
+    name = stream_name_from_path(request.path, query_lists(request))
+    if faults.anonymous_public(name, token):
+        return True
     if not (faults.active("sse-accept-missing-token") or faults.active("sse-accept-invalid-token")):
         return False
-    token = extract_token(auth_headers(request), query_lists(request))
     if token is None:
         return faults.active("sse-accept-missing-token")
     return faults.active("sse-accept-invalid-token") and store.authenticate(token) is None

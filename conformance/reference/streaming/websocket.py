@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .. import faults
-from .auth import authenticate
+from .auth import authenticate, extract_token
 from .channels import ChannelPlan, first_param, has_scope, plan_channels
 from .encoding import NotJSON, parse, stringify
 from .errors import BINARY_NOT_SUPPORTED, MISSING_SCOPES, UNSUBSCRIBE_FAILED, StreamError
@@ -390,7 +390,13 @@ async def handle_upgrade(
     except StreamError as exc:
         if faults.active("ws-accept-invalid-token"):  # FAULT
             return await _accept_then_close(request)
-        return ws_unauthorized(request, exc.message)
+        if faults.drop_refusal(request, exc.status):  # FAULT
+            return web.Response(status=204)
+        stream = (query_lists(request).get("stream") or [None])[0]
+        token = extract_token(auth_headers(request), query_lists(request))
+        if not faults.anonymous_public(stream, token):  # FAULT
+            return ws_unauthorized(request, exc.message)
+        info = faults.AnonymousToken()
     problem = _handshake_problem(request)
     if problem is not None:
         return problem

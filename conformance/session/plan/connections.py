@@ -13,6 +13,7 @@ from conformance.matrix.keys import (
     OTHER_TAG_KEY,
 )
 from conformance.matrix.streams import (
+    BY_NAME,
     IDLE_TAG,
     LIST,
     MIXED_TAG,
@@ -106,26 +107,6 @@ _ERRORS_SSE: tuple[
         frozenset(),
     ),
     (
-        "sse-err-missing-token",
-        f"{SSE_BASE}/user",
-        (),
-        "none",
-        "none",
-        401,
-        "Missing access token",
-        frozenset(),
-    ),
-    (
-        "sse-err-invalid-token",
-        f"{SSE_BASE}/user",
-        (),
-        "header",
-        "invalid",
-        401,
-        "Invalid access token",
-        frozenset(),
-    ),
-    (
         "sse-err-insufficient-scope",
         f"{SSE_BASE}/public",
         (),
@@ -168,8 +149,6 @@ _ERRORS_SSE: tuple[
 )
 _ERROR_STREAMS = {
     "sse-err-unknown-endpoint": None,
-    "sse-err-missing-token": "user",
-    "sse-err-invalid-token": "user",
     "sse-err-insufficient-scope": "public",
     "sse-err-hashtag-without-tag": "hashtag",
     "sse-err-list-without-list": "list",
@@ -209,6 +188,65 @@ _WS_BAD_SUBSCRIBES: tuple[
         frozenset(),
     ),
 )
+
+
+#: How the main WebSocket connections carry the token: the documented ``?access_token=``
+#: (streaming.md). Header and subprotocol are judged on their own probe connections, so a server
+#: refusing one of them never leaves the multiplexing, error and stream-name cases unexercised.
+WS_AUTH = "query"
+
+#: The stream kinds the missing/invalid-token matrix covers on both transports.
+TOKEN_MATRIX_STREAMS = ("user", "public", "hashtag", "list", "direct")
+
+
+def _token_matrix() -> list[Connection]:
+    """A missing and an invalid token on every stream kind, SSE and WebSocket: each must be
+    refused (public and hashtag included: Mastodon requires a token on every stream since 4.2).
+    The ``user`` probes keep their historic keys."""
+    out: list[Connection] = []
+    for kind in TOKEN_MATRIX_STREAMS:
+        spec = BY_NAME[kind]
+        needs = frozenset({"list"}) if kind == "list" else frozenset()
+        suffix = "" if kind == "user" else f"-{kind}"
+        for what, auth, token, error in (
+            ("missing", "none", "none", "Missing access token"),
+            ("invalid", "header", "invalid", "Invalid access token"),
+        ):
+            out.append(
+                Connection(
+                    f"sse-err-{what}-token{suffix}",
+                    "http",
+                    "error",
+                    kind,
+                    spec.sse_path,
+                    spec.sse_params,
+                    auth=auth,
+                    token=token,
+                    expect_status=401,
+                    expect_error=error,
+                    needs=needs,
+                )
+            )
+        for what, auth, token, error in (
+            ("missing", "none", "none", "Missing access token"),
+            ("invalid", "query", "invalid", "Invalid access token"),
+        ):
+            out.append(
+                Connection(
+                    f"ws-err-{what}-token{suffix}",
+                    "ws",
+                    "error",
+                    kind,
+                    SSE_BASE,
+                    (("stream", kind), *spec.ws_params),
+                    auth=auth,
+                    token=token,
+                    expect_status=401,
+                    expect_error=error,
+                    needs=needs,
+                )
+            )
+    return out
 
 
 def connections(settings: Settings) -> list[Connection]:
@@ -259,6 +297,7 @@ def connections(settings: Settings) -> list[Connection]:
                 spec.name,
                 SSE_BASE,
                 (("stream", spec.name), *spec.ws_params),
+                auth=WS_AUTH,
                 matrix=True,
                 needs=needs,
             )
@@ -268,11 +307,18 @@ def connections(settings: Settings) -> list[Connection]:
             OTHER_TAG_KEY, "sse", "stream", "hashtag", f"{SSE_BASE}/hashtag", (("tag", OTHER_TAG),)
         )
     )
-    # Token sources: header is the default above; query and subprotocol on both transports.
-    for auth in ("query", "subprotocol"):
+    # Token sources, each on its own probe: SSE's main connections use the documented header,
+    # WebSocket's the documented query; every source is also judged on a dedicated connection.
+    for auth in ("header", "query", "subprotocol"):
         out.append(
             Connection(
-                f"sse-user-auth-{auth}", "sse", "stream", "user", f"{SSE_BASE}/user", auth=auth
+                f"sse-user-auth-{auth}",
+                "sse",
+                "stream",
+                "user",
+                f"{SSE_BASE}/user",
+                auth=auth,
+                only=frozenset({"auth.sse.token-header"}) if auth == "header" else None,
             )
         )
         out.append(
@@ -284,6 +330,7 @@ def connections(settings: Settings) -> list[Connection]:
                 SSE_BASE,
                 (("stream", "user"),),
                 auth=auth,
+                only=frozenset({"auth.ws.token-header"}) if auth == "header" else None,
             )
         )
     out.append(
@@ -293,6 +340,7 @@ def connections(settings: Settings) -> list[Connection]:
             "stream",
             None,
             SSE_BASE,
+            auth=WS_AUTH,
             subscriptions=MUX_SUBSCRIPTIONS,
             role="mux",
         )
@@ -321,40 +369,13 @@ def connections(settings: Settings) -> list[Connection]:
                 "stream",
                 stream,
                 SSE_BASE,
-                auth="header",
+                auth=WS_AUTH,
                 expect_error=error,
                 subscriptions=(fields, (("stream", "user"),)),
                 needs=needs,
             )
         )
-    out.append(
-        Connection(
-            "ws-err-missing-token",
-            "ws",
-            "error",
-            "user",
-            SSE_BASE,
-            (("stream", "user"),),
-            auth="none",
-            token="none",
-            expect_status=401,
-            expect_error="Missing access token",
-        )
-    )
-    out.append(
-        Connection(
-            "ws-err-invalid-token",
-            "ws",
-            "error",
-            "user",
-            SSE_BASE,
-            (("stream", "user"),),
-            auth="query",
-            token="invalid",
-            expect_status=401,
-            expect_error="Invalid access token",
-        )
-    )
+    out.extend(_token_matrix())
     for transport in ("sse", "ws"):
         out.append(
             Connection(
@@ -364,6 +385,7 @@ def connections(settings: Settings) -> list[Connection]:
                 "user",
                 f"{SSE_BASE}/user" if transport == "sse" else SSE_BASE,
                 () if transport == "sse" else (("stream", "user"),),
+                auth="header" if transport == "sse" else WS_AUTH,
                 token="revocable",
                 needs=frozenset({"revocation", "rest"}),
                 role="revocable",
@@ -391,6 +413,7 @@ def connections(settings: Settings) -> list[Connection]:
             "hashtag",
             SSE_BASE,
             (("stream", "hashtag"), ("tag", MIXED_TAG)),
+            auth=WS_AUTH,
             only=frozenset({"ws.message.stream-matches-subscription"}),
         )
     )
@@ -416,6 +439,7 @@ def connections(settings: Settings) -> list[Connection]:
             "hashtag",
             SSE_BASE,
             (("stream", "hashtag"), ("tag", IDLE_TAG)),
+            auth=WS_AUTH,
             role="binary",
             extra=(("send_binary", True), ("expect_close", True)),
             only=frozenset({"ws.close.binary-1003"}),
@@ -435,6 +459,7 @@ def connections(settings: Settings) -> list[Connection]:
                 "hashtag",
                 SSE_BASE,
                 (("stream", "hashtag"), ("tag", IDLE_TAG)),
+                auth=WS_AUTH,
                 role=role,
                 needs=frozenset({"long"}),
                 extra=(("long", True), ("answer_pings", answer))
