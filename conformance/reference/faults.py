@@ -95,6 +95,15 @@ FAULTS: dict[str, str] = {
     "announcements-not-streamed": "announcements, reactions and withdrawals are never streamed",
     "ignore-blocks": "public/hashtag streams do not drop statuses by blocked accounts",
     "no-kill-on-revoke": "revoking a token does not end the streams opened with it",
+    # foreign traffic: a status nobody of the run posted, on a stream that must not carry it
+    # (streaming/listeners.py; each is sent once per stream, before the first real status)
+    "foreign-other-tag": "hashtag streams carry a status tagged only #other",
+    "foreign-remote-on-local": "local timelines carry a remote author's status",
+    "foreign-local-on-remote": "public:remote carries a local author's status",
+    "foreign-text-on-media": ":media timelines carry a text-only status",
+    "foreign-unlisted-on-public": "public and hashtag streams carry an unlisted status",
+    "foreign-update-on-direct": "the direct stream carries a plain update",
+    "foreign-update-on-notification": "user:notification carries a plain update",
 }
 
 #: Benign variants: legal behaviour Mastodon happens not to use (``serve --variant NAME``). A
@@ -311,3 +320,83 @@ class AnonymousToken:
     scopes = frozenset({"read"})
     chosen_languages: list[str] | None = None
     permissions = 0
+
+
+def _foreign_status(status: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A status nobody of the run posted: a copy of ``status`` under another id and text."""
+    copy = {**status, "id": f"9{status.get('id', '0')}", "content": "<p>foreign traffic</p>"}
+    copy.update(uri="https://foreign.example/1", url="https://foreign.example/1", tags=[])
+    copy.update(changes)
+    return copy
+
+
+def _remote_account(status: dict[str, Any]) -> dict[str, Any]:
+    account = dict(status.get("account") or {})
+    account.update(
+        acct="dave@foreign.example", username="dave", url="https://foreign.example/@dave"
+    )
+    return account
+
+
+def _local_account(status: dict[str, Any]) -> dict[str, Any]:
+    account = dict(status.get("account") or {})
+    account.update(acct="erin", username="erin")
+    return account
+
+
+def _is(*names: str) -> Any:
+    return lambda stream: stream in names
+
+
+#: fault -> (streams it poisons, the real event that triggers it, foreign (event, payload)).
+_FOREIGN: dict[str, tuple[Any, str, Any]] = {
+    "foreign-other-tag": (
+        _is("hashtag", "hashtag:local"),
+        "update",
+        lambda s: (
+            "update",
+            _foreign_status(s, tags=[{"name": "other", "url": "https://x/tags/other"}]),
+        ),
+    ),
+    "foreign-remote-on-local": (
+        _is("public:local", "public:local:media", "hashtag:local"),
+        "update",
+        lambda s: ("update", _foreign_status(s, account=_remote_account(s))),
+    ),
+    "foreign-local-on-remote": (
+        _is("public:remote", "public:remote:media"),
+        "update",
+        lambda s: ("update", _foreign_status(s, account=_local_account(s))),
+    ),
+    "foreign-text-on-media": (
+        lambda stream: stream.endswith(":media"),
+        "update",
+        lambda s: ("update", _foreign_status(s, media_attachments=[])),
+    ),
+    "foreign-unlisted-on-public": (
+        lambda stream: stream.startswith(("public", "hashtag")),
+        "update",
+        lambda s: ("update", _foreign_status(s, visibility="unlisted")),
+    ),
+    "foreign-update-on-direct": (
+        _is("direct"),
+        "conversation",
+        lambda c: ("update", _foreign_status(c.get("last_status") or {})),
+    ),
+    "foreign-update-on-notification": (
+        _is("user:notification"),
+        "notification",
+        lambda n: ("update", _foreign_status(n.get("status") or n.get("account") or {})),
+    ),
+}
+
+
+def foreign_traffic(stream: str, event: Any, payload: Any) -> list[tuple[str, Any]]:
+    """``foreign-*``: the foreign events to send on ``stream`` before this real one."""
+    out: list[tuple[str, Any]] = []
+    if not isinstance(payload, dict):
+        return out
+    for name, (poisons, trigger, make) in _FOREIGN.items():
+        if name in _active and event == trigger and poisons(stream):
+            out.append(make(payload))
+    return out

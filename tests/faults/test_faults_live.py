@@ -132,6 +132,14 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
         "delivery.announcement-delete.arrives",
     ),
     "ignore-blocks": ("delivery.blocked-author.excluded",),
+    # foreign traffic: statuses nobody of the run posted, judged against their stream
+    "foreign-other-tag": ("stream.filter.hashtag-tag",),
+    "foreign-remote-on-local": ("stream.filter.local-only",),
+    "foreign-local-on-remote": ("stream.filter.remote-only",),
+    "foreign-text-on-media": ("stream.filter.media-only",),
+    "foreign-unlisted-on-public": ("stream.filter.public-only",),
+    "foreign-update-on-direct": ("stream.filter.direct-only",),
+    "foreign-update-on-notification": ("stream.filter.notification-only",),
 }
 
 #: Faults whose damage must stay contained: nothing but these ids may fail or warn, and nothing
@@ -139,12 +147,14 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
 #: the multiplexing, error and stream-name cases unexercised).
 CONTAINED: dict[str, tuple[str, ...]] = {
     "ws-ignore-authorization-header": ("auth.ws.token-header",),
-    "sse-ignore-authorization-header": ("auth.sse.token-header",),
     "ws-ignore-subprotocol-token": (
         "auth.ws.token-subprotocol",
         "auth.token-source.subprotocol-echoed",
     ),
 }
+
+#: Timing requirements a loaded machine can break in any run (judged by the baseline test).
+LOAD_SENSITIVE = ("sse.heartbeat.", "http.sse.first-byte-prompt", "ws.ping.")
 
 #: ``MSC_FAULTS_ONLY=a,b`` runs the baseline and only those mutants (a targeted check while
 #: developing one fault; the parametrised tests of the others are skipped).
@@ -296,7 +306,9 @@ def test_fault_damage_stays_contained(fault: str, outcomes: dict[str | None, Run
     bad = [
         r
         for r in run.results
-        if r.verdict in (Verdict.FAIL, Verdict.WARN) and r.requirement not in allowed
+        if r.verdict in (Verdict.FAIL, Verdict.WARN)
+        and r.requirement not in allowed
+        and not r.requirement.startswith(LOAD_SENSITIVE)
     ]
     assert bad == [], _describe(bad)
     exercised = {r.id for r in baseline.results if r.verdict is not Verdict.NOT_EXERCISED}

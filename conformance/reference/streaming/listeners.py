@@ -90,6 +90,8 @@ def make_stream_listener(
         else None
     )
 
+    poisoned: set[str] = set()
+
     def listener(raw: str) -> None:
         decoded = decode_message(raw)
         if decoded is None:
@@ -97,6 +99,10 @@ def make_stream_listener(
         event, payload = decoded
         if not js_truthy(event):
             return
+        if faults.current() and event not in poisoned:  # FAULT foreign-*: once per stream
+            for foreign_event, foreign in faults.foreign_traffic(plan.name, event, payload):
+                poisoned.add(event)
+                output(foreign_event, encode_payload(foreign))
         if not js_truthy(payload):
             if event == "filters_changed":
                 output(event, ABSENT)

@@ -20,6 +20,7 @@ from conformance.matrix.streams import (
     OTHER_TAG,
     SSE_BASE,
     STREAMS,
+    TAG,
 )
 
 
@@ -80,6 +81,7 @@ class Connection:
             ],
             "heartbeat_timeout_s": heartbeat_timeout_s,
             "case": self.key,
+            **({"run_tag": resolve[TAG]} if resolve and TAG in resolve else {}),
             **extra,
         }
 
