@@ -78,6 +78,8 @@ class Settings:
     ping_timeout_s: float = 35.0
     max_setup_attempts: int = 3  # --max-setup-attempts: 429/502-504/connect-failure retries
     max_retry_wait_s: float = 30.0  # --max-retry-wait: longest wait before a setup retry
+    max_connections: int = 20  # --max-connections: connection setups in flight at once
+    api_version: str | None = None  # --api-version: the Mastodon API version to gate features by
     baseline: Path | None = None
     write_baseline: Path | None = None
     exclude: tuple[str, ...] = ()
@@ -299,6 +301,21 @@ OPTIONS: tuple[Option, ...] = (
         "Retry-After gives up)",
         values.parse_non_negative,
         metavar="S",
+    ),
+    Option(
+        "max_connections",
+        "--max-connections",
+        "connections being opened at once (handshakes and one-shot requests; refusal probes "
+        "go first, then the held streams), so a small server is not flooded",
+        values.parse_setup_attempts,
+        metavar="N",
+    ),
+    Option(
+        "api_version",
+        "--api-version",
+        "the Mastodon API version the target implements (overrides the version it reports; "
+        "features newer than it are not_exercised)",
+        metavar="X.Y.Z",
     ),
     Option(
         "baseline",

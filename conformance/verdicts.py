@@ -127,7 +127,9 @@ class Result:
     ``id`` is the stable case id: ``<requirement id>[<params>]``, e.g.
     ``sse.framing.blank-line-terminates-event[sse-public:local]``. ``message`` says expected vs
     observed; ``evidence`` holds the raw bytes or frame involved (already redacted).
-    ``transcript`` names the transcript (or capture) that was judged.
+    ``transcript`` names the transcript (or capture) that was judged. ``cause``, when set, is
+    the requirement id whose check owns what went wrong (a delivery that failed because the
+    event arrived renamed names ``events.name.known``): reports lead with the cause.
     """
 
     id: str
@@ -174,6 +176,7 @@ def planned_result(
     level: Level,
     evidence: str | None = None,
     transcript: str | None = None,
+    cause: str | None = None,
 ) -> Result:
     """A Result for a planned case at its requirement's ``level``
     (``conformance.requirements.level_of``: this module stays below the registry)."""
@@ -188,6 +191,7 @@ def planned_result(
         event=case.event,
         evidence=evidence,
         transcript=transcript,
+        cause=cause,
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from conformance.judge.context import JudgeContext
+from conformance.judge.delivery_cause import Cause, cause_of_absence
 from conformance.judge.delivery_match import compare_status, leaked, matches, seen_events
 from conformance.judge.registry import RunJudgeContext, evidence_of, run_check
 from conformance.matrix.cases import PlannedCase
@@ -47,6 +48,8 @@ class DeliveryJudge:
         self.transcripts = transcripts
         self.log = log
         self._seen: dict[str, list[Seen]] = {}
+        #: (step key, connection key) -> the cause found for a missing event
+        self.causes: dict[tuple[str, str], Cause] = {}
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -119,6 +122,17 @@ class DeliveryJudge:
         label = f"{step.scenario} ({outcome.produced.marker})"
         if hits:
             return Verdict.PASS, f"{step.event} for {label} arrived on {key}", hits[0].raw
+        cause = cause_of_absence(
+            step.event, outcome.produced, self.seen(key), self.transcripts.get(key)
+        )
+        if cause is not None:
+            owner = f" (see {cause.requirement})" if cause.requirement else ""
+            self.causes[(step.key, key)] = cause
+            return (
+                None,
+                f"expected {step.event} for {label} on {key}; {cause.message}{owner}",
+                cause.raw,
+            )
         return None, f"expected {step.event} for {label} on {key}; it never arrived", None
 
     def absent(self, step: Step, key: str, target: str) -> tuple[Verdict | None, str, Any]:
@@ -396,7 +410,9 @@ def judge_delivery(
                     observations.append(judge.absent(step, conn_key, str(case.stream)))
                 else:
                     observations.append(judge.absent(step, conn_key, conn_key))
-        out[case.id] = _result(case, observations, transcripts)
+        causes = [c.requirement for c in judge.causes.values() if c.requirement]
+        judge.causes.clear()
+        out[case.id] = _result(case, observations, transcripts, cause=causes[0] if causes else None)
     return out
 
 
@@ -404,6 +420,8 @@ def _result(
     case: PlannedCase,
     observations: list[tuple[Verdict | None, str, Any]],
     transcripts: Mapping[str, Transcript],
+    *,
+    cause: str | None = None,
 ) -> Result:
     level = level_of(case.requirement)
     if not observations:
@@ -421,6 +439,7 @@ def _result(
         level=level,
         evidence=evidence,
         transcript=key if key in transcripts else None,
+        cause=cause if verdict in (Verdict.FAIL, Verdict.WARN) else None,
     )
 
 

@@ -92,6 +92,7 @@ FAULTS: dict[str, str] = {
     "notifications-not-streamed": "notifications are stored but never streamed",
     "no-conversation": "direct messages are not streamed as conversation events",
     "edit-as-update": "edits are streamed as update instead of status.update",
+    "renamed-update": "update events are streamed under the name status_update",
     "announcements-not-streamed": "announcements, reactions and withdrawals are never streamed",
     "ignore-blocks": "public/hashtag streams do not drop statuses by blocked accounts",
     "no-kill-on-revoke": "revoking a token does not end the streams opened with it",

@@ -23,6 +23,10 @@ from conformance.transcript.model import Meta
 
 log = logging.getLogger(__name__)
 
+#: Purposes whose connection is one request and its answer (opened in the first wave).
+ONE_SHOT_PURPOSES = frozenset({"error", "health", "http"})
+ONE_SHOT, HELD = True, False
+
 
 def fully_excluded(
     conns: Iterable[Connection], cases: Iterable[PlannedCase], patterns: Iterable[str]
@@ -99,7 +103,17 @@ async def open_all(
         )
     # every attempt gets the usual setup bound; each retry adds its longest wait
     budget = run.seconds(30.0) + (retry.max_attempts - 1) * (retry.max_wait_s + run.seconds(10.0))
-    await gather_bounded([c.start() for c in run.live.values()], budget)
+    # At most --max-connections setups in flight: the one-shot probes (refusals, health,
+    # instance documents) first, then the held streams, so neither floods a small server.
+    gate = asyncio.Semaphore(max(1, int(s.max_connections)))
+
+    async def start(c: LiveConnection) -> None:
+        async with gate:
+            await c.start()
+
+    for wave in (ONE_SHOT, HELD):
+        chosen = [c for c in run.live.values() if (c.conn.purpose in ONE_SHOT_PURPOSES) == wave]
+        await gather_bounded([start(c) for c in chosen], budget)
     for key, c in run.live.items():
         if c.setup_failure:
             run.notes.append(f"{key}: {c.setup_failure}")

@@ -126,6 +126,7 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
     ),
     "no-conversation": ("delivery.direct.conversation",),
     "edit-as-update": ("delivery.edit.status-update",),
+    "renamed-update": ("delivery.public-status.arrives",),
     "announcements-not-streamed": (
         "delivery.announcement.arrives",
         "delivery.announcement-reaction.arrives",

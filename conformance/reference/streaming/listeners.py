@@ -118,6 +118,8 @@ def make_stream_listener(
             )
             if payload is None:
                 return
+        if event == "update" and faults.active("renamed-update"):  # FAULT
+            event = "status_update"
         output(event, encode_payload(payload))
 
     return listener
