@@ -332,7 +332,17 @@ class DeliveryJudge:
             return Verdict.NOT_EXERCISED, problem or "not opened", None
         end = t.end
         how = end.fields.get("how") if end is not None else None
-        if how in ("eof", "reset", "incomplete"):
+        revoked_t = next(
+            (r.t for r in t.of_kind("stimulus") if r.fields.get("action") == "token.revoke"), None
+        )
+        if how in ("eof", "reset", "incomplete") and end is not None:
+            if revoked_t is not None and end.t < revoked_t:
+                return (
+                    None,
+                    f"expected the stream ended after the revocation (t={revoked_t:.2f} s); "
+                    f"observed it ended at t={end.t:.2f} s, before it ({how})",
+                    None,
+                )
             return Verdict.PASS, f"stream ended by the server ({how}) after revocation", None
         return None, f"stream still open after the token was revoked (end: {how})", None
 

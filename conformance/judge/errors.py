@@ -76,9 +76,22 @@ def dropped_refusal(cx: JudgeContext) -> Observation | None:
     )
 
 
+#: Refusals whose status clients act on: a 401 makes a client re-authenticate (Mastodon.py's
+#: MastodonUnauthorizedError, masto.js's MastoHttpUnauthorizedError); any other status for a
+#: missing or invalid token reads as a transient error and the client retries forever.
+EXACT_401 = frozenset({"errors.sse.missing-token", "errors.sse.invalid-token"})
+_OTHER_4XX = frozenset(range(400, 500)) - {401}
+
+
 def _refused_4xx(cx: JudgeContext) -> Iterator[Observation]:
     if (dropped := dropped_refusal(cx)) is not None:
         yield dropped
+    elif _kind(cx.meta) in EXACT_401 and cx.status in _OTHER_4XX:
+        yield violated(
+            f"expected 401 for a {cx.context.get('expect_error')!r} refusal (clients "
+            f"re-authenticate only on 401); observed {cx.status}",
+            evidence=cx.body[:300],
+        )
     elif cx.status is not None and 400 <= cx.status < 500:
         yield held(f"refused with {cx.status}")
     else:

@@ -187,3 +187,48 @@ def filters_changed(cx: JudgeContext) -> Iterator[Observation]:
                 f"data {ev.payload[:80]!r}",
                 evidence=ev.raw,
             )
+
+
+#: Notification types Mastodon documents (entities/Notification, 4.8).
+KNOWN_NOTIFICATION_TYPES = frozenset(
+    {
+        "mention",
+        "status",
+        "reblog",
+        "follow",
+        "follow_request",
+        "favourite",
+        "poll",
+        "update",
+        "admin.sign_up",
+        "admin.report",
+        "severed_relationships",
+        "moderation_warning",
+        "annual_report",
+        "quote",
+        "quoted_update",
+        "added_to_collection",
+        "collection_update",
+    }
+)
+
+
+@check(
+    "events.notification.known-type",
+    applies=all_of(is_transport("sse", "ws"), has_purpose("stream")),
+    plan=never,
+)
+def notification_known_type(cx: JudgeContext) -> Iterator[Observation]:
+    for ev in cx.delivered("notification"):
+        payload = ev.payload
+        if isinstance(payload, str):
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                continue
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        if isinstance(kind, str) and kind not in KNOWN_NOTIFICATION_TYPES:
+            yield noted(
+                f"notification type {kind!r} is not documented (clients ignore it)",
+                evidence=ev.raw,
+            )

@@ -46,6 +46,7 @@ FAULTS: dict[str, str] = {
     "accept-missing-tag": "a hashtag stream without tag is served (tag 'untagged')",
     "accept-missing-list": "a list stream without list is served (an empty list)",
     "accept-foreign-list": "a list owned by someone else (or by no one) is served",
+    "wrong-error-status": "refusals use other 4xx codes: 403 for tokens, 404 unknown, 422 params",
     "anonymous-public": "public and hashtag streams are served without a token (as Pleroma)",
     "refuse-by-drop": "a token refusal (401) is a TCP reset instead of an answer",
     # event payloads (web/fanout.py)
@@ -401,3 +402,10 @@ def foreign_traffic(stream: str, event: Any, payload: Any) -> list[tuple[str, An
         if name in _active and event == trigger and poisons(stream):
             out.append(make(payload))
     return out
+
+
+def error_status(status: int) -> int:
+    """``wrong-error-status``: the 4xx a sloppy server picks instead of Mastodon's."""
+    if not active("wrong-error-status"):
+        return status
+    return {401: 403, 400: 422}.get(status, status)

@@ -274,16 +274,19 @@ for _id, _level, _source, _clause, _text in (
     ),
     (
         "delivery.create.once",
-        Level.SHOULD,
+        Level.MUST,
         "docs",
-        "divergences.md §3.20 (duplicates: mastodon/mastodon#28324, ihabunek/tooi#25)",
+        "divergences.md §3.20 (duplicates: mastodon/mastodon#28324, ihabunek/tooi#25). MUST: "
+        "clients insert every update they receive, so a duplicate shows the status twice in "
+        "the timeline (and counts a notification twice)",
         "One status creation gives exactly one update per subscription (SSE and WS).",
     ),
     (
         "delivery.edit.once",
-        Level.SHOULD,
+        Level.MUST,
         "docs",
-        "divergences.md §3.11 and §3.20 (an edit gives exactly one status.update)",
+        "divergences.md §3.11 and §3.20 (an edit gives exactly one status.update). MUST for "
+        "the same harm as delivery.create.once: a client without de-duplication shows it twice",
         "One edit gives exactly one status.update per subscription that got the status.",
     ),
     (

@@ -15,14 +15,16 @@ define(
     source="docs",
     clause="streaming.md (a user token is required since 4.2, mastodon/mastodon#23989); "
     "streaming/index.js:408-422",
-    description="A stream request without a token is refused with a 4xx, not streamed.",
+    description="A stream request without a token is refused with 401, not streamed (a 401 is "
+    "what makes clients re-authenticate; another status reads as transient and is retried).",
 )
 define(
     "errors.sse.invalid-token",
     "MUST",
     source="code",
     clause="streaming/index.js:382-387 (unknown, revoked, disabled user, suspended account)",
-    description="A stream request with an unknown or revoked token is refused with a 4xx.",
+    description="A stream request with an unknown or revoked token is refused with 401 (clients "
+    "re-authenticate only on 401).",
 )
 define(
     "errors.sse.unknown-channel",
@@ -72,7 +74,10 @@ define(
     "SHOULD",
     source="code",
     clause="streaming/index.js:581-593 (400 unknown channel / missing params, 401 auth, scope "
-    "and list, 500 otherwise); mastodon-streaming.md §4",
+    "and list, 500 otherwise); mastodon-streaming.md §4. SHOULD, not MUST: a 404 for an "
+    "unknown stream or a 422 for a missing tag is still a refusal clients report as an error "
+    "(they never request these on purpose); the token refusals, whose 401 clients act on, "
+    "are MUST in errors.sse.missing-token and errors.sse.invalid-token.",
     description="A refused request gets exactly Mastodon's status code.",
 )
 define(

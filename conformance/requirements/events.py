@@ -63,3 +63,14 @@ define(
     description="filters_changed, if sent, has no payload: SSE no data, empty data or the literal "
     "'undefined'; WS no payload key.",
 )
+define(
+    "events.notification.known-type",
+    "INFO",
+    source="docs",
+    clause="entities/Notification (types added in 4.3, 4.4, 4.5: severed_relationships, "
+    "moderation_warning, quote, ...; Pleroma's pleroma:emoji_reaction). INFO, not SHOULD: "
+    "Mastodon adds types in minor releases and its docs tell clients to ignore unknown ones "
+    "(Mastodon web, Tusky and Ivory drop them), so a type the suite does not know breaks no "
+    "client and is not a defect of the server.",
+    description="Records notification types outside the documented set.",
+)

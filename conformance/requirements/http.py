@@ -78,9 +78,12 @@ define(
 )
 define(
     "http.sse.stays-open",
-    "SHOULD",
+    "MUST",
     source="code",
-    clause="streaming/index.js:939-975 (the response ends only on client close or kill)",
+    clause="streaming/index.js:939-975 (the response ends only on client close or kill). "
+    "MUST: every event published while the client reconnects is lost (SSE has no replay in "
+    "Mastodon: no id:, no Last-Event-ID), and Mastodon.py's stream_* calls return at the end "
+    "of the stream unless reconnect_async is set, so the timeline silently stops.",
     description="The server keeps an SSE stream open until the client closes it, unless the "
     "token was revoked.",
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from conformance.judge.heartbeat import HEARTBEAT_TOLERANCE_S
 from conformance.matrix.cases import PlannedCase
 from conformance.matrix.streams import LIST, MIXED_TAG, OTHER_TAG, TAG
 from conformance.redact import Redactor
@@ -78,6 +79,7 @@ async def open_all(
             resolve=resolve,
             ping_timeout_s=ping_timeout(run),
         )
+        context["heartbeat_tolerance_s"] = HEARTBEAT_TOLERANCE_S * float(s.timeout_multiplier)
         if conn.base == "web" and run.streaming_fallback is not None:
             context = {**context, "streaming_fallback": run.streaming_fallback}
         meta = Meta(

@@ -137,6 +137,14 @@ class LiveConnection:
             return self.recorder.transcript
         return self._transcript
 
+    def mark(self, action: str) -> None:
+        """Put a ``stimulus`` record on this connection's own clock (e.g. ``token.revoke``
+        about to be requested), so a judge can order the server's end against it."""
+        clock = getattr(self.recorder, "_clock", None)
+        if self.recorder is None or clock is None:
+            return
+        self.recorder.transcript.add(clock(), "stimulus", action=action, detail={}, marker=None)
+
     @property
     def is_open(self) -> bool:
         t = self.transcript

@@ -152,6 +152,9 @@ def _params(run: LiveRun, step: Step) -> tuple[dict[str, Any] | None, str, str |
     return params, "", target_key
 
 
+REVOCABLE_KEYS = ("sse-user-revocable", "ws-user-revocable")
+
+
 async def stimulate(run: LiveRun, driver: Driver) -> None:
     await _warm_up(run, driver)
     arrival_deadline = run.seconds(10.0)
@@ -163,6 +166,10 @@ async def stimulate(run: LiveRun, driver: Driver) -> None:
         if params is None:
             run.log.outcomes[step.key] = StepOutcome(step.key, None, reason)
             continue
+        if step.scenario == "token.revoke":  # the streams must end AFTER this point
+            for key in REVOCABLE_KEYS:
+                if key in run.live:
+                    run.live[key].mark("token.revoke")
         outcome = await _produce(run, driver, step, params, f"{run.tag}-{step.key.lower()}")
         if outcome.produced is not None and target_key:
             produced = dataclasses.replace(
@@ -201,7 +208,7 @@ async def _unsubscribe_mux(run: LiveRun, step: Step, produced: Produced) -> None
 
 async def _wait_revoked(run: LiveRun) -> None:
     waits = []
-    for key in ("sse-user-revocable", "ws-user-revocable"):
+    for key in REVOCABLE_KEYS:
         c = run.live.get(key)
         if c is None or c.recorder is None:
             continue

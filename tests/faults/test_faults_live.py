@@ -67,7 +67,11 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
     "ws-no-error-frame": ("ws.error.reported",),
     "ws-accept-invalid-token": ("ws.handshake.refused-without-valid-token",),
     "unsubscribe-ignored": ("ws.multiplex.unsubscribe-stops",),
-    "duplicate-delivery": ("ws.multiplex.no-duplicates",),
+    "duplicate-delivery": (
+        "ws.multiplex.no-duplicates",
+        "delivery.create.once",
+        "delivery.edit.once",
+    ),
     "drop-hashtag-local": ("delivery.public-status.arrives",),
     "leak-unlisted": ("delivery.unlisted-status.excluded",),
     "leak-direct": ("delivery.direct.excluded",),
@@ -94,6 +98,11 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
     "accept-missing-list": ("errors.sse.missing-list",),
     "accept-foreign-list": ("errors.sse.list-not-authorized",),
     "anonymous-public": ("auth.anonymous.public-streams",),
+    "wrong-error-status": (
+        "errors.sse.missing-token",
+        "errors.sse.invalid-token",
+        "errors.http.status-exact",
+    ),
     "refuse-by-drop": (
         "errors.sse.missing-token",
         "errors.sse.invalid-token",

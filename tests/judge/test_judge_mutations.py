@@ -7,6 +7,7 @@ with the observation for INFO). ``test_every_requirement_has_a_mutant`` keeps th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ OWN_MODULES = (
     "websocket",
     "errors",
     "auth",
+    "stream_filters",
 )
 REQ_DIR = Path(__file__).resolve().parents[2] / "conformance" / "requirements"
 
@@ -44,6 +46,31 @@ def _bad_sub(text: str) -> tuple[float, str, str, str]:
 
 
 LONG = {"long": True}
+
+
+def _status(**changes: object) -> str:
+    status = {
+        "id": "7",
+        "visibility": "public",
+        "account": {"id": "1", "acct": "alice"},
+        "tags": [{"name": "foo"}],
+        "media_attachments": [{"id": "3"}],
+    }
+    status.update(changes)
+    return json.dumps(status)
+
+
+def _on(
+    stream: str, event: str, payload: str, path: str = "/api/v1/streaming/public"
+) -> Transcript:
+    """An SSE stream ``stream`` that delivered one foreign event (the run's tag is 'msc1')."""
+    return b.sse(
+        [(0.02, b":)\n"), (0.1, b.event(event, payload))],
+        context={"stream": stream, "params": {"tag": "foo"}, "run_tag": "msc1"},
+        path=path,
+    )
+
+
 ERR = {"purpose": "error"}
 
 # requirement -> (mutant builder, substring the message must contain, judge kwargs)
@@ -357,6 +384,52 @@ MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
             path="/api/v1/streaming/public",
         ),
         "served anonymously",
+        {},
+    ),
+    # -- what each stream carries (foreign traffic: no stimulus of the run caused these)
+    "stream.filter.hashtag-tag": (
+        lambda: _on("hashtag", "update", _status(tags=[{"name": "other"}])),
+        "not ours",
+        {},
+    ),
+    "stream.filter.local-only": (
+        lambda: _on("public:local", "update", _status(account={"id": "2", "acct": "c@r.example"})),
+        "a remote author",
+        {},
+    ),
+    "stream.filter.remote-only": (
+        lambda: _on("public:remote", "update", _status()),
+        "a local author",
+        {},
+    ),
+    "stream.filter.media-only": (
+        lambda: _on("public:media", "update", _status(media_attachments=[])),
+        "without media",
+        {},
+    ),
+    "stream.filter.public-only": (
+        lambda: _on("public", "update", _status(visibility="unlisted")),
+        "'unlisted'",
+        {},
+    ),
+    "stream.filter.direct-only": (
+        lambda: _on("direct", "update", _status(), "/api/v1/streaming/direct"),
+        "never carries",
+        {},
+    ),
+    "stream.filter.notification-only": (
+        lambda: _on("user:notification", "update", _status(), "/api/v1/streaming/user"),
+        "never carries",
+        {},
+    ),
+    "events.notification.known-type": (
+        lambda: _on(
+            "user",
+            "notification",
+            json.dumps({"id": "1", "type": "pleroma:emoji_reaction"}),
+            "/api/v1/streaming/user",
+        ),
+        "not documented",
         {},
     ),
 }

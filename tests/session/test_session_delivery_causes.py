@@ -5,6 +5,7 @@ from __future__ import annotations
 from test_session_delivery_judge import ARRIVE, produced, sse
 
 from conformance.judge.delivery import DeliveryLog, judge_delivery
+from conformance.session.plan import PlannedCase
 from conformance.transcript.model import Transcript
 from conformance.verdicts import Verdict
 
@@ -51,3 +52,35 @@ def test_never_arrived_only_when_nothing_carries_the_id() -> None:
     verdict, message, cause = _judge(sse("sse-public", "public", [("update", {"id": "999"})]))
     assert verdict is Verdict.FAIL and "never arrived" in message
     assert cause is None
+
+
+REVOKE = PlannedCase(
+    "delivery.token-revoke.ends-stream[sse-user]",
+    "delivery.token-revoke.ends-stream",
+    "delivery",
+    "sse",
+    "user",
+    None,
+)
+
+
+def _revoked(end_t: float, revoke_t: float | None) -> tuple[Verdict, str]:
+    tr = sse("sse-user-revocable", "user", [])
+    if revoke_t is not None:
+        tr.add(revoke_t, "stimulus", action="token.revoke", detail={}, marker=None)
+    tr.add(end_t, "end", how="eof", detail="")
+    tr.records.sort(key=lambda r: r.t)
+    log = DeliveryLog(outcomes={"TR": produced("TR", "1")})
+    result = judge_delivery({"sse-user-revocable": tr}, log, [REVOKE])[REVOKE.id]
+    return result.verdict, result.message
+
+
+def test_a_stream_that_ended_before_the_revocation_fails() -> None:
+    verdict, message = _revoked(end_t=1.0, revoke_t=2.0)
+    assert verdict is Verdict.WARN or verdict is Verdict.FAIL
+    assert "before it" in message
+
+
+def test_a_stream_that_ended_after_the_revocation_passes() -> None:
+    assert _revoked(end_t=2.1, revoke_t=2.0)[0] is Verdict.PASS
+    assert _revoked(end_t=2.1, revoke_t=None)[0] is Verdict.PASS  # recordings without the mark

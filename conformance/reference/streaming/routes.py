@@ -57,7 +57,8 @@ class StreamingRoutes:
         if name is None and faults.active("sse-accept-unknown-channel"):  # FAULT
             name = "public"
         if name is None:
-            return await json_error(request, 400, UNKNOWN_CHANNEL)
+            status = 404 if faults.active("wrong-error-status") else 400  # FAULT
+            return await json_error(request, status, UNKNOWN_CHANNEL)
         try:
             if _anonymous_by_fault(request, self.store):  # FAULT
                 info: Any = faults.AnonymousToken()
@@ -80,7 +81,7 @@ class StreamingRoutes:
         except StreamError as exc:
             if faults.drop_refusal(request, exc.status):  # FAULT
                 return web.Response(status=204)
-            return await json_error(request, exc.status, exc.message)
+            return await json_error(request, faults.error_status(exc.status), exc.message)  # FAULT
         except Exception:
             return await json_error(request, 500, "An unexpected error occurred")
         if request.method == "HEAD":
