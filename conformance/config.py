@@ -23,6 +23,7 @@ from typing import Any
 
 from conformance import config_values as values
 from conformance.errors import ConfigError
+from conformance.payloads.versions import parse_api_version
 
 __all__ = [
     "OPTIONS",
@@ -315,6 +316,7 @@ OPTIONS: tuple[Option, ...] = (
         "--api-version",
         "the Mastodon API version the target implements (overrides the version it reports; "
         "features newer than it are not_exercised)",
+        parse_api_version,
         metavar="X.Y.Z",
     ),
     Option(

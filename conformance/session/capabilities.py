@@ -7,17 +7,19 @@ extended in one place; the runner asks ``gated_steps`` which plan steps to leave
 
 Versions are read leniently from the ``version`` string: ``4.8.0-alpha.1`` -> (4, 8, 0),
 ``3.5.3+glitch`` -> (3, 5, 3), ``2.7.2 (compatible; Pleroma 2.5.0)`` -> (2, 7, 2) (a compatible
-server claims that Mastodon version). No readable version means "assume capable": a missing
-version field is not evidence of a missing feature.
+server claims that Mastodon version). A bare software version (GoToSocial ``0.19.1``) or a
+development build claims no Mastodon version, and no claim means "assume capable": a missing
+claim is not evidence of a missing feature. ``--api-version X`` overrides the claim.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from conformance.payloads.versions import claimed_api_version
 
 __all__ = [
     "GATES",
@@ -49,7 +51,6 @@ NEED_REASONS: dict[str, str] = {
 }
 #: What the reference server's /_reference extras give a run.
 REFERENCE_FACTS = frozenset({"reference", "remote-authors", "scoped-tokens", "revocation"})
-_VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +99,9 @@ GATES: tuple[Gate, ...] = (
 
 
 def parse_version(text: Any) -> tuple[int, int, int] | None:
-    """The leading ``major.minor[.patch]`` of a version string, or None."""
-    if not isinstance(text, str):
-        return None
-    found = _VERSION.match(text)
-    if found is None:
-        return None
-    major, minor, patch = found.groups()
-    return int(major), int(minor), int(patch or 0)
+    """The Mastodon API version a ``version`` string claims (``payloads.versions``), or None:
+    GoToSocial's ``0.19.1``, Sharkey's ``2024.11.1`` and ``0.0.0-dev`` builds claim none."""
+    return claimed_api_version(text if isinstance(text, str) else None)
 
 
 def _fmt(version: tuple[int, int, int]) -> str:

@@ -137,7 +137,7 @@ def run_context(run: LiveRun, transcripts: dict[str, Transcript]) -> RunContext:
                 unjudged.setdefault(p.id, f"{conn.key} not opened: {run.skipped[conn.key]}")
     return RunContext(
         plan=tuple(run.cases),
-        server_version=run.target.version,
+        server_version=run.settings.api_version or run.target.version,
         long=run.settings.long,
         available=frozenset(run.available),
         unjudged=unjudged,

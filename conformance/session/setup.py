@@ -86,7 +86,7 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
     from conformance.stimulus.redis_world import with_world_tokens
 
     run.settings = with_world_tokens(run.settings, info)
-    run.gated = gated_steps(target.version, run.available)
+    run.gated = gated_steps(s.api_version or target.version, run.available)
     if info.list_id:
         run.available.add("list")
         run.list_id = info.list_id
