@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from conformance.judge.capacity import capacity_finding
 from conformance.judge.engine import judge_transcript, planned_results
 from conformance.judge.registry import RunJudgeContext, iter_run_checks
 from conformance.matrix.delivery_log import DeliveryLog
@@ -61,7 +62,9 @@ def judge_run(
         for result in chk.fn(rcx):
             if result.id in planned:
                 results[result.id] = result
-    _setup_failures_are_errors(results, by_key, context)
+    finding, explained = capacity_finding(results, by_key, context, extras)
+    extras.extend(finding)
+    _setup_failures_are_errors(results, by_key, context, skip=explained)
     for case in plan:
         if case.id not in results:
             results[case.id] = not_exercised_result(
@@ -109,11 +112,17 @@ def _judge_unplanned(
 
 
 def _setup_failures_are_errors(
-    results: dict[str, Result], by_key: Mapping[str, Transcript], context: RunContext
+    results: dict[str, Result],
+    by_key: Mapping[str, Transcript],
+    context: RunContext,
+    *,
+    skip: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """A connection whose setup was given up (rate limited, unreachable) is the environment's
     failure, never the server's answer: all its cases, delivery included, are ``error``."""
     for key, failure in context.setup_failures.items():
+        if key in skip:  # explained by the capacity finding (judge/capacity.py)
+            continue
         transcript = by_key.get(key)
         if transcript is None:
             continue

@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the fault and knob names with what each does, then exit",
     )
     serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=0,
+        help="streaming connections served at once; above it 503 (0 = no limit, as Mastodon)",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -88,6 +94,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         database_url=args.database_url,
         faults=frozenset(args.fault),
         variants=frozenset(args.variant),
+        max_connections=args.max_connections,
     )
 
 

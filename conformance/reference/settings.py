@@ -34,6 +34,8 @@ class Settings:
     redis_url: str | None = None
     #: ``--database-url``: the streaming side reads Mastodon's PostgreSQL (``pg/``)
     database_url: str | None = None
+    #: ``--max-connections``: streaming connections served at once (0 = no limit, as Mastodon).
+    max_connections: int = 0
     #: Deliberate rule-breaking switched on by ``--fault`` (see ``faults.py``); empty = faithful.
     faults: frozenset[str] = field(default_factory=frozenset)
     #: Benign, legal variations switched on by ``--variant`` (``faults.VARIANTS``).

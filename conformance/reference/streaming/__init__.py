@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .capacity import Capacity
 from .routes import HEALTH_PATH, StreamingRoutes
 from .websocket import WebSocketHub
 
@@ -28,6 +29,9 @@ def setup_streaming(
     hub = WebSocketHub(settings)
     app[HUB_KEY] = hub
     routes = StreamingRoutes(store=store, bus=bus, settings=settings, hub=hub)
+    limit = int(getattr(settings, "max_connections", 0) or 0)
+    if limit > 0:  # --max-connections: refuse beyond it (before any upgrade is taken)
+        app.middlewares.append(Capacity(limit).middleware)
     app.middlewares.append(routes.upgrade_middleware)
     app.on_startup.append(hub.start)
     app.on_shutdown.append(hub.stop)
