@@ -30,6 +30,7 @@ class Requirement:
     source: str
     clause: str
     description: str
+    level_reason: str | None = None  # why this level, where it was decided by harm (levels.py)
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -65,9 +66,15 @@ def level_of(requirement_id: str) -> Level:
 
 
 def _load_areas() -> None:
+    from dataclasses import replace
+
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
+    from conformance.requirements.levels import LEVEL_REASONS
+
+    for requirement_id, reason in LEVEL_REASONS.items():
+        REGISTRY[requirement_id] = replace(REGISTRY[requirement_id], level_reason=reason)
 
 
 _load_areas()

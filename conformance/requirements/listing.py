@@ -23,6 +23,7 @@ def list_main(fmt: str) -> int:
             "source": r.source,
             "clause": r.clause,
             "description": r.description,
+            **({"level_reason": r.level_reason} if r.level_reason else {}),
         }
         for r in sorted(REGISTRY.values(), key=lambda r: r.id)
     ]
@@ -36,5 +37,7 @@ def list_main(fmt: str) -> int:
     print(f"{'ID':<{width}}  {'LEVEL':<6}  {'SOURCE':<7}  DESCRIPTION")
     for row in rows:
         print(f"{row['id']:<{width}}  {row['level']:<6}  {row['source']:<7}  {row['description']}")
+        if row.get("level_reason"):
+            print(f"{'':<{width}}  level: {row['level_reason']}")
     print(f"{len(rows)} requirements")
     return EXIT_OK
