@@ -1,5 +1,6 @@
 """The guard: every MUST and SHOULD requirement, delivery and discovery included, has a test that
-makes it fail (MUST) or warn (SHOULD): a mutated transcript (``test_judge_mutations.MUTANTS``),
+makes it fail (MUST) or warn (SHOULD): a mutated transcript (``test_judge_mutations.MUTANTS``,
+``test_ws_protocol_mutations.MUTANTS``),
 a live fault (``tests/faults/test_faults_live.FAULT_TABLE``) or a named test below."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import ast
 from pathlib import Path
 
 from test_judge_mutations import MUTANTS
+from test_ws_protocol_mutations import MUTANTS as WS_PROTOCOL_MUTANTS
 
 from conformance.requirements import REGISTRY
 from conformance.verdicts import Level
@@ -51,7 +53,7 @@ def _defines(path: str, name: str) -> bool:
 
 def test_every_must_and_should_requirement_can_be_broken() -> None:
     live = {r for reqs in _fault_table().values() for r in reqs}
-    covered = set(MUTANTS) | live | set(NAMED_PROOFS)
+    covered = set(MUTANTS) | set(WS_PROTOCOL_MUTANTS) | live | set(NAMED_PROOFS)
     binding = {r.id for r in REGISTRY.values() if r.level in (Level.MUST, Level.SHOULD)}
     assert sorted(binding - covered) == []
 
