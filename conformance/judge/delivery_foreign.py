@@ -218,9 +218,11 @@ def _forbidden(names: frozenset[str], stream: str) -> Rule:
 
 
 def _kind(test: Callable[[str], bool]) -> Callable[[Meta], bool]:
-    """Planned on a connection whose (single) stream passes ``test``; a multiplexed socket is
-    judged opportunistically, per message."""
-    return lambda meta: bool((name := stream_of(meta)) and test(name))
+    """Planned on a connection whose (single) stream passes ``test`` (not on a bad-subscribe
+    probe, which subscribes to nothing valid); a multiplexed socket is judged per message."""
+    return lambda meta: (
+        not meta.context.get("expect_error") and bool((name := stream_of(meta)) and test(name))
+    )
 
 
 def _register(requirement: str, test: Callable[[str], bool], rule: Rule, what: str) -> None:

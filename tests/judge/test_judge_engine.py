@@ -226,7 +226,7 @@ def test_revocation_makes_a_clean_end_expected() -> None:
     assert result.verdict is Verdict.PASS
 
 
-def test_anonymous_public_refusal_is_info_and_user_refusal_is_must() -> None:
+def test_anonymous_public_access_and_user_refusal_are_both_must() -> None:
     anon = b.http(
         status=200,
         body=b"",
@@ -234,7 +234,7 @@ def test_anonymous_public_refusal_is_info_and_user_refusal_is_must() -> None:
         context={"stream": "public", "expect_error": "Missing access token"},
     )
     results = _by_id(judge_transcript(anon))
-    assert results["auth.anonymous.public-streams[t]"].verdict is Verdict.INFO
+    assert results["auth.anonymous.public-streams[t]"].verdict is Verdict.FAIL  # issue 10
     assert "errors.sse.missing-token[t]" not in results
     user = b.http(
         status=200,

@@ -94,7 +94,7 @@ def test_only_narrows_the_planned_results_to_the_probe() -> None:
 
 def test_server_end_is_expected_only_when_said_so() -> None:
     # a revocation-sounding case name no longer excuses an early end
-    assert _stays_open(_sse_eof({"case": "sse-user-revocable"})) is Verdict.WARN  # SHOULD-level
+    assert _stays_open(_sse_eof({"case": "sse-user-revocable"})) is Verdict.FAIL  # MUST-level
     assert _stays_open(_sse_eof({"case": "t", "expect_close": True})) is Verdict.PASS
     kill = {
         "action": "redis-publish",
@@ -103,4 +103,4 @@ def test_server_end_is_expected_only_when_said_so() -> None:
     }
     assert _stays_open(_sse_eof({"case": "t"}, kill)) is Verdict.PASS
     update = {**kill, "detail": {"channel": "timeline:1", "message": '{"event":"update"}'}}
-    assert _stays_open(_sse_eof({"case": "t"}, update)) is Verdict.WARN  # SHOULD-level
+    assert _stays_open(_sse_eof({"case": "t"}, update)) is Verdict.FAIL  # MUST-level
