@@ -340,7 +340,7 @@ async def test_session_reports_given_up_connections_as_one_finding_not_fail(
     status = results["http.sse.status-200[sse-public]"]
     assert status.verdict is Verdict.NOT_EXERCISED
     assert status.cause == "http.concurrency.capacity"
-    assert "sse-public: gave up after 2 attempts: 429 Too Many Requests" in status.message
+    assert "gave up after 2 attempts: 429 Too Many Requests" in status.message
     health = [r for r in results.values() if r.id.endswith("[http-health]")]
     assert health and all(r.verdict is Verdict.NOT_EXERCISED for r in health)
     (finding,) = [r for r in outcome.extra_results if r.requirement == "http.concurrency.capacity"]
