@@ -9,12 +9,12 @@ expected shape) or the stream was cut before it could, the delivery message name
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance import safejson
 from conformance.judge.delivery_match import BARE_STRING_EVENTS
 from conformance.matrix.delivery_log import Seen
 from conformance.stimulus.base import Produced
@@ -91,7 +91,7 @@ def _not_json(seen: Seen) -> bool:
         return False
     if isinstance(seen.payload, str):
         try:
-            json.loads(seen.payload)
+            safejson.loads(seen.payload)
         except ValueError:
             return True
     return False

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from conformance import safejson
 from conformance.judge.context import Delivered, JudgeContext, request_target, stream_of
 from conformance.judge.registry import (
     Observation,
@@ -70,7 +71,7 @@ def _stream_and_param(cx: JudgeContext, d: Delivered) -> tuple[str | None, Any]:
 def _payload(d: Delivered) -> Any:
     if isinstance(d.payload, str):
         try:
-            return json.loads(d.payload)
+            return safejson.loads(d.payload)
         except ValueError:
             return None
     return d.payload
@@ -114,7 +115,7 @@ def _injected(cx: JudgeContext, stream: str, param: Any, d: Delivered) -> str | 
         if not _channel_matches(stream, param, channel):
             continue
         try:
-            message = json.loads(str(detail.get("message") or ""))
+            message = safejson.loads(str(detail.get("message") or ""))
         except ValueError:
             continue
         if isinstance(message, dict) and message.get("event") == d.name:

@@ -223,7 +223,7 @@ def notification_known_type(cx: JudgeContext) -> Iterator[Observation]:
         payload = ev.payload
         if isinstance(payload, str):
             try:
-                payload = json.loads(payload)
+                payload = safejson.loads(payload)
             except ValueError:
                 continue
         kind = payload.get("type") if isinstance(payload, dict) else None
