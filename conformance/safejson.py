@@ -35,8 +35,10 @@ __all__ = [
 #: far below the recursion limits of common clients' decoders (Python ~1000, Ruby's JSON 100).
 MAX_JSON_DEPTH = 64
 #: Largest payload accepted, in bytes (UTF-8). A Mastodon status with four attachments, a
-#: poll and 500 custom emojis stays well under 200 KiB.
-MAX_JSON_BYTES = 1 << 20
+#: poll and 500 custom emojis stays well under 200 KiB. Kept below the transports' own bounds
+#: (SSE line 512 KiB, SSE event and WebSocket message 1 MiB) so that an oversized payload is
+#: judged as a payload (``payload.size-bounded``) before the recorder's limits cut it.
+MAX_JSON_BYTES = 256 << 10
 
 # A complete JSON string (escapes included), written as an unrolled loop: linear, no backtracking.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)

@@ -37,7 +37,7 @@ define(
     "MUST",
     source="client",
     clause="client robustness: a client buffers a whole event before parsing it; Mastodon "
-    "statuses stay well under 200 KiB; bound MAX_JSON_BYTES = 1 MiB (conformance/safejson.py)",
+    "statuses stay well under 200 KiB; bound MAX_JSON_BYTES = 256 KiB (conformance/safejson.py)",
     description="An event payload (SSE data, WebSocket frame and payload string) is at most "
     "1 MiB (1,048,576 bytes of UTF-8).",
 )

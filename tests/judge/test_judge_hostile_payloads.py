@@ -17,9 +17,10 @@ from conformance.judge import judge_transcript
 from conformance.safejson import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from conformance.sse.parser import SSEParser
 from conformance.transcript.model import Transcript
+from conformance.transports.ws_limits import MAX_MESSAGE_BYTES
 from conformance.verdicts import Result, Verdict
 
-BOMB = "[" * 200_000 + "]" * 200_000
+BOMB = "[" * 120_000 + "]" * 120_000  # 120,000 levels, under the 256 KiB size bound
 DEEP_STATUS = '{"id": "1", "x": ' + "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1) + "}"
 UPDATE = {"expect_events": ["update"]}
 
@@ -83,7 +84,10 @@ def test_oversized_payload_fails_the_size_bound() -> None:
     assert size.verdict is Verdict.FAIL and str(MAX_JSON_BYTES) in size.message
     frame = b.message("user", "update", "b" * (MAX_JSON_BYTES + 1))
     results = _judge(b.ws([(0.1, "recv", "text", frame)], context=UPDATE))
-    # a WebSocket message that large is the transport's own finding, judged once
+    assert _verdicts(results, "payload.size-bounded") == {Verdict.FAIL}
+    # a WebSocket message beyond the recorder's own bound is the transport's finding, judged once
+    frame = b.message("user", "update", "b" * (MAX_MESSAGE_BYTES + 1))
+    results = _judge(b.ws([(0.1, "recv", "text", frame)], context=UPDATE))
     assert _verdicts(results, "ws.frame.within-limits") == {Verdict.FAIL}
     assert "payload.size-bounded" not in results
 

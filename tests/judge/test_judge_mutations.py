@@ -175,7 +175,7 @@ MUTANTS: dict[str, tuple[Callable[[], Transcript], str, dict[str, bool]]] = {
         {},
     ),
     "payload.size-bounded": (
-        lambda: b.sse([(0.1, b.event("delete", "1" * 600_000 + "\ndata: " + "2" * 600_000))]),
+        lambda: b.sse([(0.1, b.event("delete", "1" * 200_000 + "\ndata: " + "2" * 200_000))]),
         "bytes",
         {},
     ),
