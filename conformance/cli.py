@@ -247,16 +247,26 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         print(f"{PROG} run: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    import pytest
-
+    from conformance import embedded
     from conformance.interrupts import quiet_repeated_interrupts
     from conformance.redact import redacting_output
 
-    probe = _StatusProbe()
-    # a second Ctrl-C lets cleanup finish, quietly; stdout and stderr are redacted as a last line
-    # of defence
-    with quiet_repeated_interrupts(), redacting_output(settings.secrets()):
-        code = int(pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe]))
+    if settings.target is None:
+        # The embedded server starts while pytest is imported and the cases are collected; the
+        # session adopts it (same arguments) and waits only for what is left of its start.
+        embedded.prestart(**embedded.server_options(settings))
+    try:
+        import pytest
+
+        probe = _StatusProbe()
+        # a second Ctrl-C lets cleanup finish, quietly; stdout and stderr are redacted as a last
+        # line of defence
+        with quiet_repeated_interrupts(), redacting_output(settings.secrets()):
+            code = int(
+                pytest.main(run_pytest_args(cli_values, args.keyword, extra), plugins=[probe])
+            )
+    finally:
+        embedded.discard_prestarted()
     return map_pytest_status(code, reported=probe.status)
 
 

@@ -34,8 +34,11 @@ __all__ = [
     "EmbeddedAccount",
     "EmbeddedError",
     "EmbeddedServer",
+    "discard_prestarted",
     "embedded_server",
+    "prestart",
     "reference_command",
+    "server_options",
     "start_embedded",
 ]
 
@@ -164,17 +167,14 @@ def _parse_startup(line: bytes) -> dict[str, Any]:
     return info
 
 
-def start_embedded(
-    *,
-    heartbeat_s: float | None = None,
-    ping_interval_s: float | None = None,
-    host: str = "127.0.0.1",
-    bus: str | None = None,
-    redis_url: str | None = None,
-    extra_args: Sequence[str] = (),
-    startup_timeout_s: float = STARTUP_TIMEOUT_S,
-) -> EmbeddedServer:
-    """Start the reference server on free loopback ports and return once it announced itself."""
+def _server_args(
+    heartbeat_s: float | None,
+    ping_interval_s: float | None,
+    host: str,
+    bus: str | None,
+    redis_url: str | None,
+    extra_args: Sequence[str],
+) -> list[str]:
     args = ["--host", host, "--port", "0"]
     if heartbeat_s is not None:
         args += ["--heartbeat", f"{heartbeat_s:g}"]
@@ -184,8 +184,19 @@ def start_embedded(
         args += ["--bus", bus]
     if redis_url is not None:
         args += ["--redis-url", redis_url]
-    args += list(extra_args)
+    return args + list(extra_args)
 
+
+@dataclass
+class _Spawned:
+    """A child that was started but whose startup line has not been read yet."""
+
+    args: list[str]
+    process: subprocess.Popen[bytes]
+    stderr: IO[bytes]
+
+
+def _spawn(args: list[str]) -> _Spawned:
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned by EmbeddedServer, closed in stop()
     try:
         process = subprocess.Popen(
@@ -199,6 +210,82 @@ def start_embedded(
     except OSError as exc:
         stderr.close()
         raise EmbeddedError(f"could not start the reference server: {exc}") from exc
+    return _Spawned(args, process, stderr)
+
+
+# At most one child started ahead of need (``prestart``), adopted by the next ``start_embedded``
+# that asks for exactly the same arguments.
+_prestarted: list[_Spawned] = []
+
+
+def prestart(
+    *,
+    heartbeat_s: float | None = None,
+    ping_interval_s: float | None = None,
+    host: str = "127.0.0.1",
+    bus: str | None = None,
+    redis_url: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> None:
+    """Start the server now without waiting for it; ``start_embedded`` with the same
+    arguments adopts it.
+
+    Why: the child spends ~0.5 s of CPU importing aiohttp before it listens. The CLI calls this
+    before importing pytest and collecting ~1000 cases, so on a multi-core machine the server
+    is ready by the time the session needs it instead of the session waiting for it. A start
+    that fails here is reported by the ``start_embedded`` that adopts it, as before. The caller
+    must ``discard_prestarted()`` when the run ends (nothing adopted it: usage error, no case).
+    """
+    discard_prestarted()
+    args = _server_args(heartbeat_s, ping_interval_s, host, bus, redis_url, extra_args)
+    _prestarted.append(_spawn(args))
+
+
+def discard_prestarted() -> None:
+    """Stop a prestarted child nothing adopted (idempotent)."""
+    while _prestarted:
+        spawned = _prestarted.pop()
+        try:
+            _terminate(spawned.process, STOP_TIMEOUT_S)
+        finally:
+            spawned.stderr.close()
+
+
+def server_options(settings: Any) -> dict[str, Any]:
+    """``start_embedded`` keyword arguments for a run's settings (``config.Settings``): one
+    place, so the CLI's ``prestart`` and the run's start ask for the same server."""
+    kwargs: dict[str, Any] = {
+        "heartbeat_s": settings.embedded_heartbeat_s,
+        "ping_interval_s": settings.embedded_ping_interval_s,
+    }
+    if settings.redis_url:
+        kwargs.update(bus="redis", redis_url=settings.redis_url)
+    return kwargs
+
+
+def _adopt(args: list[str]) -> _Spawned | None:
+    """The prestarted child if it was started with these arguments and is still alive."""
+    if _prestarted and _prestarted[0].args == args and _prestarted[0].process.poll() is None:
+        return _prestarted.pop()
+    discard_prestarted()  # different arguments (or dead): never serve a run the wrong server
+    return None
+
+
+def start_embedded(
+    *,
+    heartbeat_s: float | None = None,
+    ping_interval_s: float | None = None,
+    host: str = "127.0.0.1",
+    bus: str | None = None,
+    redis_url: str | None = None,
+    extra_args: Sequence[str] = (),
+    startup_timeout_s: float = STARTUP_TIMEOUT_S,
+) -> EmbeddedServer:
+    """Start the reference server on free loopback ports and return once it announced itself
+    (adopting the child ``prestart`` started with the same arguments, if any)."""
+    args = _server_args(heartbeat_s, ping_interval_s, host, bus, redis_url, extra_args)
+    spawned = _adopt(args) or _spawn(args)
+    process, stderr = spawned.process, spawned.stderr
 
     line = _read_line(process, time.monotonic() + startup_timeout_s)
     problem: str | None = None

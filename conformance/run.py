@@ -42,7 +42,7 @@ from conformance.baseline import (
 )
 from conformance.config import Settings, resolve_settings, settings_as_dict
 from conformance.discovery import TargetInfo
-from conformance.embedded import EmbeddedServer, start_embedded
+from conformance.embedded import EmbeddedServer, server_options, start_embedded
 from conformance.errors import RunAborted, SetupError
 from conformance.redact import Redactor
 from conformance.repeat import merge_results
@@ -471,13 +471,7 @@ class SuiteRun:
 
 
 def _start_server(settings: Settings) -> EmbeddedServer:
-    kwargs: dict[str, Any] = {
-        "heartbeat_s": settings.embedded_heartbeat_s,
-        "ping_interval_s": settings.embedded_ping_interval_s,
-    }
-    if settings.redis_url:
-        kwargs.update(bus="redis", redis_url=settings.redis_url)
-    return start_embedded(**kwargs)
+    return start_embedded(**server_options(settings))
 
 
 def _point_at(settings: Settings, server: EmbeddedServer) -> Settings:
