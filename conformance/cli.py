@@ -224,6 +224,7 @@ def run_pytest_args(
         str(CASES_DIR),
         "-p",
         "conformance.plugin",
+        *("-p", "conformance.fast_protocol"),  # ~1000 judged cases: a lean per-item protocol
         "-p",
         "no:cacheprovider",
         *LEAN_PYTEST,

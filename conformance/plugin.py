@@ -198,8 +198,13 @@ def msc_settings(msc_run: SuiteRun) -> Any:
 @pytest.fixture(scope="session")
 def msc_target(msc_run: SuiteRun) -> Any:
     """The discovered target (starting the embedded server first when there is no target)."""
+    return target_or_exit(msc_run)
+
+
+def target_or_exit(run: SuiteRun) -> Any:
+    """``run.target()``, or end the pytest session with exit status 2 if the run aborted."""
     try:
-        return msc_run.target()
+        return run.target()
     except RunAborted as exc:
         pytest.exit(f"mastodon-streaming-conformance: {exc}", returncode=2)
 
@@ -212,13 +217,18 @@ def msc_outcome(msc_run: SuiteRun, msc_target: Any) -> Any:
 
 @pytest.fixture
 def judged_case(planned_case: PlannedCase, msc_run: SuiteRun, msc_outcome: Any) -> JudgedCase:
-    result = msc_run.result_for(planned_case)
-    expected = msc_run.expected_entry(result)
+    return judge_case(msc_run, planned_case)
+
+
+def judge_case(run: SuiteRun, planned_case: PlannedCase) -> JudgedCase:
+    """What the ``judged_case`` fixture gives (also called by ``conformance.fast_protocol``)."""
+    target_or_exit(run)
+    run.outcome()
+    result = run.result_for(planned_case)
+    expected = run.expected_entry(result)
     if result.verdict is Verdict.ERROR and expected is None:
         raise SuiteError(f"{result.id}: {result.message}")
-    return JudgedCase(
-        case=planned_case, result=result, strict=msc_run.warn_fails, expected=expected
-    )
+    return JudgedCase(case=planned_case, result=result, strict=run.warn_fails, expected=expected)
 
 
 # -- end of session -------------------------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""A lean pytest run-test protocol for the suite's cases (``mastodon-streaming-conformance run``).
+
+Why: a run is ~1000 pytest items whose verdicts the live session has already judged, so a case
+body is a dictionary lookup. pytest's general protocol costs ~1.5 ms of CPU per item around
+that lookup (setup/teardown hooks, the fixture graph walked again for every item, session
+fixtures re-validated, three report hooks): ~1.5 s per run, more than the session's own CPU.
+This plugin runs a suite case (an item whose only fixtures are the suite's own) itself:
+
+* setup: ``plugin.judge_case`` (the ``judged_case`` fixture's body: the first case runs the live
+  session; an aborted run exits 2, an unexpected ``error`` is a setup error);
+* call: the case function with its ``JudgedCase``; its outcome goes through
+  ``pytest_runtest_makereport`` when it raised (skip, xfail, fail keep pytest's meaning);
+* teardown: nothing to tear down.
+
+Each phase still produces its ``TestReport`` through ``pytest_runtest_logreport``, with
+``pytest_runtest_logstart``/``logfinish`` around them, so the terminal, ``-x``, junitxml and the
+warnings summary see exactly what the general protocol gives. Items are still 1:1 with cases.
+Any other item (a fixture the suite does not define, e.g. a user plugin's autouse fixture)
+falls through to pytest's own protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _pytest.runner import CallInfo, get_reraise_exceptions
+
+from conformance.plugin import judge_case, suite_run
+
+__all__ = ["pytest_runtest_protocol"]
+
+# The fixtures a suite case may reach (``judged_case`` and its dependencies).
+SUITE_FIXTURES = frozenset(
+    {"judged_case", "planned_case", "msc_run", "msc_outcome", "msc_target", "pytestconfig"}
+)
+_ARGNAMES = ("judged_case",)
+
+
+def _lean(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", None)
+    callspec = getattr(item, "callspec", None)
+    return (
+        names is not None
+        and callspec is not None
+        and "planned_case" in callspec.params
+        and getattr(item, "_fixtureinfo", None) is not None
+        and tuple(item._fixtureinfo.argnames) == _ARGNAMES  # type: ignore[attr-defined]
+        and set(names) <= SUITE_FIXTURES | {"request"}
+        and not item.session._setupstate.stack  # nothing of the general protocol is set up
+    )
+
+
+def _passed(item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any]) -> pytest.TestReport:
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        keywords,
+        "passed",
+        None,
+        call.when,  # type: ignore[arg-type]
+        duration=call.duration,
+        start=call.start,
+        stop=call.stop,
+    )
+
+
+def _report(item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any]) -> pytest.TestReport:
+    ihook = item.ihook
+    if call.excinfo is None:
+        report = _passed(item, call, keywords)
+    else:
+        report = ihook.pytest_runtest_makereport(item=item, call=call)
+    ihook.pytest_runtest_logreport(report=report)
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    if not _lean(item):
+        return None
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    keywords = dict.fromkeys(item.keywords, 1)
+    reraise = get_reraise_exceptions(item.config)
+    case = item.callspec.params["planned_case"]  # type: ignore[attr-defined]
+    run = suite_run(item.config)
+    setup = CallInfo.from_call(lambda: judge_case(run, case), when="setup", reraise=reraise)
+    if _report(item, setup, keywords).passed:
+        function = item.obj  # type: ignore[attr-defined]
+        judged = setup.result
+        call = CallInfo.from_call(
+            lambda: function(judged_case=judged), when="call", reraise=reraise
+        )
+        _report(item, call, keywords)
+    teardown = CallInfo.from_call(lambda: None, when="teardown", reraise=reraise)
+    _report(item, teardown, keywords)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
