@@ -1,3 +1,3 @@
-from conformance.cli import main
+from conformance.cli import console_main
 
-raise SystemExit(main())
+console_main()
