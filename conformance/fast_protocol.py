@@ -75,10 +75,32 @@ def _report(item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any]) ->
     return report
 
 
+_PLACES = pytest.StashKey[dict[Any, tuple[str, int | None]]]()
+
+
+def _locate(item: pytest.Item) -> None:
+    """Fill ``item.location`` (a cached property) from the first case of the same function.
+
+    Why: pytest computes it per item from the function's source file and line (~0.2 ms each),
+    and every case of a module shares that file and line; only the test name differs.
+    """
+    if "location" in item.__dict__:
+        return
+    places = item.config.stash.setdefault(_PLACES, {})
+    function = item.obj  # type: ignore[attr-defined]
+    place = places.get(function)
+    if place is None:
+        path, line, _ = item.location
+        places[function] = (path, line)
+    else:
+        item.__dict__["location"] = (*place, item.getmodpath())  # type: ignore[attr-defined]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
     if not _lean(item):
         return None
+    _locate(item)
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     keywords = dict.fromkeys(item.keywords, 1)
