@@ -9,13 +9,18 @@ would:
 * fixed overhead of that run: wall time minus the session's network time (target <= 1 s). The
   network time is read from the run's own transcripts: from the first connection's start to
   the last recorded byte, over every connection and the stimulus log. ``report.json``'s
-  ``duration_s`` (the session: plan, network and judging) is printed beside it;
+  ``duration_s`` (the session: plan, network and judging) is printed beside it. Its CPU time
+  (independent of the machine's load) is the suite process's CPU outside the live session
+  (``bench_cpu_probe.py``: imports, collection, discovery, the per-case protocol, reports);
+  the embedded server's CPU, a second process that mostly runs on the other core, is
+  printed apart;
 * full run at the default 15 s heartbeat: wall time (target <= 1.3 x 15 + 5 = 24.5 s).
 
     .venv/bin/python bench/bench_startup.py [--runs 3] [--skip-full]
 
 Prints the median of ``--runs`` runs (the full run once), the load average (a loaded machine
-inflates every wall figure; CPU seconds are printed too) and whether each target is met.
+inflates every wall figure), wall AND CPU seconds for each figure, and whether each target is met
+(by wall time, as the issue states them).
 Nothing here asserts timings.
 """
 
@@ -46,6 +51,16 @@ class Timing:
     network_s: float = 0.0
     session_s: float = 0.0
     summary: str = ""
+    suite_cpu_s: float = 0.0  # the suite process alone
+    session_cpu_s: float = 0.0  # ... of which inside the live session
+
+    @property
+    def overhead_cpu_s(self) -> float:
+        return self.suite_cpu_s - self.session_cpu_s
+
+    @property
+    def server_cpu_s(self) -> float:
+        return self.cpu_s - self.suite_cpu_s
 
     @property
     def overhead_s(self) -> float:
@@ -65,11 +80,18 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _timed(args: list[str], allowed: tuple[int, ...] = (0,)) -> tuple[float, float]:
+def _timed(
+    args: list[str], allowed: tuple[int, ...] = (0,), env: dict[str, str] | None = None
+) -> tuple[float, float]:
     cpu0 = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(
-        [*_command(), *args], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+        [*_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+        env=env,
     )
     wall = time.perf_counter() - start
     if done.returncode not in allowed:
@@ -104,7 +126,16 @@ def time_list() -> Timing:
 def time_run(extra: list[str]) -> Timing:
     with tempfile.TemporaryDirectory(prefix="msc-bench-") as tmp:
         report_dir = Path(tmp) / "report"
-        wall, cpu = _timed(["run", *extra, "--report-dir", str(report_dir)], allowed=(0, 1))
+        probe = Path(tmp) / "cpu.json"
+        env = dict(os.environ, MSC_BENCH_CPU_FILE=str(probe))
+        bench_dir = str(Path(__file__).resolve().parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [bench_dir, env.get("PYTHONPATH")]))
+        wall, cpu = _timed(
+            ["run", *extra, "--report-dir", str(report_dir), "--", "-p", "bench_cpu_probe"],
+            allowed=(0, 1),
+            env=env,
+        )
+        spent = json.loads(probe.read_text(encoding="utf-8"))
         report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
         counts = report["summary"]
         summary = " / ".join(f"{counts[k]} {k}" for k in ("pass", "fail", "info", "not_exercised"))
@@ -114,6 +145,8 @@ def time_run(extra: list[str]) -> Timing:
             network_s=network_seconds(report_dir / "transcripts"),
             session_s=float(report["duration_s"]),
             summary=summary + f" / {counts['error']} error",
+            suite_cpu_s=float(spent["total"]),
+            session_cpu_s=float(spent["session"]),
         )
 
 
@@ -143,21 +176,23 @@ def main(argv: list[str] | None = None) -> int:
 
     quick = _median([time_run(QUICK) for _ in range(args.runs)])
     print(
-        f"quick run:      {quick.wall_s:6.2f} s wall ({quick.cpu_s:.2f} s CPU, suite and server)  "
+        f"quick run:      {quick.wall_s:6.2f} s wall, {quick.cpu_s:.2f} s CPU "
+        f"(suite {quick.suite_cpu_s:.2f} s, server {quick.server_cpu_s:.2f} s)  "
         f"{_verdict(quick.wall_s, 3.0)}"
     )
     print(
-        f"fixed overhead: {quick.overhead_s:6.2f} s = wall - network {quick.network_s:.2f} s "
-        f"(session {quick.session_s:.2f} s)  {_verdict(quick.overhead_s, 1.0)}"
+        f"fixed overhead: {quick.overhead_s:6.2f} s wall = wall - network {quick.network_s:.2f} s "
+        f"(session {quick.session_s:.2f} s); {quick.overhead_cpu_s:.2f} s CPU = suite CPU - "
+        f"{quick.session_cpu_s:.2f} s in the session  {_verdict(quick.overhead_s, 1.0)}"
     )
     print(f"                quick run verdicts: {quick.summary}")
     if not args.skip_full:
         full = time_run([])
         target = 1.3 * 15 + 5
         print(
-            f"full run (15 s heartbeat): {full.wall_s:6.2f} s wall, "
-            f"network {full.network_s:.2f} s, overhead {full.overhead_s:.2f} s  "
-            f"{_verdict(full.wall_s, target)}"
+            f"full run (15 s heartbeat): {full.wall_s:6.2f} s wall, {full.cpu_s:.2f} s CPU, "
+            f"network {full.network_s:.2f} s, overhead {full.overhead_s:.2f} s wall / "
+            f"{full.overhead_cpu_s:.2f} s CPU  {_verdict(full.wall_s, target)}"
         )
         print(f"                full run verdicts: {full.summary}")
     print(f"load average at end {os.getloadavg()[0]:.2f}")

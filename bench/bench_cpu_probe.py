@@ -1,0 +1,49 @@
+"""pytest plugin for ``bench_startup.py``: the suite process's CPU time inside and outside the
+live session, written as JSON to ``$MSC_BENCH_CPU_FILE``.
+
+Why: on a loaded machine wall time says little; CPU time does not depend on the load. The
+fixed overhead's CPU is the suite process's CPU minus what it spent in the live session
+(``SuiteRun.outcome``: connections, stimulation, judging). Loaded with
+``run ... -- -p bench_cpu_probe`` and ``bench/`` on ``PYTHONPATH``; never by the product.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from pathlib import Path
+from typing import Any
+
+_spent: dict[str, float] = {"session": 0.0}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pytest_configure(config: Any) -> None:
+    from conformance.run import SuiteRun
+
+    original = SuiteRun.outcome
+
+    def outcome(self: SuiteRun) -> Any:
+        if self._outcome is not None or self._session_error is not None:
+            return original(self)
+        self.target()  # discovery belongs to the overhead, not the session
+        start = _cpu()
+        try:
+            return original(self)
+        finally:
+            _spent["session"] += _cpu() - start
+
+    SuiteRun.outcome = outcome  # type: ignore[method-assign]
+
+
+def pytest_unconfigure(config: Any) -> None:
+    target = os.environ.get("MSC_BENCH_CPU_FILE")
+    if target:
+        total = _cpu()
+        figures = {"total": total, "session": _spent["session"]}
+        Path(target).write_text(json.dumps(figures), encoding="utf-8")
