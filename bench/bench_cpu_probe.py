@@ -3,7 +3,8 @@ live session, written as JSON to ``$MSC_BENCH_CPU_FILE``.
 
 Why: on a loaded machine wall time says little; CPU time does not depend on the load. The
 fixed overhead's CPU is the suite process's CPU minus what it spent in the live session
-(``SuiteRun.outcome``: connections, stimulation, judging). Loaded with
+(``SuiteRun.outcome``: connections and stimulation), where judging the transcripts
+(``judge_run``, after the last byte) counts as overhead like the wall figure does. Loaded with
 ``run ... -- -p bench_cpu_probe`` and ``bench/`` on ``PYTHONPATH``; never by the product.
 """
 
@@ -15,7 +16,7 @@ import resource
 from pathlib import Path
 from typing import Any
 
-_spent: dict[str, float] = {"session": 0.0}
+_spent: dict[str, float] = {"session": 0.0, "judging": 0.0}
 
 
 def _cpu() -> float:
@@ -24,7 +25,19 @@ def _cpu() -> float:
 
 
 def pytest_configure(config: Any) -> None:
+    import conformance.session.runner as runner
     from conformance.run import SuiteRun
+
+    judge_run = runner.judge_run
+
+    def judged(*args: Any, **kwargs: Any) -> Any:
+        start = _cpu()
+        try:
+            return judge_run(*args, **kwargs)
+        finally:
+            _spent["judging"] += _cpu() - start
+
+    runner.judge_run = judged
 
     original = SuiteRun.outcome
 
@@ -45,5 +58,6 @@ def pytest_unconfigure(config: Any) -> None:
     target = os.environ.get("MSC_BENCH_CPU_FILE")
     if target:
         total = _cpu()
-        figures = {"total": total, "session": _spent["session"]}
+        session = _spent["session"] - _spent["judging"]
+        figures = {"total": total, "session": session, "judging": _spent["judging"]}
         Path(target).write_text(json.dumps(figures), encoding="utf-8")

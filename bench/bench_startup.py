@@ -11,7 +11,8 @@ would:
   the last recorded byte, over every connection and the stimulus log. ``report.json``'s
   ``duration_s`` (the session: plan, network and judging) is printed beside it. Its CPU time
   (independent of the machine's load) is the suite process's CPU outside the live session
-  (``bench_cpu_probe.py``: imports, collection, discovery, the per-case protocol, reports);
+  (``bench_cpu_probe.py``: imports, collection, discovery, judging, the per-case protocol,
+  reports);
   the embedded server's CPU, a second process that mostly runs on the other core, is
   printed apart;
 * full run at the default 15 s heartbeat: wall time (target <= 1.3 x 15 + 5 = 24.5 s).

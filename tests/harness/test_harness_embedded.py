@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from conformance import embedded
 from conformance.embedded import EmbeddedError, embedded_server, start_embedded
 
 
@@ -30,3 +31,28 @@ def test_a_server_that_cannot_start_raises_with_its_stderr() -> None:
     message = str(info.value)
     assert "before announcing itself" in message
     assert "--no-such-option" in message  # argparse's complaint, from the child's stderr
+
+
+def test_a_prestarted_server_is_adopted_by_a_start_with_the_same_arguments() -> None:
+    embedded.prestart(heartbeat_s=1)
+    pending = embedded._prestarted[0].process
+    with embedded_server(heartbeat_s=1) as server:
+        assert server.process is pending and server.running()
+        assert not embedded._prestarted
+    assert pending.poll() is not None  # stopped with the server that adopted it
+
+
+def test_a_prestarted_server_with_other_arguments_is_stopped_not_served() -> None:
+    embedded.prestart(heartbeat_s=1)
+    pending = embedded._prestarted[0].process
+    with embedded_server(heartbeat_s=2) as server:
+        assert server.process is not pending
+        assert pending.poll() is not None
+
+
+def test_discarding_stops_an_unadopted_prestarted_server() -> None:
+    embedded.prestart(heartbeat_s=1)
+    pending = embedded._prestarted[0].process
+    embedded.discard_prestarted()
+    embedded.discard_prestarted()  # idempotent
+    assert pending.poll() is not None and not embedded._prestarted
