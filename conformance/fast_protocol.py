@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _pytest.runner import CallInfo, get_reraise_exceptions
+from pytest import CallInfo
 
 from conformance.plugin import judge_case, suite_run
 
@@ -47,8 +47,17 @@ def _lean(item: pytest.Item) -> bool:
         and getattr(item, "_fixtureinfo", None) is not None
         and tuple(item._fixtureinfo.argnames) == _ARGNAMES  # type: ignore[attr-defined]
         and set(names) <= SUITE_FIXTURES | {"request"}
-        and not item.session._setupstate.stack  # nothing of the general protocol is set up
+        and getattr(getattr(item.session, "_setupstate", None), "stack", None) == {}
+        # ^ nothing of the general protocol is set up (and pytest still has that internal)
     )
+
+
+def _reraised(config: pytest.Config) -> tuple[type[BaseException], ...]:
+    """What must escape a phase, as in pytest's protocol: ``pytest.exit``, and Ctrl-C unless
+    ``--pdb`` is on."""
+    if config.getoption("usepdb", False):
+        return (pytest.exit.Exception,)
+    return (pytest.exit.Exception, KeyboardInterrupt)
 
 
 def _passed(item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any]) -> pytest.TestReport:
@@ -104,7 +113,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     keywords = dict.fromkeys(item.keywords, 1)
-    reraise = get_reraise_exceptions(item.config)
+    reraise = _reraised(item.config)
     case = item.callspec.params["planned_case"]  # type: ignore[attr-defined]
     run = suite_run(item.config)
     setup = CallInfo.from_call(lambda: judge_case(run, case), when="setup", reraise=reraise)
