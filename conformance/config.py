@@ -86,6 +86,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     fail_on: str = "fail"
     repeat: int = 1
+    anonymous: bool = False  # --anonymous: a token-less audit, asked for explicitly
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
@@ -357,6 +358,13 @@ OPTIONS: tuple[Option, ...] = (
         values.parse_repeat,
         metavar="N",
     ),
+    Option(
+        "anonymous",
+        "--anonymous",
+        "a token-less audit: no token, no stimulus, only what needs no account is checked "
+        "(the banner lists what is not); without it a run against a target needs --token",
+        switch=True,
+    ),
 )
 
 _BY_FIELD = {opt.field: opt for opt in OPTIONS}
@@ -465,6 +473,8 @@ def _check_combination(settings: Settings) -> None:
         raise SettingsError("--database-url needs --stimulus redis --redis-url URL")
     if settings.database_url and settings.target is None and settings.streaming_url is None:
         raise SettingsError("--database-url needs --streaming-url (a bare server) or --target")
+    if settings.anonymous and (settings.token or settings.second_token):
+        raise SettingsError("--anonymous is a run without tokens: drop --token/--second-token")
 
 
 def settings_to_args(cli: Mapping[str, Any]) -> list[str]:
