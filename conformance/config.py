@@ -358,13 +358,7 @@ OPTIONS: tuple[Option, ...] = (
         values.parse_repeat,
         metavar="N",
     ),
-    Option(
-        "anonymous",
-        "--anonymous",
-        "a token-less audit: no token, no stimulus, only what needs no account is checked "
-        "(the banner lists what is not); without it a run against a target needs --token",
-        switch=True,
-    ),
+    Option("anonymous", "--anonymous", "token-less audit: no token, no stimulus", switch=True),
 )
 
 _BY_FIELD = {opt.field: opt for opt in OPTIONS}
@@ -473,8 +467,6 @@ def _check_combination(settings: Settings) -> None:
         raise SettingsError("--database-url needs --stimulus redis --redis-url URL")
     if settings.database_url and settings.target is None and settings.streaming_url is None:
         raise SettingsError("--database-url needs --streaming-url (a bare server) or --target")
-    if settings.anonymous and (settings.token or settings.second_token):
-        raise SettingsError("--anonymous is a run without tokens: drop --token/--second-token")
 
 
 def settings_to_args(cli: Mapping[str, Any]) -> list[str]:

@@ -210,7 +210,7 @@ class SuiteRun:
             if settings.target is None and settings.streaming_url is None:  # else: bare mode
                 self._server = start_server(settings)
                 settings = point_at(settings, self._server)
-            if settings.anonymous:  # a token-less audit causes nothing
+            if settings.anonymous:  # a token-less audit: no token is used, nothing is caused
                 settings = replace(settings, stimulus="none", token=None, second_token=None)
             self._effective = settings
             self._target = asyncio.run(
