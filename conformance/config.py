@@ -86,6 +86,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     fail_on: str = "fail"
     repeat: int = 1
+    anonymous: bool = False  # --anonymous: a token-less audit, asked for explicitly
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output or artifacts."""
@@ -357,6 +358,7 @@ OPTIONS: tuple[Option, ...] = (
         values.parse_repeat,
         metavar="N",
     ),
+    Option("anonymous", "--anonymous", "token-less audit: no token, no stimulus", switch=True),
 )
 
 _BY_FIELD = {opt.field: opt for opt in OPTIONS}

@@ -128,7 +128,14 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if not _targets_suite(config):
         return None
     settings = _settings_or_usage_error(config.stash[_RUN])
-    return [f"{GROUP_NAME} {__version__}: " + " ".join(describe_settings(settings))]
+    lines = [f"{GROUP_NAME} {__version__}: " + " ".join(describe_settings(settings))]
+    if settings.anonymous:
+        from conformance.preflight import ANONYMOUS_UNCHECKED
+
+        lines.append(
+            "token-less audit (--anonymous); NOT checked: " + "; ".join(ANONYMOUS_UNCHECKED)
+        )
+    return lines
 
 
 # -- collection -----------------------------------------------------------------------------------
@@ -151,9 +158,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop the placeholder item pytest makes for a case module with no planned case, and
-    deselect the cases ``--exclude`` names."""
+    deselect the cases ``--exclude`` names; then remember the selection.
+
+    It runs last, after pytest's own ``-k``/``-m``/``--deselect``: the items left are exactly
+    the cases this run reports, and the session prunes every connection and stimulus that no
+    selected case needs (``SuiteRun.session_settings``). One pytest item is one case."""
     empty = [
         item
         for item in items
@@ -175,6 +187,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if excluded:
         config.hook.pytest_deselected(items=excluded)
         items[:] = [item for item in items if item not in excluded]
+    run.selected = frozenset(
+        _planned(item).id for item in items if hasattr(_planned(item), "requirement")
+    )
 
 
 def _planned(item: pytest.Item) -> Any:
@@ -210,9 +225,18 @@ def target_or_exit(run: SuiteRun) -> Any:
 
 
 @pytest.fixture(scope="session")
-def msc_outcome(msc_run: SuiteRun, msc_target: Any) -> Any:
-    """The live session's outcome, run once for the whole pytest session (None if it crashed)."""
-    return msc_run.outcome()
+def msc_outcome(pytestconfig: pytest.Config, msc_run: SuiteRun, msc_target: Any) -> Any:
+    """The live session's outcome, run once for the whole pytest session (None if it crashed).
+
+    Output capture is off meanwhile, so the live progress line reaches the terminal."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    try:
+        if capture is None:
+            return msc_run.outcome()
+        with capture.global_and_fixture_disabled():
+            return msc_run.outcome()
+    except RunAborted as exc:
+        pytest.exit(f"mastodon-streaming-conformance: {exc}", returncode=2)
 
 
 @pytest.fixture
@@ -239,18 +263,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run: SuiteRun | None = session.config.stash.get(_RUN, None)
     if run is None:
         return
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     try:
-        report = run.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        report = run.finish(interrupted=interrupted)
+    except OSError as exc:  # the report directory went away or filled up during the run
+        session.config.stash[_REPORT] = [f"could not write the reports: {exc}"]
+        session.exitstatus = 2
+        session.config.stash[_STATUS] = 2
+        return
     finally:
         run.close()
     if report is None:
         return
     session.config.stash[_REPORT] = report.lines
-    if exitstatus not in (
-        pytest.ExitCode.INTERRUPTED,
-        pytest.ExitCode.INTERNAL_ERROR,
-        pytest.ExitCode.USAGE_ERROR,
-    ):
+    if interrupted:
+        session.config.stash[_STATUS] = report.status  # 2, as report.json says
+    elif exitstatus not in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         session.exitstatus = report.status
         session.config.stash[_STATUS] = report.status
 

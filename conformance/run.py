@@ -1,21 +1,15 @@
 """One live run's state, independent of pytest: settings, plan, target, outcome, reports.
 
-The suite is record-then-judge: the whole session (open every stream, cause every event, judge
-every transcript) runs once, and the pytest cases only look up their judged ``Result``. This
-object holds that once-per-run state so the plugin stays wiring: ``plan()`` at collection time
-(pure), ``outcome()`` lazily on the first case (starts the embedded server if there is no
-target, discovers the target, runs ``run_session`` in its own event loop), ``result_for(case)``
-per case, and ``finish()`` at the end (reports + exit status), ``close()`` always.
-
-Failures are sorted by whose fault they are: an unreachable target or an embedded server that
-will not start raises ``errors.RunAborted`` (a ``SetupError``: exit status 2, nothing was
-tested); a crash inside the session turns every case into an ``error`` Result (also exit status
-2 unless something failed).
-
-CI gating lives here too: ``--baseline`` (expected results do not fail the run, stale entries
-exit 3), ``--write-baseline``, ``--exclude`` (the plugin deselects; this object remembers what),
-``--fail-on`` and ``--repeat N`` (N sessions folded by ``conformance.repeat``; the top-level
-report is the merged one, ``repeats/<n>/`` holds each session's own report and transcripts).
+Record-then-judge: the session runs once and the pytest cases look up their judged ``Result``.
+``plan()`` at collection (pure; plus one ``observed[<connection>]`` case per connection, see
+``observations.py``), ``target()`` (embedded server, discovery, ``preflight``), ``outcome()``
+lazily on the first case, ``result_for(case)`` per case, ``finish()`` (reports + exit status),
+``close()`` always. A setup problem (unreachable target, preflight, a stimulus that cannot be
+set up) raises ``errors.RunAborted``: exit 2, one line, nothing tested; a crash inside the
+session turns every case into an ``error`` Result. CI gating: ``--baseline`` (stale entries
+exit 3), ``--write-baseline``, ``--exclude`` and ``-k`` (the plugin deselects; ``selected``
+prunes the session), ``--fail-on``, ``--repeat N`` (merged by ``conformance.repeat``;
+``repeats/<n>/`` holds each session's own report).
 """
 
 from __future__ import annotations
@@ -42,13 +36,17 @@ from conformance.baseline import (
 )
 from conformance.config import Settings, resolve_settings, settings_as_dict
 from conformance.discovery import TargetInfo
-from conformance.embedded import EmbeddedServer, server_options, start_embedded
+from conformance.embedded import EmbeddedServer
 from conformance.errors import RunAborted, SetupError
+from conformance.observations import OBSERVED, connection_of, fold, observation_cases
+from conformance.preflight import preflight as _preflight
 from conformance.redact import Redactor
 from conformance.repeat import merge_results
+from conformance.repeat_reports import annotations
 from conformance.reports.run_reports import default_report_dir, redact_result, write_run_reports
-from conformance.reports.summary import exit_status, summary_lines
+from conformance.reports.summary import EXIT_ERROR, exit_status, summary_lines
 from conformance.requirements import level_of
+from conformance.run_embedded import point_at, start_server
 from conformance.selection import id_glob, matches_any
 from conformance.verdicts import Result, error_result
 
@@ -92,11 +90,17 @@ class SuiteRun:
         plan_cases: Callable[[Settings], Iterable[PlannedCase]] | None = None,
         run_session: Callable[[Settings, TargetInfo], Awaitable[SessionOutcome]] | None = None,
         discover: Callable[..., Awaitable[TargetInfo]] | None = None,
+        preflight: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         # The session functions are injectable so the harness is testable with stand-ins.
         self.plan_cases_fn = plan_cases
         self.run_session_fn = run_session
         self.discover_fn = discover or _discover
+        self.preflight_fn = preflight or _preflight
+        self.selected: frozenset[str] | None = None
+        self.connection_keys_fn: Callable[[Settings], Iterable[str]] = _connection_keys
+        self._keys: tuple[str, ...] = ()
+        self._report_dir: Path | None = None
         self._cli = dict(cli_values or {})
         self._environ = environ
         self._invocation_dir = invocation_dir or Path.cwd()
@@ -110,7 +114,7 @@ class SuiteRun:
         self._session_error: str | None = None
         self._aborted: str | None = None
         self._started_at: str | None = None
-        self._started_mono: float | None = None
+        self._created = (_now_iso(), time.monotonic())  # duration_s is the run's wall time
         self._baseline: Baseline | None = None
         self._exclude: list[re.Pattern[str]] | None = None
         self._repeats: list[SessionOutcome | None] = []
@@ -132,7 +136,9 @@ class SuiteRun:
                 from conformance.session import plan_cases
 
                 self.plan_cases_fn = plan_cases
-            self._plan = list(self.plan_cases_fn(self.settings))
+            planned = list(self.plan_cases_fn(self.settings))
+            self._keys = tuple(self.connection_keys_fn(self.settings))
+            self._plan = planned + observation_cases(self._keys)
         return self._plan
 
     def baseline(self) -> Baseline | None:
@@ -183,6 +189,16 @@ class SuiteRun:
         """Settings as run: for the embedded server, its URLs, tokens and ids filled in."""
         return self._effective or self.settings
 
+    def session_settings(self) -> Settings:
+        """Effective settings with the deselected cases in ``exclude`` (``-k`` prunes too)."""
+        settings = self.effective_settings
+        if self.selected is None or self._plan is None:
+            return settings
+        dropped = tuple(c.id for c in self._plan if c.id not in self.selected)
+        if not dropped:
+            return settings
+        return replace(settings, exclude=settings.exclude + dropped)
+
     def target(self) -> TargetInfo:
         """Start the embedded server if needed and discover the target (once)."""
         if self._aborted is not None:
@@ -193,11 +209,22 @@ class SuiteRun:
         try:
             settings = self.settings
             if settings.target is None and settings.streaming_url is None:  # else: bare mode
-                self._server = _start_server(settings)
-                settings = _point_at(settings, self._server)
+                self._server = start_server(settings)
+                settings = point_at(settings, self._server)
+            if settings.anonymous:  # a token-less audit: no token is used, nothing is caused
+                settings = replace(settings, stimulus="none", token=None, second_token=None)
             self._effective = settings
             self._target = asyncio.run(
                 self.discover_fn(settings, embedded=self._server is not None)
+            )
+            self._report_dir = self.report_dir(self._target.base_url)
+            asyncio.run(
+                self.preflight_fn(
+                    settings,
+                    self._target,
+                    report_dir=self._report_dir,
+                    anonymous=settings.anonymous,
+                )
             )
         except SetupError as exc:
             self._aborted = str(exc)
@@ -216,8 +243,11 @@ class SuiteRun:
         for _ in range(self.settings.repeat):
             try:
                 self._repeats.append(
-                    asyncio.run(self.run_session_fn(self.effective_settings, target))
+                    asyncio.run(self.run_session_fn(self.session_settings(), target))
                 )
+            except SetupError as exc:  # e.g. the stimulus could not be set up: nothing ran
+                self._aborted = str(exc)
+                raise RunAborted(self._aborted) from exc
             except Exception as exc:
                 detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
                 self._session_error = f"the live session crashed: {detail}"
@@ -262,6 +292,8 @@ class SuiteRun:
                 self._session_error or "the live session did not run",
                 level=level_of(case.requirement),
             )
+        elif case.requirement == OBSERVED:
+            result = fold(case, self._observed(outcome, case.id))
         else:
             found = outcome.results.get(case.id)
             result = (
@@ -290,16 +322,28 @@ class SuiteRun:
 
     # -- end of run -----------------------------------------------------------------------------
 
+    def _observed(self, outcome: SessionOutcome, case_id: str) -> list[Result]:
+        """The unplanned Results an ``observed[<key>]`` case folds (not ``--exclude``d)."""
+        return [
+            r
+            for r in outcome.extra_results
+            if f"{OBSERVED}[{connection_of(r.id, self._keys)}]" == case_id
+            and not self.is_excluded(r.id, r.requirement)
+        ]
+
     def results(self) -> list[Result]:
-        out = list(self.recorded.values())
-        if self._outcome is not None:
-            redactor = self.redactor()
-            out.extend(
-                redact_result(r, redactor)
-                for r in self._outcome.extra_results
-                if not self.is_excluded(r.id, r.requirement)
-            )
-        return out
+        """The reported cases: exactly the selected pytest items (one item, one case)."""
+        return list(self.recorded.values())
+
+    def observations(self) -> list[Result]:
+        """The unplanned Results behind the selected ``observed[...]`` cases, in detail."""
+        redactor = self.redactor()
+        return [
+            redact_result(r, redactor)
+            for case_id in sorted(self.recorded)
+            if case_id.startswith(OBSERVED + "[")
+            for r in (self._observed(self._outcome, case_id) if self._outcome else [])
+        ]
 
     @property
     def flaky(self) -> dict[str, list[str]]:
@@ -307,22 +351,6 @@ class SuiteRun:
         return {
             rid: seq for rid, seq in self.history.items() if rid in selected and len(set(seq)) > 1
         }
-
-    def _annotations(
-        self, results: list[Result], baseline: BaselineOutcome | None
-    ) -> dict[str, dict[str, Any]]:
-        rows: dict[str, dict[str, Any]] = {}
-        for result in results:
-            row: dict[str, Any] = {}
-            if baseline is not None:
-                row["baseline"] = baseline.labels.get(result.id)
-            if len(self._repeats) > 1:
-                sequence = self.history.get(result.id, [result.verdict.value])
-                row["verdicts"] = sequence
-                row["flaky"] = len(set(sequence)) > 1
-            if row:
-                rows[result.id] = row
-        return rows
 
     def finish(self, *, interrupted: bool = False) -> RunReport | None:
         """Write the reports for the cases that ran; None if no suite case ran.
@@ -334,14 +362,8 @@ class SuiteRun:
         settings = self.effective_settings
         target = self._target.base_url if self._target else (settings.target or "embedded")
         results = self.results()
-        if self._outcome is not None:
-            started_at, duration = self._outcome.started_at, self._outcome.duration_s
-        else:
-            started_at = self._started_at or _now_iso()
-            duration = time.monotonic() - (self._started_mono or time.monotonic())
-        report_dir = settings.report_dir or default_report_dir(self._invocation_dir, target)
-        if not report_dir.is_absolute():
-            report_dir = self._invocation_dir / report_dir
+        started_at, duration = self._created[0], time.monotonic() - self._created[1]
+        report_dir = self._report_dir or self.report_dir(target)
         extra: dict[str, Any] = {
             "settings": settings_as_dict(settings),
             "embedded": self._server is not None,
@@ -352,6 +374,8 @@ class SuiteRun:
                 streaming_url=self._target.streaming_base,
                 is_reference=self._target.is_reference,
             )
+        if self._outcome is not None:
+            extra["session_s"] = round(self._outcome.duration_s, 3)
         if self._session_error:
             extra["session_error"] = self._session_error
         extra["cleanup_not_removed"] = getattr(self._outcome, "cleanup_not_removed", None) or []
@@ -362,9 +386,16 @@ class SuiteRun:
         flaky = self.flaky
         strict = self.warn_fails
         status = exit_status(results, strict=strict, baseline=baseline)
+        if interrupted:
+            status = EXIT_ERROR  # an interrupted run is incomplete: never green, never "0"
         extra.update(fail_on="warn" if strict else "fail", exit_status=status)
         if self.settings.exclude:
             extra["excluded"] = self.excluded
+        observed = self.observations()
+        if observed:
+            extra["observations"] = [r.to_json() for r in observed]
+        if self.selected is not None and self._plan is not None:
+            extra["selection"] = {"planned": len(self._plan), "selected": len(self.selected)}
         if baseline is not None:
             extra["baseline"] = baseline.summary()
         if len(self._repeats) > 1:
@@ -380,7 +411,7 @@ class SuiteRun:
             redactor=self.redactor(),
             strict=strict,
             extra=extra,
-            annotations=self._annotations(results, baseline),
+            annotations=annotations(results, baseline, len(self._repeats), self.history),
             baseline=baseline,
         )
         if self._outcome is not None and self._outcome.stimuli is not None:
@@ -413,6 +444,11 @@ class SuiteRun:
             flaky=flaky,
         )
 
+    def report_dir(self, target: str) -> Path:
+        """Where this run's reports go (``--report-dir``, else ``reports/<host>-<time>``)."""
+        path = self.settings.report_dir or default_report_dir(self._invocation_dir, target)
+        return path if path.is_absolute() else self._invocation_dir / path
+
     def _compare_baseline(
         self, results: list[Result], server_version: str | None
     ) -> BaselineOutcome | None:
@@ -435,31 +471,20 @@ class SuiteRun:
 
     def _write_repeats(self, report_dir: Path, target: str, strict: bool) -> None:
         """Each repeat's own report and transcripts under ``repeats/<n>/`` (replayable)."""
-        redactor = self.redactor()
+        from conformance.repeat_reports import write_repeats
+
         selected = set(self.recorded)
-        for number, outcome in enumerate(self._repeats, start=1):
+        per_repeat = []
+        for outcome in self._repeats:
             own = [r for rid, r in self._repeat_results(outcome).items() if rid in selected]
             if outcome is not None:
                 own += [
-                    r for r in outcome.extra_results if not self.is_excluded(r.id, r.requirement)
+                    fold(case, self._observed(outcome, case.id))
+                    for case in self.plan()
+                    if case.requirement == OBSERVED and case.id in selected
                 ]
-            write_run_reports(
-                report_dir / "repeats" / str(number),
-                target=target,
-                started_at=outcome.started_at if outcome is not None else self._started_at or "",
-                duration_s=outcome.duration_s if outcome is not None else 0.0,
-                results=own,
-                transcripts=outcome.transcripts if outcome is not None else [],
-                redactor=redactor,
-                strict=strict,
-                extra={"repeat": number, "of": len(self._repeats)},
-            )
-            if outcome is not None and outcome.stimuli is not None:
-                from conformance.matrix.stimulus_log import write_stimulus_log
-
-                write_stimulus_log(
-                    report_dir / "repeats" / str(number), redactor.transcript(outcome.stimuli)
-                )
+            per_repeat.append((outcome, own))
+        write_repeats(report_dir, per_repeat, target, strict, self.redactor(), self._started_at)
 
     def redactor_lines(self, lines: list[str]) -> list[str]:
         redactor = self.redactor()
@@ -471,30 +496,10 @@ class SuiteRun:
             self._server.stop()
 
     def _mark_started(self) -> None:
-        if self._started_at is None:
-            self._started_at = _now_iso()
-            self._started_mono = time.monotonic()
+        self._started_at = self._started_at or _now_iso()
 
 
-def _start_server(settings: Settings) -> EmbeddedServer:
-    return start_embedded(**server_options(settings))
+def _connection_keys(settings: Settings) -> list[str]:
+    from conformance.session.plan import connections
 
-
-def _point_at(settings: Settings, server: EmbeddedServer) -> Settings:
-    """The settings a run against the embedded server uses: its URLs, accounts and list."""
-    first = server.accounts[0] if server.accounts else None
-    second = server.accounts[1] if len(server.accounts) > 1 else None
-    list_id = str(server.lists[0]["id"]) if server.lists else settings.list_id
-    return replace(
-        settings,
-        target=server.url,
-        streaming_url=server.streaming_url,
-        token=first.token if first else None,
-        second_token=second.token if second else None,
-        account_id=first.id if first else None,
-        second_account_id=second.id if second else None,
-        list_id=list_id,
-        allow_public_posts=True
-        if settings.allow_public_posts is None
-        else settings.allow_public_posts,
-    )
+    return [conn.key for conn in connections(settings)]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from timing import scaled
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CAPTURE_VERSION = "mastodon-4.8.0-alpha.1"
@@ -68,7 +69,7 @@ def redis_url() -> Iterator[str]:
     )
     try:
         client = redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while True:
             try:
                 if client.ping():
@@ -82,7 +83,7 @@ def redis_url() -> Iterator[str]:
     finally:
         process.terminate()
         try:
-            process.wait(5)
+            process.wait(scaled(5))
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(5)
+            process.wait(scaled(5))

@@ -30,6 +30,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_STALE_BASELINE",
     "exit_status",
+    "not_exercised_lines",
     "summary_lines",
 ]
 
@@ -110,6 +111,7 @@ def summary_lines(
     lines += finding_lines(analysis)
     if excluded:
         lines.append(f"excluded: {excluded} case(s) not run (--exclude; see report.json)")
+    lines += not_exercised_lines(results)
     expected = baseline.expected_ids if baseline is not None else frozenset()
     listed = [Verdict.FAIL, Verdict.ERROR] + ([Verdict.WARN] if strict else [])
     for verdict in listed:
@@ -129,6 +131,31 @@ def summary_lines(
             lines.append(f"  ... and {len(flaky) - MAX_LISTED} more (see report.json)")
     if baseline is not None:
         lines += _baseline_lines(baseline)
+    return lines
+
+
+#: How many distinct not_exercised reasons the terminal names.
+TOP_REASONS = 5
+
+
+def not_exercised_lines(results: Sequence[Result]) -> list[str]:
+    """The not_exercised count with its most frequent reasons: a run that skipped most of the
+    suite says so on the terminal, not only in report.json."""
+    reasons: dict[str, int] = {}
+    for result in results:
+        if result.verdict is Verdict.NOT_EXERCISED:
+            why = _short(result.message or "no reason given")
+            reasons[why] = reasons.get(why, 0) + 1
+    if not reasons:
+        return []
+    total = sum(reasons.values())
+    lines = [f"NOT EXERCISED ({total}), top reasons:"]
+    ranked = sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))
+    for why, count in ranked[:TOP_REASONS]:
+        lines.append(f"  {count} x {why}")
+    if len(ranked) > TOP_REASONS:
+        rest = sum(count for _, count in ranked[TOP_REASONS:])
+        lines.append(f"  {rest} x other reasons ({len(ranked) - TOP_REASONS}; see report.json)")
     return lines
 
 

@@ -29,7 +29,7 @@ from conformance.judge import judge_run, planned_results
 from conformance.matrix.run_context import RunContext
 from conformance.matrix.stimulus_log import build_stimulus_log
 from conformance.redact import Redactor
-from conformance.session.keepalive import hold
+from conformance.session.keepalive import hold, ping_timeout
 from conformance.session.opening import (
     close_all,
     fully_excluded,
@@ -39,6 +39,7 @@ from conformance.session.opening import (
     subscribe,
 )
 from conformance.session.plan import connections, plan_cases, plan_meta
+from conformance.session.progress import Progress
 from conformance.session.setup import check_streaming, prepare
 from conformance.session.state import LiveRun
 from conformance.session.stimulation import observe, stimulate
@@ -77,20 +78,28 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
     redactor = Redactor(settings.secrets())
     driver: Driver | None = None
     client = httpx.AsyncClient(verify=settings.verify_tls, timeout=run.seconds(10.0))
+    progress = Progress(run)
     try:
-        await check_streaming(run, client)
-        driver, setup_tokens = (None, {}) if run.no_streaming else await prepare(run, client)
-        redactor = redactor.extend(setup_tokens.values())
-        await open_all(run, client, redactor, setup_tokens)
-        honour_cancel()
-        await subscribe(run)
-        if driver is not None:
-            await stimulate(run, driver)
-        elif settings.read_only:
-            await observe(run)
-        honour_cancel()
-        await hold(run)
-        honour_cancel()
+        async with progress:
+            progress.phase("setup")
+            await check_streaming(run, client)
+            driver, setup_tokens = (None, {}) if run.no_streaming else await prepare(run, client)
+            redactor = redactor.extend(setup_tokens.values())
+            progress.phase("opening")
+            await open_all(run, client, redactor, setup_tokens)
+            honour_cancel()
+            await subscribe(run)
+            if driver is not None:
+                progress.phase("stimulating")
+                await stimulate(run, driver)
+            elif settings.read_only:
+                progress.phase("observing", run.seconds(settings.observe_seconds))
+                await observe(run)
+            honour_cancel()
+            progress.phase("keep-alive windows", hold_seconds(run))
+            await hold(run)
+            honour_cancel()
+            progress.phase("closing")
     finally:
         await close_all(run)
         if driver is not None:
@@ -125,6 +134,14 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
             redactor.text(str(x)) for x in getattr(driver, "leftovers", None) or []
         ],
     )
+
+
+def hold_seconds(run: LiveRun) -> float:
+    """The longest the keep-alive phase can take (for the progress line's seconds left)."""
+    longest = float(run.settings.heartbeat_timeout_s)  # unscaled, as keepalive.hold waits
+    if run.settings.long:
+        longest = max(longest, 2 * ping_timeout(run))
+    return longest
 
 
 def run_context(run: LiveRun, transcripts: dict[str, Transcript]) -> RunContext:

@@ -9,6 +9,7 @@ import warnings
 
 import httpx
 
+from conformance.errors import SetupError
 from conformance.session.capabilities import (
     NEED_REASONS,
     NO_STREAMING_URL,
@@ -26,6 +27,16 @@ from conformance.transports.setup_retry import (
     SetupProblem,
     retry_after_seconds,
 )
+
+
+class StimulusSetupError(SetupError):
+    """The stimulus driver could not be set up: nothing could be caused (exit 2)."""
+
+
+_STIMULUS_OPTIONS = {
+    "rest": "--token/--second-token (each needs 'read write follow')",
+    "redis": "--redis-url",
+}
 
 
 async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | None, dict[str, str]]:
@@ -74,11 +85,15 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
     try:
         info = await asyncio.wait_for(driver.setup(), run.seconds(30.0))
     except (StimulusError, TimeoutError) as exc:
-        run.log.not_run_reason = f"stimulus setup failed: {exc}"
-        run.notes.append(run.log.not_run_reason)
+        # Never green by omission: a stimulus that cannot be set up stops the run (exit 2)
+        # before any stream opens, instead of leaving every delivery case not_exercised.
         with contextlib.suppress(Exception):
             await driver.cleanup()
-        return None, {}
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise StimulusSetupError(
+            f"the {s.stimulus} stimulus could not be set up ({detail}); fix "
+            f"{_STIMULUS_OPTIONS.get(s.stimulus, '--stimulus')}, or give --stimulus none"
+        ) from None
     run.available.add("rest")  # "a driver is active" (the plan calls it rest)
     run.available.add(s.stimulus)
     run.available |= set(getattr(driver, "facts", frozenset)())  # remote authors, tokens ...
@@ -95,16 +110,16 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
 
 
 def _redis_driver(run: LiveRun) -> Driver | None:
+    from conformance.stimulus.redis import RedisDriver
+
     try:
-        from conformance.stimulus.redis import RedisDriver  # type: ignore[import-not-found]
-    except ImportError:
-        run.log.not_run_reason = "the Redis stimulus driver is not available"
-        return None
-    try:
-        return RedisDriver.from_settings(run.settings, run.target)  # type: ignore[no-any-return]
+        return RedisDriver.from_settings(run.settings, run.target)
     except Exception as exc:
-        run.log.not_run_reason = f"the Redis stimulus driver could not start: {exc}"
-        return None
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise StimulusSetupError(
+            f"the redis stimulus could not start ({detail}); fix --redis-url, --account-id "
+            "and --second-account-id"
+        ) from None
 
 
 def missing(run: LiveRun, conn: Connection, tokens: dict[str, str]) -> str | None:

@@ -30,6 +30,7 @@ from session_standin import (
     verdicts,
     write_json,
 )
+from timing import scaled
 
 from conformance import cli
 from conformance.baseline import (
@@ -171,7 +172,7 @@ def test_expected_only_failures_exit_0_and_stay_honest_in_the_report(
     )
     standin = StandIn(verdicts(blank="fail", handshake="error"))
     result = run_suite(pytester, standin, "--baseline", "b.json")
-    result.assert_outcomes(passed=4, xfailed=2)
+    result.assert_outcomes(passed=5, xfailed=2)
     assert result.ret == 0
     by_id = rows(pytester)
     assert by_id[BLANK]["verdict"] == "fail"  # the verdict is not rewritten
@@ -195,7 +196,7 @@ def test_an_unexpected_failure_exits_1(pytester: pytest.Pytester) -> None:
     result = run_suite(
         pytester, StandIn(verdicts(blank="fail", blank_public="fail")), "--baseline", "b.json"
     )
-    result.assert_outcomes(passed=4, xfailed=1, failed=1)
+    result.assert_outcomes(passed=5, xfailed=1, failed=1)
     assert result.ret == 1
     assert rows(pytester)[BLANK_PUBLIC]["baseline"] == "unexpected"
     assert report(pytester)["baseline"]["unexpected"] == 1
@@ -258,7 +259,7 @@ def test_exclude_deselects_and_lists_the_cases(pytester: pytest.Pytester) -> Non
     result = run_suite(
         pytester, standin, "--exclude", "sse.framing.*", "--exclude", "events.unknown"
     )
-    result.assert_outcomes(passed=4, deselected=placeholders + 2)
+    result.assert_outcomes(passed=5, deselected=placeholders + 2)
     assert result.ret == 0
     data = report(pytester)
     ids = {row["id"] for row in data["results"]}
@@ -274,7 +275,7 @@ def test_exclude_from_the_environment_and_an_exact_id(
     placeholders = _deselected(run_suite(pytester, StandIn(verdicts())))
     monkeypatch.setenv("MSC_EXCLUDE", f"{BLANK}, nothing.matches")
     result = run_suite(pytester, StandIn(verdicts(blank="fail")))
-    result.assert_outcomes(passed=5, deselected=placeholders + 1)
+    result.assert_outcomes(passed=6, deselected=placeholders + 1)
     assert result.ret == 0
     assert report(pytester)["excluded"] == [BLANK]
 
@@ -283,7 +284,7 @@ def test_fail_on_warn_makes_a_warning_fail_the_run(pytester: pytest.Pytester) ->
     table = verdicts(heartbeat="warn")
     assert run_suite(pytester, StandIn(table)).ret == 0
     result = run_suite(pytester, StandIn(table), "--fail-on", "warn")
-    result.assert_outcomes(passed=5, failed=1)
+    result.assert_outcomes(passed=6, failed=1)
     assert result.ret == 1
     assert report(pytester)["fail_on"] == "warn"
     assert "WARN (1):" in result.stdout.str()
@@ -331,7 +332,7 @@ def test_cli_against_embedded_server_with_a_stale_baseline_exits_3(tmp_path: Pat
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=scaled(300),
         cwd=tmp_path,
         check=False,
     )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from timing import scaled
 
 from conformance import cli
 from conformance.embedded import reference_env
@@ -28,11 +29,11 @@ def test_serve_runs_the_reference_server_until_sigterm() -> None:
         assert info["url"].startswith("http://127.0.0.1:")
         assert len(info["accounts"]) == 2
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) is not None
+        assert proc.wait(timeout=scaled(15)) is not None
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=5)
+            proc.wait(timeout=scaled(5))
 
 
 def test_list_json_prints_the_registry(capsys: pytest.CaptureFixture[str]) -> None:

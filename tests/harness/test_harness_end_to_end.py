@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from timing import scaled
 
 from conformance.transcript.model import read_transcripts
 
-RUN_TIMEOUT_S = 600
+RUN_TIMEOUT_S = scaled(600)
 
 
 def _command() -> list[str]:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from aiohttp import web
 from reference_proc import reference_server
+from timing import scaled
 
 from conformance.config import add_argparse_options, settings_to_args
 from conformance.stimulus.base import StimulusError
@@ -118,7 +119,7 @@ def _get(ref: dict[str, Any], path: str, token: str, **params: Any) -> Any:
         f"{ref['url']}{path}",
         params=params,
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=scaled(10),
     )
     assert response.status_code == 200, (path, response.status_code)
     return response.json()
@@ -191,7 +192,7 @@ def test_ctrl_c_cleans_up_everything_and_leaks_no_token(
         env=_env(),
     )
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + scaled(40)
         a, b = served["accounts"][0], served["accounts"][1]
         under_way = False
         while time.monotonic() < deadline and proc.poll() is None:
@@ -204,10 +205,10 @@ def test_ctrl_c_cleans_up_everything_and_leaks_no_token(
                 break
             time.sleep(0.05)  # polling another process's progress: no event to wait on
         if not under_way:
-            out, err = proc.communicate(timeout=30)
+            out, err = proc.communicate(timeout=scaled(30))
             pytest.fail(f"the run never created a status (exit {proc.returncode}): {err[-1500:]}")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=40)
+        out, err = proc.communicate(timeout=scaled(40))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -229,7 +230,7 @@ def test_served_target_gets_the_embedded_verdicts(served: dict[str, Any], tmp_pa
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=120,
+        timeout=scaled(120),
     )
     assert embedded.returncode == 0, embedded.stdout[-2000:]
     before = _state(served)
@@ -238,7 +239,7 @@ def test_served_target_gets_the_embedded_verdicts(served: dict[str, Any], tmp_pa
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=120,
+        timeout=scaled(120),
     )
     assert target.returncode == 0, target.stdout[-2000:]
     assert _verdicts(tmp_path / "target") == _verdicts(tmp_path / "embedded")
@@ -254,7 +255,7 @@ def test_read_only_writes_nothing_and_exits_0(served: dict[str, Any], tmp_path: 
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=120,
+        timeout=scaled(120),
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert _state(served) == before

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from timing import scaled
+
 
 @contextmanager
 def reference_server(*args: str) -> Iterator[dict[str, Any]]:
@@ -26,7 +28,7 @@ def reference_server(*args: str) -> Iterator[dict[str, Any]]:
         assert proc.stdout is not None
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + scaled(20)
         line = ""
         while not line and time.monotonic() < deadline:
             if sel.select(timeout=deadline - time.monotonic()):
@@ -36,6 +38,6 @@ def reference_server(*args: str) -> Iterator[dict[str, Any]]:
     finally:
         proc.terminate()
         try:
-            proc.wait(10)
+            proc.wait(scaled(10))
         except subprocess.TimeoutExpired:
             proc.kill()

@@ -97,6 +97,9 @@ class StandIn:
         self.evidence = evidence
         self.session_runs = 0
         self.settings: Any = None
+        #: set to a message to make the stand-in preflight refuse the setup (exit 2)
+        self.preflight_problem: str | None = None
+        self.preflights = 0
 
     def plan(self, settings: Any) -> list[Case]:
         return list(self.cases)
@@ -141,12 +144,24 @@ class StandIn:
             embedded=embedded,
         )
 
+    async def preflight(self, settings: Any, target: TargetInfo, **kwargs: Any) -> None:
+        """No network: the real report-directory check, then the canned problem, if any."""
+        from conformance.preflight import PreflightError, check_report_dir
+
+        self.preflights += 1
+        if kwargs.get("report_dir") is not None:
+            check_report_dir(kwargs["report_dir"])
+        if self.preflight_problem is not None:
+            raise PreflightError(self.preflight_problem)
+
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         run = suite_run(config)
         run.plan_cases_fn = self.plan
         run.run_session_fn = self.run_session
         run.discover_fn = self.discover
+        run.preflight_fn = self.preflight
+        run.connection_keys_fn = lambda settings: ()  # one folded case: observed[run]
 
 
 def run_suite(pytester: pytest.Pytester, standin: StandIn, *args: str) -> pytest.RunResult:
