@@ -24,6 +24,7 @@ from typing import Any
 from conformance import config_values as values
 from conformance.errors import ConfigError
 from conformance.payloads.versions import parse_api_version
+from conformance.settings import Settings
 
 __all__ = [
     "OPTIONS",
@@ -45,57 +46,6 @@ ENV_PREFIX = "MSC_"
 
 class SettingsError(ConfigError):
     """An option value that cannot be used; the front ends report it as a usage error (exit 2)."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The effective configuration of one run (see docs/ARCHITECTURE.md, "Live run").
-
-    ``target`` None means the embedded reference server; ``allow_public_posts`` None means
-    "decide from the target" (public posts only on loopback/private hosts).
-    """
-
-    target: str | None = None
-    streaming_url: str | None = None
-    token: str | None = None
-    second_token: str | None = None
-    report_dir: Path | None = None
-    stimulus: str = "rest"
-    read_only: bool = False
-    observe_seconds: float = 20.0
-    allow_public_posts: bool | None = None
-    heartbeat_timeout_s: float = 20.0
-    long: bool = False
-    strict: bool = False
-    redis_url: str | None = None
-    account_id: str | None = None
-    second_account_id: str | None = None
-    list_id: str | None = None
-    database_url: str | None = None  # --database-url: the suite seeds a bare server's PostgreSQL
-    timeout_multiplier: float = 1.0
-    verify_tls: bool = True
-    embedded_heartbeat_s: float = 15.0
-    embedded_ping_interval_s: float = 30.0
-    ping_timeout_s: float = 35.0
-    max_setup_attempts: int = 3  # --max-setup-attempts: 429/502-504/connect-failure retries
-    max_retry_wait_s: float = 30.0  # --max-retry-wait: longest wait before a setup retry
-    max_connections: int = 20  # --max-connections: connection setups in flight at once
-    api_version: str | None = None  # --api-version: the Mastodon API version to gate features by
-    baseline: Path | None = None
-    write_baseline: Path | None = None
-    exclude: tuple[str, ...] = ()
-    fail_on: str = "fail"
-    repeat: int = 1
-    anonymous: bool = False  # --anonymous: a token-less audit, asked for explicitly
-
-    def secrets(self) -> list[str]:
-        """Values that must never appear in output or artifacts."""
-        from conformance.redact import secrets_from_url
-
-        out = [v for v in (self.token, self.second_token) if v]
-        for url in (self.redis_url, self.database_url, self.target, self.streaming_url):
-            out.extend(secrets_from_url(url))  # the password of user:password@ in any URL
-        return out
 
 
 def _split_words(text: str) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from conformance.matrix.cases import PlannedCase
 from conformance.verdicts import SEVERITY, Level, Result, Verdict, aggregate, severity_rank
 
-__all__ = ["OBSERVED", "RUN_KEY", "connection_of", "fold", "observation_cases"]
+__all__ = ["OBSERVED", "RUN_KEY", "connection_of", "fold", "fold_run", "observation_cases"]
 
 #: The requirement id of the folded cases (not a registry requirement: a container).
 OBSERVED = "observed"
@@ -97,3 +97,19 @@ def fold(case: PlannedCase, extras: Sequence[Result]) -> Result:
         evidence=bad[0].evidence if bad else None,
         transcript=bad[0].transcript if bad else None,
     )
+
+
+def fold_run(
+    results: Sequence[Result], planned: Iterable[str], keys: Sequence[str]
+) -> tuple[list[Result], list[Result]]:
+    """Replay's side of the same decision: the planned Results in order, then one folded
+    ``observed[<key>]`` case per connection (and ``observed[run]``); second, the unplanned
+    Results in detail (report.json ``observations``)."""
+    planned_ids = set(planned)
+    kept = [r for r in results if r.id in planned_ids]
+    extras = [r for r in results if r.id not in planned_ids]
+    folded = [
+        fold(case, [r for r in extras if f"{OBSERVED}[{connection_of(r.id, keys)}]" == case.id])
+        for case in observation_cases(keys)
+    ]
+    return kept + folded, extras

@@ -48,6 +48,7 @@ from conformance.reports.summary import EXIT_ERROR, exit_status, summary_lines
 from conformance.requirements import level_of
 from conformance.run_embedded import point_at, start_server
 from conformance.selection import id_glob, matches_any
+from conformance.session.plan.connections import connection_keys
 from conformance.verdicts import Result, error_result
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class SuiteRun:
         self.discover_fn = discover or _discover
         self.preflight_fn = preflight or _preflight
         self.selected: frozenset[str] | None = None
-        self.connection_keys_fn: Callable[[Settings], Iterable[str]] = _connection_keys
+        self.connection_keys_fn: Callable[[Settings], Iterable[str]] = connection_keys
         self._keys: tuple[str, ...] = ()
         self._report_dir: Path | None = None
         self._cli = dict(cli_values or {})
@@ -497,9 +498,3 @@ class SuiteRun:
 
     def _mark_started(self) -> None:
         self._started_at = self._started_at or _now_iso()
-
-
-def _connection_keys(settings: Settings) -> list[str]:
-    from conformance.session.plan import connections
-
-    return [conn.key for conn in connections(settings)]

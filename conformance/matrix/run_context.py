@@ -44,6 +44,9 @@ class RunContext:
     setup_failures: Mapping[str, str] = field(default_factory=dict)
     #: transcripts only the run-level checks read (they end on purpose: token revocation)
     run_level_only: frozenset[str] = frozenset()
+    #: every connection the run planned, opened or not: the ``observed[<key>]`` cases that fold
+    #: the Results no planned case names (``conformance/observations.py``)
+    connection_keys: tuple[str, ...] = ()
     #: without a plan: the cases the run-level checks judge (a format-1 stimulus log's
     #: delivery cases); ignored when ``plan`` is given (the plan names them)
     legacy_cases: tuple[PlannedCase, ...] = ()

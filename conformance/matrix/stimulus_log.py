@@ -113,6 +113,7 @@ def _context_json(context: RunContext) -> dict[str, Any]:
         "unjudged": dict(context.unjudged),
         "setup_failures": dict(context.setup_failures),
         "run_level_only": sorted(context.run_level_only),
+        "connection_keys": list(context.connection_keys),
     }
 
 
@@ -127,6 +128,7 @@ def _context_from(obj: dict[str, Any]) -> RunContext:
         unjudged={str(k): str(v) for k, v in (obj.get("unjudged") or {}).items()},
         setup_failures={str(k): str(v) for k, v in (obj.get("setup_failures") or {}).items()},
         run_level_only=frozenset(obj.get("run_level_only") or ()),
+        connection_keys=tuple(str(k) for k in obj.get("connection_keys") or ()),
     )
 
 

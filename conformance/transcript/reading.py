@@ -40,6 +40,8 @@ class TranscriptFormatError(ValueError):
 
     def __init__(self, path: Path | str, line: int, problem: str) -> None:
         where = f"{path}:{line}" if line else str(path)
+        # one line, whatever the file held: control characters in a quoted value are escaped
+        problem = "".join(c if c.isprintable() else repr(c)[1:-1] for c in problem)
         super().__init__(f"{where}: {problem}")
         self.path = str(path)
         self.line = line

@@ -472,3 +472,8 @@ def connections(settings: Settings) -> list[Connection]:
             )
         )
     return out
+
+
+def connection_keys(settings: Settings) -> list[str]:
+    """The keys of every connection a run with these settings opens (selection prunes by them)."""
+    return [conn.key for conn in connections(settings)]
