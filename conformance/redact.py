@@ -207,6 +207,23 @@ class Redactor:
             value = self._bytes_re.sub(_REDACTED_BYTES, value)
         return value
 
+    def mask_across(self, parts: Sequence[bytes]) -> list[bytes]:
+        """``parts`` (one message's frames, each already redacted alone) with every secret that
+        spans a boundary masked by ``*`` of the same length, so each part keeps its length and the
+        frames stay true evidence of their sizes; a secret inside one part was already replaced.
+        """
+        joined = b"".join(parts)
+        if self._bytes_re is None or not self._bytes_re.search(joined):
+            return list(parts)
+        masked = bytearray(joined)
+        for match in self._bytes_re.finditer(joined):
+            masked[match.start() : match.end()] = b"*" * (match.end() - match.start())
+        out, at = [], 0
+        for part in parts:
+            out.append(bytes(masked[at : at + len(part)]))
+            at += len(part)
+        return out
+
     def url(self, url: str) -> str:
         """Known secrets, any ``access_token=`` query value and any userinfo password."""
         url = self.text(url)

@@ -8,7 +8,7 @@ import datetime as _dt
 import errno
 import heapq
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -238,3 +238,8 @@ class BodyKeeper:
         self._tail.clear()
         self._tail_bytes = 0
         self._mark = None
+
+
+def describe_predicate(predicate: Callable[..., object]) -> str:
+    """A wait's name in a ``timeout`` record, when the caller gave none."""
+    return getattr(predicate, "__qualname__", None) or repr(predicate)

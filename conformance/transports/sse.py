@@ -31,6 +31,7 @@ from conformance.transports._shared import (
     HeadersArg,
     Limits,
     classify_httpx_error,
+    describe_predicate,
     head_fields,
     header_list,
     new_transcript,
@@ -147,7 +148,7 @@ class SSERecorder:
                 return False
             remaining = deadline - loop.time()
             if remaining <= 0:
-                self._add_timeout(what or _describe(predicate), deadline_s)
+                self._add_timeout(what or describe_predicate(predicate), deadline_s)
                 return False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changes.current.wait(), remaining)
@@ -255,7 +256,3 @@ class SSERecorder:
     def _bump(self) -> None:
         if self._changes is not None:
             self._changes.bump()
-
-
-def _describe(predicate: Callable[..., object]) -> str:
-    return getattr(predicate, "__qualname__", None) or repr(predicate)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidHandshake, InvalidState, InvalidStatus, InvalidURI
@@ -33,17 +34,20 @@ from conformance.transports._shared import (
     Changes,
     Clock,
     HeadersArg,
+    describe_predicate,
     header_list,
     is_reset,
     new_transcript,
 )
+from conformance.transports.ws_hold import FragmentHold
 from conformance.transports.ws_limits import CLOSE_CODES, FloodGuard, WSLimits
 from conformance.transports.ws_wire import (
     RecordingProtocol,
     TokenVia,
     frame_fields,
+    record_response,
+    redacted_fields,
     request_parts,
-    response_head,
     sent_fields,
     ssl_context,
 )
@@ -124,6 +128,7 @@ class WSRecorder:
             max_fragments=self.limits.max_fragments,
         )
         self._guard = FloodGuard(self.limits)
+        self._hold = FragmentHold(self._redactor)
         self._messages: list[ServerMessage] = []
         self._closing = False
         self._started = False
@@ -189,14 +194,16 @@ class WSRecorder:
     ) -> bool:
         """Wait until ``predicate(items())`` holds; False if the connection ended or at deadline."""
         check = lambda: predicate(self._messages)  # noqa: E731
-        return await self._wait(check, deadline_s, what or _describe(predicate))
+        return await self._wait(check, deadline_s, what or describe_predicate(predicate))
 
     async def wait_for_records(
         self, predicate: RecordPredicate, deadline_s: float, *, what: str | None = None
     ) -> bool:
         """Like ``wait_for`` over the transcript records (pings, close frames, the end)."""
         check = lambda: predicate(self.transcript.records)  # noqa: E731
-        return await self._wait(check, deadline_s, what or _describe(predicate), stop_at_end=False)
+        return await self._wait(
+            check, deadline_s, what or describe_predicate(predicate), stop_at_end=False
+        )
 
     async def wait_closed(self, deadline_s: float) -> bool:
         """Wait until the connection ended (server close, reset, ...)."""
@@ -351,13 +358,10 @@ class WSRecorder:
 
     def _on_frame(self, frame: RawFrame) -> None:
         t = self._clock()
-        fields = frame_fields(frame)
-        fields["data"] = self._redactor.bytes(fields["data"])
-        if "close_reason" in fields:
-            fields["close_reason"] = self._redactor.text(fields["close_reason"])
+        fields = redacted_fields(frame_fields(frame), self._redactor)
         limit = self._guard.admit(frame.name, t)
         if limit is None:
-            self.transcript.add(t, "ws-frame-recv", **fields)
+            self._add_frames(self._hold.admit(t, fields, frame.name, frame.fin))
             if frame.oversized:
                 limit = (
                     "ws-message-size",
@@ -375,6 +379,10 @@ class WSRecorder:
             self._hit_limit(*limit)
         self._bump()
 
+    def _add_frames(self, frames: list[tuple[float, dict[str, Any]]]) -> None:
+        for t, fields in frames:
+            self.transcript.add(t, "ws-frame-recv", **fields)
+
     def _on_text(self, data: bytes) -> None:
         try:
             self._messages.append(parse_server_text(data.decode("utf-8")))
@@ -386,6 +394,7 @@ class WSRecorder:
         """Stop recording and fail the connection: what was kept is what gets judged."""
         self._recording_stopped = True
         self._pongs_stopped = True
+        self._add_frames(self._hold.release())
         self.transcript.add(self._clock(), "note", text=f"recording stopped: {detail}", limit=name)
         self._fail(CLOSE_CODES.get(name, 1008), "limit exceeded")
 
@@ -398,10 +407,7 @@ class WSRecorder:
         self._schedule_abort()
 
     def _on_sent(self, frame: Frame) -> None:
-        fields = sent_fields(frame)
-        fields["data"] = self._redactor.bytes(fields["data"])
-        if "close_reason" in fields:
-            fields["close_reason"] = self._redactor.text(fields["close_reason"])
+        fields = redacted_fields(sent_fields(frame), self._redactor)
         self.transcript.add(self._clock(), "ws-frame-send", **fields)
         self._bump()
 
@@ -470,20 +476,18 @@ class WSRecorder:
                 await asyncio.wait_for(changes.current.wait(), remaining)
 
     def _record_response(self, response: Response) -> None:
-        if self.transcript.head is None:
-            t, redact = self._clock(), self._redactor
-            self.transcript.add(t, "response-head", **response_head(response, redact))
-            if response.body:
-                self.transcript.add(t, "body-chunk", data=redact.bytes(bytes(response.body)))
+        if record_response(self.transcript, self._clock(), response, self._redactor):
             self._bump()
 
     def _finish(self, how: str, detail: str) -> None:
         if self.ended:
             return
+        self._add_frames(self._hold.release())
         self.transcript.add(self._clock(), "end", how=how, detail=detail)
         self._bump()
 
     def _note(self, text: str) -> None:
+        self._add_frames(self._hold.release())
         self.transcript.add(self._clock(), "note", text=text)
         self._bump()
 
@@ -493,7 +497,3 @@ class WSRecorder:
     def _bump(self) -> None:
         if self._changes is not None:
             self._changes.bump()
-
-
-def _describe(predicate: Callable[..., object]) -> str:
-    return getattr(predicate, "__qualname__", None) or repr(predicate)

@@ -12,6 +12,7 @@ from websockets.http11 import Response
 
 from conformance import __version__
 from conformance.redact import Redactor
+from conformance.transcript.model import Transcript
 from conformance.ws.frames import RawFrame, opcode_name
 
 if TYPE_CHECKING:
@@ -128,3 +129,23 @@ def request_parts(
     elif token and via == "subprotocol":
         subprotocols = [token, *(p for p in subprotocols if p != token)]
     return url, headers, subprotocols
+
+
+def redacted_fields(fields: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A frame's recorded fields with its payload and close reason redacted (in place)."""
+    fields["data"] = redactor.bytes(fields["data"])
+    if "close_reason" in fields:
+        fields["close_reason"] = redactor.text(fields["close_reason"])
+    return fields
+
+
+def record_response(
+    transcript: Transcript, t: float, response: Response, redactor: Redactor
+) -> bool:
+    """Record the upgrade's answer (head, then any body) once; False if one was recorded."""
+    if transcript.head is not None:
+        return False
+    transcript.add(t, "response-head", **response_head(response, redactor))
+    if response.body:
+        transcript.add(t, "body-chunk", data=redactor.bytes(bytes(response.body)))
+    return True
