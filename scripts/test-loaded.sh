@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # The whole test command (scripts/test.sh, same arguments) with two CPU-burning processes beside
 # it, as on a loaded 2-core CI machine. Every self-test timing is scaled by MSC_TEST_TIME_SCALE
-# (tests/support/timing.py; default here 3) and the suite's own deadlines by
-# MSC_TEST_TIMEOUT_MULTIPLIER (same value). It must pass: issue 12 saw 1 and 4 timeouts here.
+# (tests/support/timing.py; default here 3). It must pass: issue 12 saw 1 and 4 timeouts here.
 # The burners are this script's own children and are stopped (by pid) however it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MSC_TEST_TIME_SCALE="${MSC_TEST_TIME_SCALE:-3}"
-export MSC_TEST_TIMEOUT_MULTIPLIER="${MSC_TEST_TIMEOUT_MULTIPLIER:-$MSC_TEST_TIME_SCALE}"
 burners=()
 stop_burners() {
   for pid in "${burners[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -21,13 +21,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from timing import scaled
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 TOKEN = "hostileTokenAAAAbbbbCCCCdddd0001"
 SECOND_TOKEN = "hostileTokenZZZZyyyyXXXXwwww0002"
 PASSWORD = "hostilePassw0rdQQQQ"
-#: Scales every wall-time bound of these tests (a loaded machine): MSC_TEST_TIMEOUT_MULTIPLIER.
-MULTIPLIER = float(os.environ.get("MSC_TEST_TIMEOUT_MULTIPLIER", "1") or 1)
 
 #: The short-deadline options every hostile run uses.
 QUICK_OPTIONS = (
@@ -84,7 +84,7 @@ def crafted_server(script: str, *args: str) -> Iterator[str]:
         assert proc.stdout is not None
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 20 * MULTIPLIER
+        deadline = time.monotonic() + scaled(20)
         line = ""
         while not line and time.monotonic() < deadline:
             if sel.select(timeout=max(deadline - time.monotonic(), 0)):
@@ -130,7 +130,7 @@ def run_suite(
             start_new_session=True,
         )
         try:
-            stdout, stderr = proc.communicate(timeout=bound_s * MULTIPLIER)
+            stdout, stderr = proc.communicate(timeout=scaled(bound_s))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             stdout, stderr = proc.communicate()

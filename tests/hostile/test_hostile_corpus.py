@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 from hostile_server import MODES
-from hostile_support import MULTIPLIER, SUITE_TRACEBACK, crafted_server, run_suite
+from hostile_support import SUITE_TRACEBACK, crafted_server, run_suite
+from timing import scaled
 
 pytestmark = pytest.mark.slow
 
 #: Peak RSS allowed for a whole run, whatever the server sends (issue: bounded resources).
 MAX_RSS_MIB = 300
 #: Wall-time bound per run: the short deadlines below plus start-up, judging and a margin for a
-#: loaded 2-core machine (scaled by MSC_TEST_TIMEOUT_MULTIPLIER).
+#: loaded 2-core machine (scaled by MSC_TEST_TIME_SCALE).
 MAX_WALL_S = 150.0
 
 
@@ -34,7 +35,7 @@ def test_run_survives_hostile_server(mode: str, tmp_path: Path) -> None:
     assert outcome.rc in (1, 2), f"{mode}: exit {outcome.rc}, expected fail (1) or error (2)"
     assert not SUITE_TRACEBACK.search(output), output[-3000:]
     assert outcome.peak_rss_mib < MAX_RSS_MIB, f"{mode}: peak RSS {outcome.peak_rss_mib:.0f} MiB"
-    assert outcome.wall_s < MAX_WALL_S * MULTIPLIER
+    assert outcome.wall_s < scaled(MAX_WALL_S)
     # A clear message: the run's own summary or one line saying what went wrong.
     last = [line for line in output.splitlines() if line.strip()][-1]
     assert "mastodon-streaming-conformance" in output or "error" in last.lower(), last

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import pytest
 from hostile_support import (
-    MULTIPLIER,
     PASSWORD,
     SECOND_TOKEN,
     TOKEN,
@@ -27,6 +26,7 @@ from hostile_support import (
     crafted_server,
     run_suite,
 )
+from timing import scaled
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_no_credential_in_any_artefact_or_output(tmp_path: Path) -> None:
         [str(cli), "replay", str(report), "--report-dir", str(replayed)],
         capture_output=True,
         env=env,
-        timeout=180 * MULTIPLIER,
+        timeout=scaled(180),
     )
     assert proc.returncode in (0, 1), proc.stderr.decode()[-2000:]
     assert not leaks(proc.stdout) and not leaks(proc.stderr)

@@ -5,22 +5,20 @@ from the ramp step where they begin (slow: each run spawns worker processes and 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from timing import scaled
 
 from conformance.cli import main
 
 pytestmark = pytest.mark.slow
 
-#: Deadlines scale with MSC_TEST_TIMEOUT_MULTIPLIER on a slow or shared machine.
-SCALE = float(os.environ.get("MSC_TEST_TIMEOUT_MULTIPLIER", "1") or "1")
-
 
 def seconds(value: float) -> float:
-    return value * SCALE
+    """Deadlines scale with MSC_TEST_TIME_SCALE (tests/support/timing.py) on a shared machine."""
+    return scaled(value)
 
 
 def _load(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from timing import scaled
 
 from conformance.embedded import embedded_server
 
 pytestmark = pytest.mark.slow
 
-SCALE = float(os.environ.get("MSC_TEST_TIMEOUT_MULTIPLIER", "1") or "1")
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "conformance" / "load" / "locustfile.py"
 
 
@@ -51,11 +51,11 @@ def test_master_and_two_workers_merge_into_one_report(tmp_path: Path) -> None:
             "-f", str(LOCUSTFILE), "--loglevel", "WARNING",
             "--msc-target", server.url, "--msc-rate", "4", "--msc-duration", "3",
             "--msc-keepalive-timeout", "2.5", "--msc-report-dir", str(out),
-            "--msc-setup-timeout", f"{30 * SCALE:g}",
+            "--msc-setup-timeout", f"{scaled(30):g}",
         ]  # fmt: skip
         master = subprocess.Popen(
             [*locust, *common, "--master", "--headless", "-u", "20", "-r", "20",
-             "--expect-workers", "2", "--run-time", f"{int(120 * SCALE)}s",
+             "--expect-workers", "2", "--run-time", f"{int(scaled(120))}s",
              "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
@@ -77,7 +77,7 @@ def test_master_and_two_workers_merge_into_one_report(tmp_path: Path) -> None:
             for _ in range(2)
         ]
         try:
-            _, err = master.communicate(timeout=180 * SCALE)
+            _, err = master.communicate(timeout=scaled(180))
         finally:
             for process in [master, *workers]:
                 try:

@@ -4,7 +4,6 @@ Why: on a loaded 2-core machine a test that passes alone can miss a deadline (is
 ``./scripts/test.sh`` failed with 1 and 4 timeouts). Every deadline, timeout and window a
 self-test uses goes through ``scaled(seconds)``, so ``MSC_TEST_TIME_SCALE=3`` gives every one of
 them three times as long, and ``scripts/test-loaded.sh`` sets it while two CPU burners run.
-``MSC_TEST_TIMEOUT_MULTIPLIER`` (the older name, used by the load tests) is read as a fallback.
 A value that is not a positive number is an error, not silently 1.
 """
 
@@ -15,22 +14,20 @@ import os
 __all__ = ["ENV", "scaled", "time_scale"]
 
 ENV = "MSC_TEST_TIME_SCALE"
-_FALLBACK = "MSC_TEST_TIMEOUT_MULTIPLIER"
 
 
 def time_scale() -> float:
     """The multiplier (default 1.0)."""
-    for name in (ENV, _FALLBACK):
-        raw = os.environ.get(name, "").strip()
-        if raw:
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ValueError(f"{name}={raw!r}: expected a positive number") from None
-            if value <= 0:
-                raise ValueError(f"{name}={raw!r}: expected a positive number")
-            return value
-    return 1.0
+    raw = os.environ.get(ENV, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV}={raw!r}: expected a positive number") from None
+    if value <= 0:
+        raise ValueError(f"{ENV}={raw!r}: expected a positive number")
+    return value
 
 
 def scaled(seconds: float) -> float:
