@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from timing import scaled
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -39,7 +40,7 @@ def reference(request: pytest.FixtureRequest, redis_url: str) -> Iterator[dict]:
         yield json.loads(process.stdout.readline())
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=scaled(30))
 
 
 def _run(tmp_path: Path, extra: list[str], redis_url: str, streaming_url: str) -> dict:
@@ -140,7 +141,7 @@ def test_ctrl_c_removes_the_fixture_world(
     env = {k: v for k, v in os.environ.items() if not k.startswith("MSC_")}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + scaled(120)
         seeded = False
         while time.monotonic() < deadline and proc.poll() is None:
             if _counts(postgres_url)[0] > before[0]:
@@ -149,7 +150,7 @@ def test_ctrl_c_removes_the_fixture_world(
             time.sleep(0.05)  # polling another process's progress: no event to wait on
         assert seeded, "the run never seeded its world"
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        proc.communicate(timeout=scaled(60))
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from timing import scaled
 
 from conformance.database import REQUIRED, FixtureWorld, SchemaError, missing_columns
 from conformance.database.schema import describe_missing
@@ -84,7 +85,7 @@ def test_the_reference_refuses_an_unusable_database_in_one_line() -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=scaled(60),
     )
     assert done.returncode != 0 and done.stdout == ""
     lines = done.stderr.strip().splitlines()

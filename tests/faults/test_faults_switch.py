@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from timing import scaled
 
 from conformance.judge.delivery import Seen, leaked, matches
 from conformance.reference import faults
@@ -81,7 +82,7 @@ async def health_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
 async def test_start_server_applies_its_settings_faults(
     health_url: str, status: int, body: str
 ) -> None:
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with httpx.AsyncClient(timeout=scaled(5.0)) as client:
         response = await client.get(health_url)
     assert (response.status_code, response.text) == (status, body)
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from reference_proc import reference_server
+from timing import scaled
 
 CLI = [sys.executable, "-c", "import sys; from conformance.cli import main; sys.exit(main())"]
 FAST = ["--embedded-heartbeat", "1", "--heartbeat-timeout", "2.5"]
@@ -41,7 +42,9 @@ def _notifications(ref: dict[str, Any]) -> list[list[str]]:
         [
             n["id"]
             for n in httpx.get(
-                f"{ref['url']}/api/v1/notifications", headers=_auth(acc["token"]), timeout=10
+                f"{ref['url']}/api/v1/notifications",
+                headers=_auth(acc["token"]),
+                timeout=scaled(10),
             ).json()
         ]
         for acc in ref["accounts"][:2]
@@ -65,7 +68,7 @@ def _run(ref: dict[str, Any], report: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=180,
+        timeout=scaled(180),
     )
     assert done.returncode == 0, done.stdout[-3000:]
     data: dict[str, Any] = json.loads((report / "report.json").read_text())
@@ -78,7 +81,7 @@ def test_the_dedupe_knob_suppresses_a_repeated_notification_until_dismissed(
     """The knob bites: the second identical follow notification is not created, unless the
     first was dismissed (what the run's cleanup now does)."""
     url, (a, b) = deduping["url"], deduping["accounts"][:2]
-    with httpx.Client(base_url=url, timeout=10) as http:
+    with httpx.Client(base_url=url, timeout=scaled(10)) as http:
 
         def follow_cycle() -> list[dict[str, Any]]:
             http.post(f"/api/v1/accounts/{a['id']}/follow", headers=_auth(b["token"]))

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from timing import scaled
+
 from conformance.cli import build_parser
 from conformance.reference.faults import FAULTS, KNOBS, LOAD_FAULTS
 
@@ -37,7 +39,7 @@ def test_list_survives_a_closed_pipe() -> None:
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 0, err
+    assert proc.wait(timeout=scaled(60)) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
 
 
@@ -53,7 +55,11 @@ def test_serve_help_documents_every_option() -> None:
 
 def test_serve_list_faults_names_every_fault_and_knob() -> None:
     done = subprocess.run(
-        [*CLI, "serve", "--list-faults"], capture_output=True, text=True, env=_env(), timeout=60
+        [*CLI, "serve", "--list-faults"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=scaled(60),
     )
     assert done.returncode == 0, done.stderr
     listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ")}

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from test_harness_safety import _env, _get, _no_tokens, _run_args, _state, served  # noqa: F401
+from timing import scaled
 
 from conformance.interrupts import EXIT_FORCED, quiet_repeated_interrupts
 
@@ -46,7 +47,7 @@ def test_second_ctrl_c_during_the_session_is_quiet_and_cleans_up(
         env=_env(),
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + scaled(90)
         a = served["accounts"][0]
         under_way = False
         while time.monotonic() < deadline and proc.poll() is None:
@@ -57,12 +58,12 @@ def test_second_ctrl_c_during_the_session_is_quiet_and_cleans_up(
                 break
             time.sleep(0.05)  # polling another process's progress: no event to wait on
         if not under_way:
-            out, err = proc.communicate(timeout=30)
+            out, err = proc.communicate(timeout=scaled(30))
             pytest.fail(f"the run never created its list (exit {proc.returncode}): {err[-1500:]}")
         proc.send_signal(signal.SIGINT)
         time.sleep(0.2)  # the second Ctrl-C must land while the first one's cleanup runs
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=scaled(60))
     finally:
         if proc.poll() is None:
             proc.kill()

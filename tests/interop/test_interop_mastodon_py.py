@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from interop_support import EventLog, Seen, Served, reference_server
 from mastodon import Mastodon, StreamListener
+from timing import scaled
 
 HEARTBEAT_S = 1
 ROUND_S = 1.0  # how long one post may take to reach every stream before another is posted
@@ -71,7 +72,9 @@ def client(served: Served, account: dict[str, str]) -> Mastodon:
     """A client as an app would build one; any warning Mastodon.py raises fails the test."""
     with warnings.catch_warnings():
         warnings.filterwarnings("error", module=r"mastodon(\.|$)")
-        return Mastodon(access_token=account["token"], api_base_url=served.url, request_timeout=10)
+        return Mastodon(
+            access_token=account["token"], api_base_url=served.url, request_timeout=scaled(10)
+        )
 
 
 @contextmanager

@@ -81,10 +81,10 @@ def test_master_and_two_workers_merge_into_one_report(tmp_path: Path) -> None:
         finally:
             for process in [master, *workers]:
                 try:
-                    process.wait(timeout=30)
+                    process.wait(timeout=scaled(30))
                 except subprocess.TimeoutExpired:
                     process.kill()
-                    process.wait(timeout=10)
+                    process.wait(timeout=scaled(10))
     assert master.returncode == 0, err.decode(errors="replace")[-2000:]
     report = json.loads((out / "load.json").read_text())
     assert report["locust"] == {"workers": 2, "parts": 2}

@@ -9,6 +9,7 @@ import sys
 
 import jsonschema_rs
 import pytest
+from timing import scaled
 
 from conformance.payloads import PayloadValidator
 from conformance.payloads.formats import FORMATS, format_checker
@@ -111,7 +112,7 @@ def _modules_after(code: str) -> set[str]:
         check=True,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=scaled(60),
     )
     return set(out.stdout.split())
 

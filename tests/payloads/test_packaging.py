@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from timing import scaled
 
 from conformance.payloads.loader import NOT_PAYLOAD_SCHEMAS
 
@@ -25,7 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, check=True, capture_output=True, text=True, timeout=300, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(  # type: ignore[call-overload]
+        args, check=True, capture_output=True, text=True, timeout=scaled(300), **kwargs
+    )
 
 
 @pytest.fixture(scope="module")

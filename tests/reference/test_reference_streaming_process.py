@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from test_reference_streaming_support import RawHTTP, next_event
+from timing import scaled
 
 START_DEADLINE_S = 15.0
 
@@ -35,7 +36,7 @@ class ServeProcess:
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            rest, _ = await asyncio.wait_for(self.proc.communicate(), 10.0)
+            rest, _ = await asyncio.wait_for(self.proc.communicate(), scaled(10.0))
         except TimeoutError:
             self.proc.kill()
             raise
@@ -91,7 +92,7 @@ async def test_startup_line_shape_and_clean_sigterm(served: ServeProcess) -> Non
     )
     assert sse.status == 200
     assert await sse.next_chunk() == b":)\n"
-    assert await sse.next_chunk(timeout=1.0) == b":thump\n\n"
+    assert await sse.next_chunk(timeout=scaled(1.0)) == b":thump\n\n"
     code, rest = await served.stop()
     sse.close()
     assert code == 0
@@ -109,7 +110,7 @@ async def test_status_posted_over_rest_reaches_public_stream(served: ServeProces
         [("Authorization", f"Bearer {alice['token']}")],
     )
     assert await sse.next_chunk() == b":)\n"
-    async with httpx.AsyncClient(base_url=line["url"], timeout=5.0) as client:
+    async with httpx.AsyncClient(base_url=line["url"], timeout=scaled(5.0)) as client:
         response = await client.post(
             "/api/v1/statuses",
             headers={"Authorization": f"Bearer {alice['token']}"},
@@ -132,7 +133,7 @@ async def test_split_ports_redirects_streaming_path_from_rest_port() -> None:
         rest_port = process.port(line["url"])
         stream_port = process.port(line["streaming_url"])
         assert rest_port != stream_port
-        async with httpx.AsyncClient(timeout=5.0) as client:
+        async with httpx.AsyncClient(timeout=scaled(5.0)) as client:
             target = "/api/v1/streaming/hashtag?tag=Caf%C3%A9&x=1"
             moved = await client.get(f"{line['url']}{target}")
             bare = await client.get(f"{line['url']}/api/v1/streaming")

@@ -27,6 +27,7 @@ from test_reference_streaming_support import (
     running_harness,
     start_harness,
 )
+from timing import scaled
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ async def test_heartbeat_every_period_from_stream_start() -> None:
     try:
         start = time.monotonic()
         client = await open_sse(h, "/api/v1/streaming/public", h.alice_token)
-        beats = [await client.next_chunk(timeout=1.0) for _ in range(3)]
+        beats = [await client.next_chunk(timeout=scaled(1.0)) for _ in range(3)]
         elapsed = time.monotonic() - start
         client.close()
         assert beats == [b":thump\n\n"] * 3

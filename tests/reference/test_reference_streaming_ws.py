@@ -30,6 +30,7 @@ from test_reference_streaming_support import (
     start_harness,
     translate,
 )
+from timing import scaled
 
 
 @pytest.fixture
@@ -238,15 +239,17 @@ async def test_unanswered_ping_terminates_without_close_frame() -> None:
     try:
         silent = await open_ws(h)  # never answers pings
         polite = await open_ws(h)
-        ping = await silent.recv(timeout=1.0)
+        ping = await silent.recv(timeout=scaled(1.0))
         assert ping.header + ping.payload == b"\x89\x00"
-        polite_ping = await polite.recv(timeout=1.0)
+        polite_ping = await polite.recv(timeout=scaled(1.0))
         assert polite_ping.opcode == 0x9
         await polite.send(0xA, polite_ping.payload)
         start = time.monotonic()
-        assert await silent.http.read_to_eof(timeout=1.0) == b"", "TCP closed, no close frame"
+        assert await silent.http.read_to_eof(timeout=scaled(1.0)) == b"", (
+            "TCP closed, no close frame"
+        )
         assert time.monotonic() - start < 0.6
-        second = await polite.recv(timeout=1.0)  # still alive: pinged again, not cut
+        second = await polite.recv(timeout=scaled(1.0))  # still alive: pinged again, not cut
         assert second.opcode == 0x9
         await polite.close()
     finally:
@@ -257,7 +260,7 @@ async def test_error_frames_suppressed_while_ping_unanswered() -> None:
     h = await start_harness(ping_interval_s=0.3)
     try:
         ws = await open_ws(h)
-        ping = await ws.recv(timeout=1.0)
+        ping = await ws.recv(timeout=scaled(1.0))
         assert ping.opcode == 0x9
         await ws.send_json({"type": "subscribe", "stream": "nope"})
         await ws.expect_silence(0.1)

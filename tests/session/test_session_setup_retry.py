@@ -18,6 +18,7 @@ import httpx
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
+from timing import scaled
 
 from conformance.config import Settings
 from conformance.discovery import TargetInfo
@@ -208,12 +209,12 @@ async def test_429_twice_then_streams(busy_server: Callable[[Busy], Any], key: s
     async with httpx.AsyncClient() as client:
         c = _live(key, base, client, FAST)
         t0 = time.monotonic()
-        async with asyncio.timeout(8):
+        async with asyncio.timeout(scaled(8)):
             await c.start()
         elapsed = time.monotonic() - t0
         try:
             assert c.is_open and c.attempts == 3 and c.setup_failure is None
-            assert 2.0 <= elapsed < 5.0  # two Retry-After waits of 1 s, nothing more
+            assert 2.0 <= elapsed < scaled(5.0)  # two Retry-After waits of 1 s, nothing more
             assert busy.seen[1] - busy.seen[0] >= 1.0 and busy.seen[2] - busy.seen[1] >= 1.0
             transcript = c.transcript
             assert transcript is not None
@@ -242,7 +243,7 @@ async def test_always_429_gives_up_as_error_in_bounded_time(
     async with httpx.AsyncClient() as client:
         c = _live("sse-public", base, client, FAST)
         t0 = time.monotonic()
-        async with asyncio.timeout(8):
+        async with asyncio.timeout(scaled(8)):
             await c.start()
         elapsed = time.monotonic() - t0
         await c.close()
@@ -266,7 +267,7 @@ async def test_retry_after_beyond_the_limit_gives_up_at_once(
     base = await busy_server(busy)
     async with httpx.AsyncClient() as client:
         c = _live("ws-public", base, client, FAST)
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(scaled(3)):
             await c.start()
         await c.close()
     assert len(busy.seen) == 1
@@ -281,7 +282,7 @@ async def test_503_without_retry_after_backs_off(busy_server: Callable[[Busy], A
     policy = RetryPolicy(max_attempts=3, max_wait_s=5.0, initial_backoff_s=0.25)
     async with httpx.AsyncClient() as client:
         c = _live("sse-public", base, client, policy)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(scaled(5)):
             await c.start()
         try:
             assert c.is_open and c.attempts == 3
@@ -289,7 +290,7 @@ async def test_503_without_retry_after_backs_off(busy_server: Callable[[Busy], A
             await c.close()
     gaps = [b - a for a, b in zip(busy.seen, busy.seen[1:], strict=False)]
     assert gaps[0] >= 0.25 and gaps[1] >= 0.5  # 0.25 s, then doubled
-    assert gaps[1] < 2.0
+    assert gaps[1] < scaled(2.0)
     transcript = c.transcript
     assert transcript is not None
     assert "no Retry-After: retrying in 0.25 s" in _notes(transcript)[0]["text"]
@@ -301,7 +302,7 @@ async def test_connect_refused_retries_then_errors(unused_tcp_port: int) -> None
     async with httpx.AsyncClient() as client:
         sse = _live("sse-public", base, client, policy)
         ws = _live("ws-public", base, client, policy)
-        async with asyncio.timeout(8):
+        async with asyncio.timeout(scaled(8)):
             await asyncio.gather(sse.start(), ws.start())
     for c in (sse, ws):
         assert c.attempts == 2
@@ -331,9 +332,9 @@ async def test_session_reports_given_up_connections_as_one_finding_not_fail(
         is_public_host=False,
     )
     t0 = time.monotonic()
-    async with asyncio.timeout(20):
+    async with asyncio.timeout(scaled(20)):
         outcome = await run_session(settings, target)
-    assert time.monotonic() - t0 < 10.0
+    assert time.monotonic() - t0 < scaled(10.0)
     results = outcome.results
     assert not [r.id for r in results.values() if r.verdict is Verdict.FAIL]
     # every connection given up under 429: one capacity finding, the cases not_exercised

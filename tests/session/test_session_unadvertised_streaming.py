@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
+from timing import scaled
 
 from conformance.config import Settings
 from conformance.discovery import discover
@@ -103,9 +104,9 @@ async def test_no_streaming_anywhere_is_not_exercised_and_exits_0(
     assert target.streaming_advertised is False and target.streaming_base == base
     t0 = time.monotonic()
     with pytest.warns(UserWarning, match="none found at"):
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(scaled(20)):
             outcome = await run_session(settings, target)
-    assert time.monotonic() - t0 < 10.0
+    assert time.monotonic() - t0 < scaled(10.0)
     results = outcome.results
     expected = f"{NO_STREAMING_URL} and none found at {base}"
     stream_cases = [r for r in results.values() if r.transport in ("sse", "ws")]
@@ -130,7 +131,7 @@ async def test_streaming_at_the_origin_runs_and_warns_on_discovery(
     settings = _settings(base)
     target = await discover(settings)
     assert target.streaming_advertised is False
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(scaled(30)):
         outcome = await run_session(settings, target)
     results = outcome.results
     assert results["http.sse.status-200[sse-public]"].verdict is Verdict.PASS
@@ -171,7 +172,7 @@ async def test_cli_run_explains_and_exits_0(instance: Callable[[bool], Any], tmp
         stderr=asyncio.subprocess.STDOUT,
         env=env,
     )
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(scaled(60)):
         out, _ = await proc.communicate()
     text = out.decode("utf-8", "replace")
     assert proc.returncode == 0, text[-3000:]

@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from timing import scaled
+
 START_TIMEOUT_S = 30.0
 
 
@@ -55,7 +57,7 @@ def temporary_postgres(*, schema: bool = True) -> Iterator[str]:
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        timeout=120,
+        timeout=scaled(120),
     )
     port = _free_port()
     process = subprocess.Popen(
@@ -99,8 +101,8 @@ def temporary_postgres(*, schema: bool = True) -> Iterator[str]:
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=scaled(20))
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=10)
+            process.wait(timeout=scaled(10))
         shutil.rmtree(root, ignore_errors=True)

@@ -8,6 +8,7 @@ import struct
 from collections.abc import Callable, Sequence
 
 import httpx
+from timing import scaled
 from transport_servers import chunk, raw_server, read_request_head
 
 from conformance.redact import Redactor
@@ -65,10 +66,12 @@ async def test_chunks_recorded_parsed_and_clean_eof(
         )
         await sse.start()
         assert sse.status == 200
-        assert await sse.wait_for(lambda items: any(isinstance(i, Comment) for i in items), 5)
+        assert await sse.wait_for(
+            lambda items: any(isinstance(i, Comment) for i in items), scaled(5)
+        )
         release.set()
-        assert await sse.wait_for(has_event("update"), 5)
-        assert await sse.wait_for(lambda items: sse.ended, 5) or sse.ended
+        assert await sse.wait_for(has_event("update"), scaled(5))
+        assert await sse.wait_for(lambda items: sse.ended, scaled(5)) or sse.ended
         await sse.close()
     t = sse.transcript
     assert t.end is not None and t.end.fields["how"] == "eof"
@@ -104,7 +107,7 @@ async def test_server_dies_mid_chunk_is_incomplete() -> None:
             client, f"http://127.0.0.1:{port}/", meta=meta("sse-cut"), idle_timeout_s=5
         )
         await sse.start()
-        assert not await sse.wait_for(has_event("update"), 5)
+        assert not await sse.wait_for(has_event("update"), scaled(5))
         await sse.close()
     t = sse.transcript
     assert t.end is not None and t.end.fields["how"] == "incomplete", t.end
@@ -126,7 +129,7 @@ async def test_server_closes_between_chunks_is_incomplete() -> None:
             client, f"http://127.0.0.1:{port}/", meta=meta("sse-crash"), idle_timeout_s=5
         )
         await sse.start()
-        await sse.wait_for(lambda items: False, 5, what="the end")
+        await sse.wait_for(lambda items: False, scaled(5), what="the end")
         await sse.close()
     assert sse.transcript.end is not None
     assert sse.transcript.end.fields["how"] == "incomplete"
@@ -148,7 +151,7 @@ async def test_connection_reset_is_recorded() -> None:
             client, f"http://127.0.0.1:{port}/", meta=meta("sse-reset"), idle_timeout_s=5
         )
         await sse.start()
-        await sse.wait_for(lambda items: False, 5)
+        await sse.wait_for(lambda items: False, scaled(5))
         await sse.close()
     end = sse.transcript.end
     assert end is not None and end.fields["how"] == "reset", end
@@ -176,7 +179,7 @@ async def test_refused_request_recorded_with_body(
         )
         await sse.start()
         assert sse.status == 401
-        await sse.wait_for(lambda items: False, 5)
+        await sse.wait_for(lambda items: False, scaled(5))
         await sse.close()
     t = sse.transcript
     assert t.body == body
@@ -201,12 +204,12 @@ async def test_idle_timeout_and_wait_deadline() -> None:
         timeouts = list(sse.transcript.of_kind("timeout"))
         assert [r.fields["wait"] for r in timeouts] == ["update event"]
         assert not sse.ended
-        assert not await sse.wait_for(has_event("update"), 5)
+        assert not await sse.wait_for(has_event("update"), scaled(5))
         await sse.close()
     end = sse.transcript.end
     assert end is not None and end.fields["how"] == "deadline"
     assert "idle timeout" in end.fields["detail"]
-    assert end.t < 3
+    assert end.t < scaled(3)
 
 
 async def test_client_close_mid_stream() -> None:
@@ -221,7 +224,7 @@ async def test_client_close_mid_stream() -> None:
             client, f"http://127.0.0.1:{port}/", meta=meta("sse-close"), idle_timeout_s=5
         )
         await sse.start()
-        await sse.wait_for(lambda items: bool(items), 5)
+        await sse.wait_for(lambda items: bool(items), scaled(5))
         await sse.close()
         await sse.close()  # idempotent
     ends = list(sse.transcript.of_kind("end"))
@@ -241,7 +244,7 @@ async def test_connection_refused_is_a_record() -> None:
             client, f"http://127.0.0.1:{port}/", meta=meta("sse-refused"), connect_timeout_s=2
         )
         await sse.start()
-        assert not await sse.wait_for(has_event("update"), 1)
+        assert not await sse.wait_for(has_event("update"), scaled(1))
         await sse.close()
         transcript = await record_http(
             client, "GET", f"http://127.0.0.1:{port}/", meta=meta("http-refused"), deadline_s=2

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import WSMsgType, web
+from timing import scaled
 
 from conformance.transcript.model import Meta, Record, Transcript
 from conformance.transports.ws import WSRecorder
@@ -42,7 +43,7 @@ async def streaming(request: web.Request) -> web.StreamResponse:
         await ws.send_str(f'{{"error":"token {TOKEN}","status":401}}')
     await ws.ping(b"hb")
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(scaled(10)):
             async for msg in ws:
                 if msg.type is WSMsgType.PONG:
                     await ws.send_str('{"stream":["user"],"event":"pong-seen","payload":"x"}')
@@ -97,7 +98,7 @@ async def test_token_sources_and_ping_answered(
     )
     await ws.start()
     assert ws.status == 101
-    assert await ws.wait_for(saw("pong-seen"), 5)
+    assert await ws.wait_for(saw("pong-seen"), scaled(5))
     await ws.close()
     t = ws.transcript
     assert [r.data for r in frames(t, "ws-frame-recv", "ping")] == [b"hb"]
@@ -120,9 +121,9 @@ async def test_pongs_can_be_withheld(ws_url: str) -> None:
         lambda records: any(
             r.kind == "ws-frame-recv" and r.fields.get("opcode") == "ping" for r in records
         ),
-        5,
+        scaled(5),
     )
-    assert not await ws.wait_for(saw("pong-seen"), 0.3, what="pong-seen")
+    assert not await ws.wait_for(saw("pong-seen"), scaled(0.3), what="pong-seen")
     await ws.close()
     t = ws.transcript
     assert frames(t, "ws-frame-send", "pong") == []
@@ -188,7 +189,7 @@ async def test_refused_upgrade_recorded(
     assert t.header("X-Error-Message") == "Invalid access token"
     assert t.body == b"Invalid access token"
     assert t.end is not None and t.end.fields["how"] == "eof"
-    assert not await ws.wait_for(saw("update"), 1)
+    assert not await ws.wait_for(saw("update"), scaled(1))
     await ws.close()
     assert "wrongToken" not in t.dumps()
     assert_schema_valid(t)
@@ -197,7 +198,9 @@ async def test_refused_upgrade_recorded(
 async def test_frames_echoing_the_token_are_redacted(ws_url: str) -> None:
     ws = WSRecorder(f"{ws_url}?echo_token=1", token=TOKEN, token_via="query", meta=meta("echo"))
     await ws.start()
-    assert await ws.wait_for(lambda items: any(isinstance(m, ErrorMessage) for m in items), 5)
+    assert await ws.wait_for(
+        lambda items: any(isinstance(m, ErrorMessage) for m in items), scaled(5)
+    )
     await ws.close()
     assert TOKEN not in ws.transcript.dumps()
     assert "access_token=REDACTED" in ws.transcript.meta.request["url"]
@@ -210,5 +213,5 @@ async def test_unreachable_server_is_a_record() -> None:
     await ws.start()
     end = ws.transcript.end
     assert end is not None and end.fields["how"] in {"error", "reset"}
-    assert not await ws.wait_for(saw("update"), 0.5)
+    assert not await ws.wait_for(saw("update"), scaled(0.5))
     await ws.close()
