@@ -63,7 +63,9 @@ def _run(tmp_path: Path, extra: list[str], redis_url: str, streaming_url: str) -
         *extra,
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MSC_")}
-    done = subprocess.run(command, env=env, timeout=RUN_TIMEOUT_S, capture_output=True, text=True)
+    done = subprocess.run(
+        command, env=env, timeout=scaled(RUN_TIMEOUT_S), capture_output=True, text=True
+    )
     data = json.loads((report / "report.json").read_text(encoding="utf-8"))
     data["exit"] = done.returncode
     data["output"] = done.stdout + done.stderr

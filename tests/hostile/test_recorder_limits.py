@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
+from timing import scaled
 
 from conformance.redact import Redactor
 from conformance.sse.events import Violation
@@ -65,7 +66,7 @@ async def record(body: Body, limits: Limits | None = None, deadline_s: float = 1
             limits=limits or Limits(),
         )
         await sse.start()
-        await sse.wait_for(lambda _items: False, deadline_s)
+        await sse.wait_for(lambda _items: False, scaled(deadline_s))
         await sse.close()
     return sse
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from timing import scaled
 
 from conformance.reference.bus import SUBSCRIBED_TTL_S, Bus, MemoryBus, RedisBus, make_bus
 
@@ -29,7 +30,7 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
 
 
 async def _wait_for(condition: object, deadline_s: float = 2.0) -> None:
-    end = time.monotonic() + deadline_s
+    end = time.monotonic() + scaled(deadline_s)
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < end, "condition not met before the deadline"
         await asyncio.sleep(0.005)
@@ -137,7 +138,7 @@ async def test_redis_key_has_mastodon_ttl_and_raw_channel_name(redis_url: str) -
 
 
 async def _wait_for_async(probe: object, expected: object, deadline_s: float = 2.0) -> None:
-    end = time.monotonic() + deadline_s
+    end = time.monotonic() + scaled(deadline_s)
     while (value := await probe()) != expected:  # type: ignore[operator]
         assert time.monotonic() < end, f"still {value!r}"
         await asyncio.sleep(0.01)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from timing import scaled
 
 from conformance.judge import planned_results
 from conformance.matrix import DeliveryLog, PlannedCase, RunContext
@@ -53,7 +54,7 @@ def test_replaying_a_live_run_gives_the_live_cases_and_verdicts(tmp_path: Path) 
         ],
         capture_output=True,
         text=True,
-        timeout=RUN_TIMEOUT_S,
+        timeout=scaled(RUN_TIMEOUT_S),
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

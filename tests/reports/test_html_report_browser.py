@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from timing import scaled
 
 from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo
@@ -136,7 +137,7 @@ def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
         capture_output=True,
         text=True,
-        timeout=TIMEOUT_S,
+        timeout=scaled(TIMEOUT_S),
         check=True,
     )
 

@@ -247,7 +247,7 @@ async def test_always_429_gives_up_as_error_in_bounded_time(
             await c.start()
         elapsed = time.monotonic() - t0
         await c.close()
-    assert len(busy.seen) == 3 and 2.0 <= elapsed < 5.0
+    assert len(busy.seen) == 3 and 2.0 <= elapsed < scaled(5.0)
     assert c.setup_failure == "gave up after 3 attempts: 429 Too Many Requests"
     transcript = c.transcript
     assert transcript is not None and transcript.head is None and not c.is_open

@@ -82,7 +82,7 @@ def temporary_postgres(*, schema: bool = True) -> Iterator[str]:
     )
     admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + scaled(START_TIMEOUT_S)
         while True:
             try:
                 with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from raw_ws_server import EVENT, Script, frame, serve, switching, text
+from timing import scaled
 
 from conformance.judge import judge_transcript
 from conformance.transcript.model import Meta, Record, Transcript
@@ -51,7 +52,7 @@ async def _record(script: Script, limits: WSLimits | None = None) -> Transcript:
             )
 
         if not rec.ended:
-            await rec.wait_for_records(settled, 1.0)
+            await rec.wait_for_records(settled, scaled(1.0))
         await rec.close()
         return rec.transcript
 
