@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from timing import scaled
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-START_DEADLINE_S = 15.0
-STOP_DEADLINE_S = 10.0
+START_DEADLINE_S = scaled(15.0)
+STOP_DEADLINE_S = scaled(10.0)
 
 
 @dataclass(frozen=True)

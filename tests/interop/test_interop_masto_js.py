@@ -24,12 +24,13 @@ from typing import Any
 
 import pytest
 from interop_support import Served, reference_server
+from timing import scaled
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 SCRIPT = JS_DIR / "stream.mjs"
 TAG = "InteropJS"
-SCRIPT_DEADLINE_S = 20
-PROCESS_DEADLINE_S = SCRIPT_DEADLINE_S + 10
+SCRIPT_DEADLINE_S = scaled(20)
+PROCESS_DEADLINE_S = SCRIPT_DEADLINE_S + scaled(10)
 SUBS = {"public:local": ["public:local"], "hashtag": ["hashtag", TAG], "user": ["user"]}
 
 
@@ -55,7 +56,7 @@ def run_script(node: str, served: Served) -> tuple[int, list[dict[str, Any]], st
         "MSC_INTEROP_TOKEN": served.alice["token"],
         "MSC_INTEROP_SECOND_TOKEN": served.bob["token"],
         "MSC_INTEROP_TAG": TAG,
-        "MSC_INTEROP_TIMEOUT_S": str(SCRIPT_DEADLINE_S),
+        "MSC_INTEROP_TIMEOUT_S": f"{SCRIPT_DEADLINE_S:g}",
     }
     done = subprocess.run(
         [node, str(SCRIPT)],

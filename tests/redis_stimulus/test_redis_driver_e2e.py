@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from timing import scaled
 
 from conformance.config import Settings
 from conformance.embedded import EmbeddedServer, start_embedded
@@ -25,7 +26,7 @@ from conformance.stimulus.redis import RedisDriver
 
 pytestmark = pytest.mark.redis
 
-DEADLINE_S = 10.0
+DEADLINE_S = scaled(10.0)
 
 
 @pytest.fixture(scope="module")

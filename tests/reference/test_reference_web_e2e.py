@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from timing import scaled
 
 from conformance.reference.app import start_server
 from conformance.reference.settings import Settings
 from conformance.reference.store import Store
 
-DEADLINE_S = 5.0
+DEADLINE_S = scaled(5.0)
 
 
 @asynccontextmanager
