@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Sequence
 
 from raw_ws_server import Script, frame, serve, text
+from timing import scaled
 
 from conformance.redact import Redactor
 from conformance.transcript.model import Meta, Record, Transcript
@@ -39,7 +40,7 @@ async def _record(script: Script) -> Transcript:
         def got_message(records: Sequence[Record]) -> bool:
             return sum(r.kind == "ws-frame-recv" for r in records) >= 3
 
-        await rec.wait_for_records(got_message, 10.0)
+        await rec.wait_for_records(got_message, scaled(10.0))
         await rec.close()
         return rec.transcript
 
