@@ -157,7 +157,7 @@ async def _account(
     client: httpx.AsyncClient, base: str, token: str, option: str, timeout_s: float
 ) -> tuple[str, str]:
     """(account id, acct) of a token; PreflightError naming ``option`` if it is refused."""
-    url = base.rstrip("/") + "/api/v1/accounts/verify_credentials"
+    url = _bearer_base(base) + "/api/v1/accounts/verify_credentials"
     try:
         response = await client.get(
             url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s
@@ -190,7 +190,7 @@ async def _scopes(
     client: httpx.AsyncClient, base: str, token: str, timeout_s: float
 ) -> frozenset[str] | None:
     """The token's scopes if the server reports them (Mastodon 4.3+), else None."""
-    url = base.rstrip("/") + "/api/v1/apps/verify_credentials"
+    url = _bearer_base(base) + "/api/v1/apps/verify_credentials"
     try:
         response = await client.get(
             url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s
@@ -326,3 +326,9 @@ async def preflight(
         await _check_streaming(client, target, settings, timeout_s)
         checked.append("streaming-url")
     return PreflightFacts(accounts=accounts, scopes=scopes, checked=tuple(checked))
+
+
+def _bearer_base(base: str) -> str:
+    """``base`` without userinfo: httpx turns ``user:password@`` into a Basic Authorization
+    header that would replace the token's Bearer one (the token is what is being checked)."""
+    return str(httpx.URL(base).copy_with(userinfo=b"")).rstrip("/")

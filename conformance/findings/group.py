@@ -175,8 +175,9 @@ def _structural_root(
     if not result.transcript:
         return None
     candidates = {r.requirement: r for r in roots_by_transcript.get(result.transcript, [])}
+    elsewhere = {r.requirement: r for roots in roots_by_transcript.values() for r in roots}
     for rule in RULES:
-        root = candidates.get(rule.root)
+        root = candidates.get(rule.root) or (elsewhere.get(rule.root) if rule.anywhere else None)
         unexercised = result.verdict is Verdict.NOT_EXERCISED
         if (
             root is not None

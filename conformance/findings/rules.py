@@ -44,6 +44,10 @@ class Rule:
     #: every ``not_exercised`` case on the transcript is explained too (nothing after a cut
     #: can be observed, so e.g. an absence check that waits for a barrier never can)
     unexercised_all: bool = False
+    #: the root may stand on another transcript: a leaked stimulus of the suite's own is one
+    #: event, flagged by its ``*.excluded`` check where one was planned and by the stream-filter
+    #: rule on every stream it reached
+    anywhere: bool = False
 
 
 RULES: tuple[Rule, ...] = (
@@ -65,6 +69,37 @@ RULES: tuple[Rule, ...] = (
     Rule("sse.framing.data-field", _CONTENT, "events have no data: field"),
     Rule("sse.framing.utf8", _CONTENT, "event data is not UTF-8"),
     Rule("events.payload.json", ("payload.schema.valid", *_CONTENT[2:]), "payloads are not JSON"),
+    # A stimulus of the suite's own that leaked onto a stream is the cause; the stream-filter
+    # rule that judges every event on that stream flags the same leaked event again.
+    Rule(
+        "delivery.private-status.excluded",
+        ("stream.filter.public-only", "stream.filter.direct-only"),
+        "a private status leaked",
+        anywhere=True,
+    ),
+    Rule(
+        "delivery.unlisted-status.excluded",
+        ("stream.filter.public-only",),
+        "an unlisted status leaked",
+        anywhere=True,
+    ),
+    Rule(
+        "delivery.direct.excluded",
+        ("stream.filter.public-only", "stream.filter.direct-only"),
+        "a direct status leaked",
+        anywhere=True,
+    ),
+    Rule(
+        "delivery.other-tag.excluded",
+        ("stream.filter.hashtag-tag",),
+        "another tag leaked",
+        anywhere=True,
+    ),
+    Rule(
+        "delivery.remote-status.excluded", ("stream.filter.local-only",), "a remote status leaked"
+    ),
+    Rule("delivery.public-status.excluded", ("stream.filter.*",), "a public status leaked"),
+    Rule("delivery.media-status.excluded", ("stream.filter.*",), "a status leaked"),
 )
 _BY_ROOT = {rule.root: rule for rule in RULES}
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from timing import scaled
 
 from conformance.config import Settings
 from conformance.discovery import discover
@@ -29,7 +30,9 @@ from conformance.requirements import REGISTRY
 from conformance.session import run_session
 from conformance.verdicts import Level, Result, Verdict
 
-pytestmark = pytest.mark.slow
+#: The first test's setup runs every fault's session (bounded concurrency): minutes, not the
+#: global 300 s pytest-timeout of one self-test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(scaled(1200))]
 
 HEARTBEAT_S = 1.0
 HEARTBEAT_TIMEOUT_S = 2.0

@@ -58,7 +58,8 @@ def test_same_outcomes_status_and_report_as_the_general_protocol(
     fast, fast_setups = _run(pytester, *FAST, crash=crash)
     fast_report = json.loads((pytester.path / "out" / "report.json").read_text())
 
-    assert general_setups == len(PLAN) and fast_setups == 0  # the lean path really ran
+    items = len(PLAN) + 1  # the plan plus observed[run] (observations.py)
+    assert general_setups == items and fast_setups == 0  # the lean path really ran
     assert fast.ret == general.ret  # type: ignore[attr-defined]
     assert fast.parseoutcomes() == general.parseoutcomes()  # type: ignore[attr-defined]
     for report in (general_report, fast_report):
@@ -68,7 +69,8 @@ def test_same_outcomes_status_and_report_as_the_general_protocol(
     assert "test_sse_framing.py::test_sse_framing[sse.framing.blank-line[sse-user]]" in out
     if not crash:  # a warn passes with a ConformanceWarning; an unexpected error is a setup error
         outcomes = fast.parseoutcomes()  # type: ignore[attr-defined]
-        assert (outcomes["passed"], outcomes["failed"], outcomes["skipped"]) == (2, 1, 1)
+        # pass, info (observed[run]) and the warn pass; the fail fails; not_exercised skips
+        assert (outcomes["passed"], outcomes["failed"], outcomes["skipped"]) == (3, 1, 1)
         assert outcomes["errors"] == 1
         assert "ConformanceWarning: sse.heartbeat.interval[sse-user] [SHOULD]" in out
 

@@ -107,6 +107,14 @@ async def echo(request: web.Request) -> web.StreamResponse:
         "/api/v1/streaming/health"
     ):
         return await sse(request)
+    if request.path == "/api/v1/accounts/verify_credentials":
+        # the preflight's token check: one account per token, the credentials echoed back too
+        auth = request.headers.get("Authorization", "")
+        account = str(abs(hash(auth)) % 1_000_000 + 1)
+        secrets = " ".join(credentials(request))
+        return web.json_response(
+            {"id": account, "username": f"echo{account}", "acct": f"echo{account}", "note": secrets}
+        )
     if request.path in {"/api/v1/instance", "/api/v2/instance"}:
         base = f"http://{request.host}"
         secrets = " ".join(credentials(request))

@@ -164,6 +164,7 @@ async def test_cli_run_explains_and_exits_0(instance: Callable[[bool], Any], tmp
         base,
         "--stimulus",
         "none",
+        "--anonymous",  # the crafted server issues no tokens: a token-less audit, asked for
         "--heartbeat-timeout",
         "1",
         "--report-dir",
