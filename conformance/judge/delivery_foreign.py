@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance import safejson
 from conformance.judge.context import Delivered, JudgeContext, request_target, stream_of
+from conformance.judge.delivery_cause import KNOWN_EVENTS
 from conformance.judge.registry import (
     Observation,
     all_of,
@@ -29,22 +30,6 @@ from conformance.judge.registry import (
 from conformance.transcript.model import Meta
 
 STATUS_EVENTS = frozenset({"update", "status.update"})
-#: Mastodon's event names (mastodon-streaming.md §5); other names are judged elsewhere.
-KNOWN_EVENTS = frozenset(
-    {
-        "update",
-        "status.update",
-        "delete",
-        "notification",
-        "conversation",
-        "announcement",
-        "announcement.reaction",
-        "announcement.delete",
-        "filters_changed",
-        "notifications_merged",
-        "encrypted_message",
-    }
-)
 PUBLIC_EVENTS = frozenset({"update", "status.update", "delete", "filters_changed"})
 NOT_ON_DIRECT = frozenset(
     {"update", "notification", "notifications_merged", "announcement", "announcement.reaction"}
