@@ -180,6 +180,13 @@ class JudgeContext:
         )
 
     @property
+    def timeout_multiplier(self) -> float:
+        """The run's ``--timeout-multiplier`` (``judge.tolerances``; 1 when not recorded)."""
+        from conformance.judge.tolerances import multiplier_of
+
+        return multiplier_of(self.context)
+
+    @property
     def validator(self) -> Any:
         if self._validator is None:
             from conformance.payloads import PayloadValidator

@@ -18,8 +18,19 @@ from typing import Any
 
 from conformance.judge.context import JudgeContext
 from conformance.judge.delivery_cause import Cause, cause_of_absence
+from conformance.judge.delivery_latency import (
+    LATENCY,
+    connection_of,
+    deadline_s,
+    judge_latency,
+    late_cause,
+    plan_latency,
+    step_marks,
+)
 from conformance.judge.delivery_match import compare_status, leaked, matches, seen_events
+from conformance.judge.delivery_revoke import revocation_end
 from conformance.judge.registry import RunJudgeContext, evidence_of, run_check
+from conformance.judge.tolerances import REVOKE_END_S, scaled
 from conformance.matrix.cases import PlannedCase
 from conformance.matrix.delivery_log import DeliveryLog, Seen, StepOutcome
 from conformance.matrix.keys import (
@@ -38,15 +49,21 @@ from conformance.verdicts import (
     aggregate,
     level_verdict,
     planned_result,
+    verdict_for_violation,
 )
 
 
 class DeliveryJudge:
     """Judges the delivery and multiplexing cases of one run."""
 
-    def __init__(self, transcripts: Mapping[str, Transcript], log: DeliveryLog) -> None:
+    def __init__(
+        self, transcripts: Mapping[str, Transcript], log: DeliveryLog, multiplier: float = 1.0
+    ) -> None:
         self.transcripts = transcripts
         self.log = log
+        #: the run's --timeout-multiplier: scales the delivery deadline and the revocation window
+        self.multiplier = multiplier
+        self.deadline = deadline_s(multiplier)
         self._seen: dict[str, list[Seen]] = {}
         #: (step key, connection key) -> the cause found for a missing event
         self.causes: dict[tuple[str, str], Cause] = {}
@@ -121,6 +138,15 @@ class DeliveryJudge:
         hits = self.found(key, step, outcome.produced)
         label = f"{step.scenario} ({outcome.produced.marker})"
         if hits:
+            marks = step_marks(self.transcripts.get(key))
+            late = late_cause(step.key, hits[0], marks, self.deadline)
+            if late is not None:  # arrived, but late: the latency check owns it (a SHOULD)
+                self.causes[(step.key, key)] = late
+                return (
+                    verdict_for_violation(level_of(LATENCY)),
+                    f"{step.event} for {label} on {key}: {late.message} (see {LATENCY})",
+                    late.raw,
+                )
             return Verdict.PASS, f"{step.event} for {label} arrived on {key}", hits[0].raw
         cause = cause_of_absence(
             step.event, outcome.produced, self.seen(key), self.transcripts.get(key)
@@ -330,21 +356,7 @@ class DeliveryJudge:
         problem = self.open_problem(key)
         if t is None or problem:
             return Verdict.NOT_EXERCISED, problem or "not opened", None
-        end = t.end
-        how = end.fields.get("how") if end is not None else None
-        revoked_t = next(
-            (r.t for r in t.of_kind("stimulus") if r.fields.get("action") == "token.revoke"), None
-        )
-        if how in ("eof", "reset", "incomplete") and end is not None:
-            if revoked_t is not None and end.t < revoked_t:
-                return (
-                    None,
-                    f"expected the stream ended after the revocation (t={revoked_t:.2f} s); "
-                    f"observed it ended at t={end.t:.2f} s, before it ({how})",
-                    None,
-                )
-            return Verdict.PASS, f"stream ended by the server ({how}) after revocation", None
-        return None, f"stream still open after the token was revoked (end: {how})", None
+        return revocation_end(t, scaled(REVOKE_END_S, self.multiplier))
 
 
 def _not_run(outcome: StepOutcome) -> tuple[Verdict | None, str, Any]:
@@ -372,17 +384,24 @@ def is_delivery(requirement: str) -> bool:
     return requirement.startswith(("delivery.", "ws.multiplex."))
 
 
-@run_check("delivery", owns=is_delivery)
+@run_check("delivery", owns=is_delivery, plan=plan_latency)
 def delivery_check(rcx: RunJudgeContext) -> Iterable[Result]:
-    """The run-level registration: every delivery/multiplex case of the run."""
-    return judge_delivery(rcx.transcripts, rcx.log, rcx.cases).values()
+    """The run-level registration: every delivery/multiplex case of the run (the lateness
+    cases are planned here, one per stream connection; the others come from the step table)."""
+    multiplier = rcx.context.timeout_multiplier if rcx.context is not None else 1.0
+    return judge_delivery(rcx.transcripts, rcx.log, rcx.cases, multiplier=multiplier).values()
 
 
 def judge_delivery(
-    transcripts: Mapping[str, Transcript], log: DeliveryLog, cases: Iterable[PlannedCase]
+    transcripts: Mapping[str, Transcript],
+    log: DeliveryLog,
+    cases: Iterable[PlannedCase],
+    *,
+    multiplier: float = 1.0,
 ) -> dict[str, Result]:
-    """One Result per delivery/multiplex planned case in ``cases`` (others are ignored)."""
-    judge = DeliveryJudge(transcripts, log)
+    """One Result per delivery/multiplex planned case in ``cases`` (others are ignored);
+    ``multiplier`` is the run's --timeout-multiplier (``judge.tolerances``)."""
+    judge = DeliveryJudge(transcripts, log, multiplier)
     out: dict[str, Result] = {}
     mux_streams = {dict(s)["stream"] for s in MUX_SUBSCRIPTIONS}
     for case in cases:
@@ -393,6 +412,10 @@ def judge_delivery(
         key = f"{case.transport}-{case.stream}"
         if req == "delivery.payload.matches-rest":
             observations.append(judge.payload_matches(key))
+        elif req == LATENCY:
+            conn_key = connection_of(case.id)
+            observations.append(judge_latency(transcripts.get(conn_key), log, judge.deadline))
+            key = conn_key
         elif req in ONCE.values():
             step_key = next(k for k, r in ONCE.items() if r == req)
             observations.append(judge.once(STEP_BY_KEY[step_key], key))
@@ -422,7 +445,9 @@ def judge_delivery(
                     observations.append(judge.absent(step, conn_key, conn_key))
         causes = [c.requirement for c in judge.causes.values() if c.requirement]
         judge.causes.clear()
-        out[case.id] = _result(case, observations, transcripts, cause=causes[0] if causes else None)
+        out[case.id] = _result(
+            case, observations, transcripts, cause=causes[0] if causes else None, key=key
+        )
     return out
 
 
@@ -432,6 +457,7 @@ def _result(
     transcripts: Mapping[str, Transcript],
     *,
     cause: str | None = None,
+    key: str | None = None,
 ) -> Result:
     level = level_of(case.requirement)
     if not observations:
@@ -441,7 +467,7 @@ def _result(
     top = [(m, e) for v, m, e in judged if v is verdict]
     messages = list(dict.fromkeys(m for m, _ in top))
     evidence = next((evidence_of(e) for _, e in top if e is not None), None)
-    key = f"{case.transport}-{case.stream}"
+    key = key or f"{case.transport}-{case.stream}"
     return planned_result(
         case,
         verdict,

@@ -38,7 +38,7 @@ def seen_events(transcript: Transcript) -> list[Seen]:
     """Every event a connection delivered, in arrival order, with decoded payloads."""
     cx = JudgeContext(transcript)
     return [
-        Seen(i, d.name, decode_payload(d.name, d.payload), d.stream, d.raw)
+        Seen(i, d.name, decode_payload(d.name, d.payload), d.stream, d.raw, d.t)
         for i, d in enumerate(cx.delivered_events)
     ]
 

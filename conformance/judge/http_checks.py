@@ -18,6 +18,7 @@ from conformance.judge.registry import (
     violated,
     with_verdict,
 )
+from conformance.judge.tolerances import FIRST_BYTE_TOLERANCE_S, scaled
 from conformance.transcript.model import Meta, Record
 from conformance.verdicts import Verdict
 
@@ -125,15 +126,18 @@ def sse_first_byte(cx: JudgeContext) -> Iterator[Observation]:
     if (skip := _need_200(cx)) is not None:
         yield skip
         return
-    deadline = cx.heartbeat_timeout_s
+    timeout = cx.heartbeat_timeout_s
+    margin = scaled(FIRST_BYTE_TOLERANCE_S, cx.timeout_multiplier)
+    deadline = timeout + margin
+    allowed = f"{timeout:g} s + {margin:g} s margin"
     first = next((r for r in cx.transcript.of_kind("body-chunk") if r.data), None)
     if first is not None:
         delay = first.t - cx.head_t
         if delay <= deadline:
-            yield held(f"first body byte {delay:.3f} s after the head (deadline {deadline:g} s)")
+            yield held(f"first body byte {delay:.3f} s after the head (deadline {allowed})")
         else:
             yield violated(
-                f"expected a body byte within {deadline:g} s of the head; observed "
+                f"expected a body byte within {allowed} of the head; observed "
                 f"the first after {delay:.3f} s",
                 evidence=first.data[:200],
             )
@@ -141,12 +145,11 @@ def sse_first_byte(cx: JudgeContext) -> Iterator[Observation]:
     waited = cx.last_t - cx.head_t
     if waited >= deadline:
         yield violated(
-            f"expected a body byte within {deadline:g} s of the head; observed none "
-            f"in {waited:.1f} s"
+            f"expected a body byte within {allowed} of the head; observed none in {waited:.1f} s"
         )
     else:
         yield unexercised(
-            f"no body byte, but the recording lasted only {waited:.1f} s (< {deadline:g} s)"
+            f"no body byte, but the recording lasted only {waited:.1f} s (< {allowed})"
         )
 
 

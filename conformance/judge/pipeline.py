@@ -57,7 +57,7 @@ def judge_run(
                 results[result.id] = aggregate_results(results[result.id], result)
             else:
                 results[result.id] = result
-    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=plan)
+    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=plan, context=context)
     for chk in iter_run_checks():
         for result in chk.fn(rcx):
             if result.id in planned:
@@ -105,7 +105,7 @@ def _judge_unplanned(
             results.append(result)
     # Run-level checks judge what the recording allows: discovery agreement whenever both
     # instance documents are there, delivery only the cases a format-1 stimulus log names.
-    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=context.legacy_cases)
+    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=context.legacy_cases, context=context)
     for chk in iter_run_checks():
         results.extend(chk.fn(rcx))
     return results

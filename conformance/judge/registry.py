@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.matrix.cases import PlannedCase
 from conformance.matrix.delivery_log import DeliveryLog
+from conformance.matrix.run_context import RunContext
 from conformance.transcript.model import Meta, Transcript
 from conformance.verdicts import Result, Verdict
 
@@ -145,6 +146,8 @@ class RunJudgeContext:
     transcripts: Mapping[str, Transcript]
     log: DeliveryLog
     cases: Sequence[PlannedCase]
+    #: the run's facts (``--timeout-multiplier`` for timing margins); None: defaults
+    context: RunContext | None = None
 
 
 RunCheckFn = Callable[[RunJudgeContext], Iterable[Result]]

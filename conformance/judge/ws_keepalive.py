@@ -1,4 +1,9 @@
-"""WebSocket keep-alive and closing: pongs, server pings, unanswered pings, binary frames."""
+"""WebSocket keep-alive and closing: pongs, server pings, unanswered pings, binary frames.
+
+Windows are ``judge.tolerances`` constants x the recorded ``--timeout-multiplier``: a pong is due
+within ``PONG_WINDOW_S``, a server ping within the ping window plus ``SERVER_PING_TOLERANCE_S``.
+The no-pong cut and the binary-frame close are INFO notes and compare no time.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from conformance.judge.registry import (
     unexercised,
     violated,
 )
+from conformance.judge.tolerances import PONG_WINDOW_S, SERVER_PING_TOLERANCE_S, scaled
 from conformance.judge.ws_common import (
     need_101,
     server_closed_first,
@@ -25,7 +31,6 @@ from conformance.transcript.model import Meta
 
 PING_GRACE_S = 5.0
 SERVER_PING_INTERVAL_S = 30.0
-PONG_WAIT_S = 10.0
 
 # -- ping / pong / close -----------------------------------------------------------------------
 
@@ -38,10 +43,18 @@ def ping_pong(cx: JudgeContext) -> Iterator[Observation]:
         return
     pongs = [r for r, _ in cx.ws_received if r.fields.get("opcode") == "pong"]
     timeouts = list(cx.transcript.of_kind("timeout"))
+    window = scaled(PONG_WINDOW_S, cx.timeout_multiplier)
     for ping in pings:
         pong = next((p for p in pongs if p.t >= ping.t and p.data == ping.data), None)
+        if pong is not None and pong.t - ping.t <= window:
+            yield held(f"pong {pong.t - ping.t:.3f} s after our ping (window {window:g} s)")
+            continue
         if pong is not None:
-            yield held(f"pong {pong.t - ping.t:.3f} s after our ping")
+            yield violated(
+                f"expected a pong within {window:g} s of our ping at t={ping.t:.3f}; "
+                f"observed it {pong.t - ping.t:.3f} s after",
+                evidence=pong.data,
+            )
             continue
         other = next((p for p in pongs if p.t >= ping.t), None)
         if other is not None:
@@ -49,14 +62,15 @@ def ping_pong(cx: JudgeContext) -> Iterator[Observation]:
                 f"expected a pong with our ping data {ping.data!r}; observed {other.data!r}",
                 evidence=other.data,
             )
-        elif any(t.t >= ping.t for t in timeouts) or cx.last_t - ping.t >= PONG_WAIT_S:
+        elif any(t.t >= ping.t for t in timeouts) or cx.last_t - ping.t >= window:
             yield violated(
-                f"expected a pong to our ping at t={ping.t:.3f}; observed none "
-                f"(recording ran {cx.last_t - ping.t:.1f} s after it)"
+                f"expected a pong to our ping at t={ping.t:.3f} within {window:g} s; observed "
+                f"none (recording ran {cx.last_t - ping.t:.1f} s after it)"
             )
         else:
             yield unexercised(
-                f"no pong, but the recording ended {cx.last_t - ping.t:.3f} s after our ping"
+                f"no pong, but the recording ended {cx.last_t - ping.t:.3f} s after our ping "
+                f"(window {window:g} s)"
             )
 
 
@@ -109,11 +123,11 @@ def server_keepalive(cx: JudgeContext) -> Iterator[Observation]:
     gaps = [b - a for a, b in pairwise(points)]
     largest = max(gaps) if gaps else stop - start
     listed = ", ".join(f"{p - start:.1f}" for p in pings) or "none"
-    if not pings or largest > window:
+    margin = scaled(SERVER_PING_TOLERANCE_S, cx.timeout_multiplier)
+    if not pings or largest > window + margin:
         yield violated(
-            f"expected a server ping within {window:g} s and then at least that "
-            f"often; observed pings at [{listed}] s, largest "
-            f"gap {largest:.1f} s"
+            f"expected a server ping within {window:g} s (+{margin:g} s margin) and then at "
+            f"least that often; observed pings at [{listed}] s, largest gap {largest:.1f} s"
         )
     else:
         yield held(f"server pings at [{listed}] s after the upgrade")

@@ -33,6 +33,8 @@ class Seen:
     payload: Any
     stream: list[Any] | None
     raw: Any
+    #: when it arrived, on its connection's clock (None: not known)
+    t: float | None = None
 
 
 @dataclass(slots=True)

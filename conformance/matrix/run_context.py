@@ -50,6 +50,9 @@ class RunContext:
     #: without a plan: the cases the run-level checks judge (a format-1 stimulus log's
     #: delivery cases); ignored when ``plan`` is given (the plan names them)
     legacy_cases: tuple[PlannedCase, ...] = ()
+    #: the run's ``--timeout-multiplier``: run-level timing margins (delivery deadline,
+    #: revocation window; ``judge.tolerances``) scale with it, in replay as live
+    timeout_multiplier: float = 1.0
     #: a prebuilt payload validator (None: the judges build the default one); never saved
     validator: Any = None
 

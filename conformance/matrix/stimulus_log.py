@@ -12,10 +12,11 @@ Format (``schemas/transcript.schema.json``, unchanged): line 1 a ``meta`` record
 ``_stimuli``, transport ``http``, source ``stimulus-log`` and ``context["stimulus_log"]`` =
 ``{"format": 2, "steps": [...], "cases": [...], "mux_unsubscribed_after", "not_run_reason",
 "run": {"plan": [...], "server_version", "long", "available", "unjudged", "setup_failures",
-"run_level_only"}}`` (format 1, without ``run``, is still read: its delivery cases are then the
-plan of the run-level checks only); then ``stimulus`` records: one ``action: "step"`` per
-planned step (key, scenario, marker, produced ids, the streams it must and must not reach) and
-the drivers' own records (``rest`` calls, ``redis-publish``). The leading underscore keeps
+"run_level_only", "connection_keys", "timeout_multiplier"}}`` (format 1, without ``run``, is
+still read: its delivery cases are then the plan of the run-level checks only); then
+``stimulus`` records: one ``action: "step"`` per planned step (key, scenario, marker,
+produced ids, the streams it must and must not reach) and the drivers' own records (``rest``
+calls, ``redis-publish``). The leading underscore keeps
 ``replay`` from loading it as a connection transcript.
 """
 
@@ -114,6 +115,7 @@ def _context_json(context: RunContext) -> dict[str, Any]:
         "setup_failures": dict(context.setup_failures),
         "run_level_only": sorted(context.run_level_only),
         "connection_keys": list(context.connection_keys),
+        "timeout_multiplier": context.timeout_multiplier,
     }
 
 
@@ -129,7 +131,15 @@ def _context_from(obj: dict[str, Any]) -> RunContext:
         setup_failures={str(k): str(v) for k, v in (obj.get("setup_failures") or {}).items()},
         run_level_only=frozenset(obj.get("run_level_only") or ()),
         connection_keys=tuple(str(k) for k in obj.get("connection_keys") or ()),
+        timeout_multiplier=_multiplier(obj.get("timeout_multiplier")),
     )
+
+
+def _multiplier(value: Any) -> float:
+    """A saved ``--timeout-multiplier`` (1 for logs written before it was saved)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return 1.0
 
 
 def build_stimulus_log(

@@ -238,6 +238,16 @@ for _id, _level, _source, _clause, _text in (
         "Revoking the token ends the streams opened with it.",
     ),
     (
+        "delivery.latency.within-deadline",
+        Level.SHOULD,
+        "code",
+        "mastodon-streaming.md §8-§9 (the streaming server relays each Redis message as it "
+        "comes, after at most its filter queries; fan-out runs in Rails/Sidekiq workers); "
+        "a late event shows a stale timeline but loses nothing, so SHOULD",
+        "Every event of ours arrives within the delivery deadline (10 s x "
+        "--timeout-multiplier) of its stimulus completing (REST answer or Redis publish).",
+    ),
+    (
         "delivery.read-only.observed",
         Level.INFO,
         "docs",
