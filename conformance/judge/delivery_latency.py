@@ -1,6 +1,6 @@
 """Delivery deadline: how long after a stimulus completed its event arrived, on each connection.
 
-The live session puts a ``stimulus`` record (``action: "step"``, ``detail.key``) on every open
+The live session puts a ``stimulus`` record (``action: "step-done"``, ``detail.key``) on every open
 connection's own clock when a step's REST call (or Redis publish) returned, so arrival minus that
 record is the delivery time measured on one clock, and a replay measures the same. An event due
 on a stream must arrive within ``DELIVERY_DEADLINE_S`` x ``--timeout-multiplier``
@@ -30,7 +30,7 @@ from conformance.verdicts import Verdict
 
 LATENCY = "delivery.latency.within-deadline"
 #: the ``stimulus`` record action the session writes when a step completed
-STEP_ACTION = "step"
+STEP_ACTION = "step-done"
 
 
 def deadline_s(multiplier: float | None) -> float:

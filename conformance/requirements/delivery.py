@@ -244,7 +244,7 @@ for _id, _level, _source, _clause, _text in (
         "mastodon-streaming.md §8-§9 (the streaming server relays each Redis message as it "
         "comes, after at most its filter queries; fan-out runs in Rails/Sidekiq workers); "
         "a late event shows a stale timeline but loses nothing, so SHOULD",
-        "Every event of ours arrives within the delivery deadline (10 s x "
+        "Every event of ours arrives within the delivery deadline (5 s x "
         "--timeout-multiplier) of its stimulus completing (REST answer or Redis publish).",
     ),
     (

@@ -80,6 +80,7 @@ async def open_all(
             ping_timeout_s=ping_timeout(run),
         )
         context["heartbeat_tolerance_s"] = HEARTBEAT_TOLERANCE_S * float(s.timeout_multiplier)
+        context["timeout_multiplier"] = run.mult  # every timing margin (judge/tolerances.py)
         if conn.base == "web" and run.streaming_fallback is not None:
             context = {**context, "streaming_fallback": run.streaming_fallback}
         meta = Meta(

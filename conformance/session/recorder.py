@@ -137,13 +137,16 @@ class LiveConnection:
             return self.recorder.transcript
         return self._transcript
 
-    def mark(self, action: str) -> None:
+    def mark(self, action: str, detail: dict[str, Any] | None = None) -> None:
         """Put a ``stimulus`` record on this connection's own clock (e.g. ``token.revoke``
-        about to be requested), so a judge can order the server's end against it."""
+        about to be requested, ``step-done`` when a step's stimulus completed), so a judge can
+        order and time the server's behaviour against it."""
         clock = getattr(self.recorder, "_clock", None)
         if self.recorder is None or clock is None:
             return
-        self.recorder.transcript.add(clock(), "stimulus", action=action, detail={}, marker=None)
+        self.recorder.transcript.add(
+            clock(), "stimulus", action=action, detail=dict(detail or {}), marker=None
+        )
 
     @property
     def is_open(self) -> bool:

@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Awaitable
 from typing import Any
 
+from conformance.judge.delivery_latency import STEP_ACTION as STEP_DONE
 from conformance.judge.delivery_match import matches
 from conformance.matrix.delivery_log import Seen, StepOutcome
 from conformance.matrix.keys import HASHTAG_CASE_KEYS, MUX_SUBSCRIPTIONS, MUX_UNSUBSCRIBED
@@ -179,12 +180,21 @@ async def stimulate(run: LiveRun, driver: Driver) -> None:
         run.log.outcomes[step.key] = outcome
         if outcome.produced is None:
             continue
+        _mark_done(run, step)
         _register(run, step, outcome.produced)
         if step.key == "P":
             await _unsubscribe_mux(run, step, outcome.produced)
         if step.scenario == "token.revoke":
             await _wait_revoked(run)
     await _wait_arrivals(run, arrival_deadline)
+
+
+def _mark_done(run: LiveRun, step: Step) -> None:
+    """Stamp the step's completion on every open connection's own clock: the delivery deadline
+    (``judge.delivery_latency``) is measured from it, on the clock its arrivals are."""
+    for c in run.live.values():
+        if c.is_open:
+            c.mark(STEP_DONE, {"key": step.key})
 
 
 async def _unsubscribe_mux(run: LiveRun, step: Step, produced: Produced) -> None:

@@ -84,6 +84,7 @@ def make_stream_listener(
     plan: ChannelPlan, viewer: Viewer, output: Output
 ) -> Callable[[str], None]:
     output = faults.under_load(output)  # FAULT drop-above / delay-above (identity without)
+    output = faults.late(output)  # FAULT late-conversation (identity without)
     access = (
         FeedAccess.for_stream(viewer.store, plan.name, int(viewer.info.permissions or 0))
         if plan.needs_filtering
