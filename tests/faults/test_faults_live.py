@@ -145,6 +145,7 @@ FAULT_TABLE: dict[str, tuple[str, ...]] = {
         "delivery.announcement-delete.arrives",
     ),
     "ignore-blocks": ("delivery.blocked-author.excluded",),
+    "late-conversation": ("delivery.latency.within-deadline",),
     # foreign traffic: statuses nobody of the run posted, judged against their stream
     "foreign-other-tag": ("stream.filter.hashtag-tag",),
     "foreign-remote-on-local": ("stream.filter.local-only",),
@@ -174,7 +175,7 @@ CONTAINED_PROBE = {
 }
 
 #: Timing requirements a loaded machine can break in any run (judged by the baseline test).
-LOAD_SENSITIVE = ("sse.heartbeat.", "http.sse.first-byte-prompt", "ws.ping.")
+LOAD_SENSITIVE = ("sse.heartbeat.", "http.sse.first-byte-prompt", "ws.ping.", "delivery.latency.")
 
 #: ``MSC_FAULTS_ONLY=a,b`` runs the baseline and only those mutants (a targeted check while
 #: developing one fault; the parametrised tests of the others are skipped).
@@ -315,6 +316,23 @@ def test_fault_breaks_its_rule(fault: str, outcomes: dict[str | None, RunOutcome
         )
         spoiled = [r for r in held if r.verdict in (Verdict.FAIL, Verdict.WARN, Verdict.ERROR)]
         assert spoiled == [], f"the faithful server already breaks it: {_describe(spoiled)}"
+
+
+def test_a_late_event_is_named_late_by_its_arrival_check(
+    outcomes: dict[str | None, RunOutcome],
+) -> None:
+    """``late-conversation``: the conversation arrives, 2.5 s late against a 1.5 s deadline
+    (5 s x 0.3): its arrival check names the lateness (cause: the latency check), never "pass"
+    and never "never arrived"."""
+    if ONLY and "late-conversation" not in ONLY:
+        pytest.skip("not in MSC_FAULTS_ONLY")
+    judged = outcomes["late-conversation"].by_requirement("delivery.direct.conversation")
+    assert judged, "no delivery.direct.conversation case"
+    for result in judged:
+        assert result.verdict is Verdict.WARN, _describe([result])
+        assert result.cause == "delivery.latency.within-deadline"
+        assert " s late (deadline 1.5 s)" in result.message
+        assert "never arrived" not in result.message
 
 
 @pytest.mark.parametrize("fault", sorted(CONTAINED))
