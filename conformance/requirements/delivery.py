@@ -235,7 +235,8 @@ for _id, _level, _source, _clause, _text in (
         Level.SHOULD,
         "code",
         "streaming/index.js:523-544 (kill on timeline:access_token)",
-        "Revoking the token ends the streams opened with it.",
+        "Revoking the token ends the streams opened with it, after the revocation and within "
+        "5 s x --timeout-multiplier of it.",
     ),
     (
         "delivery.latency.within-deadline",

@@ -58,8 +58,8 @@ define(
     "MUST",
     source="client",
     clause="halcy/Mastodon.py#399 (buffered streams hang); mastodon/mastodon#12945",
-    description="Some body byte (comment or event) arrives before the heartbeat deadline after "
-    "the response head: the stream is flushed, not buffered.",
+    description="Some body byte (comment or event) arrives before the heartbeat deadline (+1 s x "
+    "--timeout-multiplier margin) after the response head: the stream is flushed, not buffered.",
 )
 define(
     "http.sse.opening-comment",

@@ -105,7 +105,8 @@ define(
     "MUST",
     source="spec",
     clause="RFC 6455 §5.5.2-5.5.3 (a Ping is answered by a Pong with identical data)",
-    description="The server answers a client ping with a pong carrying the same data.",
+    description="The server answers a client ping with a pong carrying the same data, within "
+    "5 s x --timeout-multiplier (judge/tolerances.py PONG_WINDOW_S).",
 )
 define(
     "ws.ping.server-keepalive",
@@ -113,8 +114,8 @@ define(
     source="code",
     clause="streaming/index.js:1409-1421 (ping every 30 000 ms); "
     "captures/mastodon-4.8.0-alpha.1/long-02-ws-server-ping.jsonl",
-    description="On an idle socket the server pings within 30 s (+5 s grace) and keeps doing so "
-    "(long runs only).",
+    description="On an idle socket the server pings within 30 s (+5 s grace, +1 s x "
+    "--timeout-multiplier margin) and keeps doing so (long runs only).",
 )
 define(
     "ws.ping.no-pong-terminated",
