@@ -67,8 +67,8 @@ def test_keepalive_window_comes_from_the_ping_timeout() -> None:
     rid = "ws.ping.server-keepalive[t]"
     ok = _by_id(_ws([0.9, 1.9], 2.7, {**LONG, "ping_timeout_s": 2.5}))
     assert ok[rid].verdict is Verdict.PASS
-    late = _by_id(_ws([2.6], 2.7, {**LONG, "ping_timeout_s": 2.5}))
-    assert late[rid].verdict is Verdict.WARN  # SHOULD: a silence beyond the window
+    late = _by_id(_ws([3.6], 3.7, {**LONG, "ping_timeout_s": 2.5}))
+    assert late[rid].verdict is Verdict.WARN  # SHOULD: a silence beyond the window + 1 s margin
     short = _by_id(_ws([0.9], 1.0, {**LONG, "ping_timeout_s": 2.5}))
     assert short[rid].verdict is Verdict.NOT_EXERCISED
     # without the context key the window is Mastodon's 30 s + grace
