@@ -16,17 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import conformance.judge.delivery_latency as latency
 from conformance.judge.context import JudgeContext
 from conformance.judge.delivery_cause import Cause, cause_of_absence
-from conformance.judge.delivery_latency import (
-    LATENCY,
-    connection_of,
-    deadline_s,
-    judge_latency,
-    late_cause,
-    plan_latency,
-    step_marks,
-)
 from conformance.judge.delivery_match import compare_status, leaked, matches, seen_events
 from conformance.judge.delivery_revoke import revocation_end
 from conformance.judge.registry import RunJudgeContext, evidence_of, run_check
@@ -63,8 +55,9 @@ class DeliveryJudge:
         self.log = log
         #: the run's --timeout-multiplier: scales the delivery deadline and the revocation window
         self.multiplier = multiplier
-        self.deadline = deadline_s(multiplier)
+        self.deadline = latency.deadline_s(multiplier)
         self._seen: dict[str, list[Seen]] = {}
+        self._marks: dict[str, dict[str, float]] = {}
         #: (step key, connection key) -> the cause found for a missing event
         self.causes: dict[tuple[str, str], Cause] = {}
 
@@ -75,6 +68,12 @@ class DeliveryJudge:
             t = self.transcripts.get(key)
             self._seen[key] = seen_events(t) if t is not None else []
         return self._seen[key]
+
+    def marks(self, key: str) -> dict[str, float]:
+        """Step key -> completion time on this connection's clock (``step-done`` records)."""
+        if key not in self._marks:
+            self._marks[key] = latency.step_marks(self.transcripts.get(key))
+        return self._marks[key]
 
     def open_problem(self, key: str) -> str | None:
         """Why a connection cannot be judged for delivery (None if it was open)."""
@@ -138,13 +137,12 @@ class DeliveryJudge:
         hits = self.found(key, step, outcome.produced)
         label = f"{step.scenario} ({outcome.produced.marker})"
         if hits:
-            marks = step_marks(self.transcripts.get(key))
-            late = late_cause(step.key, hits[0], marks, self.deadline)
+            late = latency.late_cause(step.key, hits[0], self.marks(key), self.deadline)
             if late is not None:  # arrived, but late: the latency check owns it (a SHOULD)
                 self.causes[(step.key, key)] = late
                 return (
-                    verdict_for_violation(level_of(LATENCY)),
-                    f"{step.event} for {label} on {key}: {late.message} (see {LATENCY})",
+                    verdict_for_violation(level_of(latency.LATENCY)),
+                    f"{step.event} for {label} on {key}: {late.message} (see {latency.LATENCY})",
                     late.raw,
                 )
             return Verdict.PASS, f"{step.event} for {label} arrived on {key}", hits[0].raw
@@ -384,7 +382,7 @@ def is_delivery(requirement: str) -> bool:
     return requirement.startswith(("delivery.", "ws.multiplex."))
 
 
-@run_check("delivery", owns=is_delivery, plan=plan_latency)
+@run_check("delivery", owns=is_delivery, plan=latency.plan_latency)
 def delivery_check(rcx: RunJudgeContext) -> Iterable[Result]:
     """The run-level registration: every delivery/multiplex case of the run (the lateness
     cases are planned here, one per stream connection; the others come from the step table)."""
@@ -412,9 +410,13 @@ def judge_delivery(
         key = f"{case.transport}-{case.stream}"
         if req == "delivery.payload.matches-rest":
             observations.append(judge.payload_matches(key))
-        elif req == LATENCY:
-            conn_key = connection_of(case.id)
-            observations.append(judge_latency(transcripts.get(conn_key), log, judge.deadline))
+        elif req == latency.LATENCY:
+            conn_key = latency.connection_of(case.id)
+            observations.append(
+                latency.judge_latency(
+                    transcripts.get(conn_key), log, judge.deadline, judge.seen(conn_key)
+                )
+            )
             key = conn_key
         elif req in ONCE.values():
             step_key = next(k for k, r in ONCE.items() if r == req)

@@ -102,15 +102,20 @@ def connection_of(case_id: str) -> str:
 
 
 def judge_latency(
-    transcript: Transcript | None, log: DeliveryLog, deadline: float
+    transcript: Transcript | None,
+    log: DeliveryLog,
+    deadline: float,
+    seen: list[Seen] | None = None,
 ) -> tuple[Verdict | None, str, Any]:
-    """Every event of ours on one connection against the deadline (the slowest is named)."""
+    """Every event of ours on one connection against the deadline (the slowest is named);
+    ``seen`` the connection's decoded events when the caller has them already."""
     if transcript is None:
         return Verdict.NOT_EXERCISED, "connection not opened in this run", None
     marks = step_marks(transcript)
     if not marks:
         return Verdict.NOT_EXERCISED, "no stimulus completion recorded on this connection", None
-    seen = seen_events(transcript)
+    if seen is None:
+        seen = seen_events(transcript)
     measured: list[tuple[float, str, Seen]] = []
     for step in STEPS:
         outcome = log.outcomes.get(step.key)
