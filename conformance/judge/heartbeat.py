@@ -22,8 +22,11 @@ DEFAULT_TOLERANCE_S = 1.0
 
 
 def tolerance(cx: JudgeContext) -> float:
+    """The recorded margin, else ``DEFAULT_TOLERANCE_S`` x the recorded multiplier (if any)."""
     value = cx.context.get("heartbeat_tolerance_s")
-    return float(value) if isinstance(value, int | float) and value >= 0 else DEFAULT_TOLERANCE_S
+    if isinstance(value, int | float) and value >= 0:
+        return float(value)
+    return DEFAULT_TOLERANCE_S * cx.timeout_multiplier
 
 
 def _window(cx: JudgeContext) -> tuple[float, float] | None:
