@@ -38,7 +38,7 @@ from conformance.config import Settings, resolve_settings, settings_as_dict
 from conformance.discovery import TargetInfo
 from conformance.embedded import EmbeddedServer
 from conformance.errors import RunAborted, SetupError
-from conformance.observations import OBSERVED, connection_of, fold, observation_cases
+from conformance.observations import OBSERVED, by_observed_case, fold, observation_cases
 from conformance.preflight import preflight as _preflight
 from conformance.redact import Redactor
 from conformance.repeat import merge_results
@@ -121,6 +121,7 @@ class SuiteRun:
         self._repeats: list[SessionOutcome | None] = []
         self.history: dict[str, list[str]] = {}
         self.recorded: dict[str, Result] = {}
+        self._groups: dict[int, tuple[SessionOutcome, dict[str, list[Result]]]] = {}
 
     # -- collection time ------------------------------------------------------------------------
 
@@ -325,12 +326,11 @@ class SuiteRun:
 
     def _observed(self, outcome: SessionOutcome, case_id: str) -> list[Result]:
         """The unplanned Results an ``observed[<key>]`` case folds (not ``--exclude``d)."""
-        return [
-            r
-            for r in outcome.extra_results
-            if f"{OBSERVED}[{connection_of(r.id, self._keys)}]" == case_id
-            and not self.is_excluded(r.id, r.requirement)
-        ]
+        held = self._groups.get(id(outcome))
+        if held is None or held[0] is not outcome:
+            kept = (r for r in outcome.extra_results if not self.is_excluded(r.id, r.requirement))
+            held = self._groups[id(outcome)] = (outcome, by_observed_case(kept, self._keys))
+        return list(held[1].get(case_id, ()))
 
     def results(self) -> list[Result]:
         """The reported cases: exactly the selected pytest items (one item, one case)."""
