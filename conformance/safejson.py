@@ -108,6 +108,10 @@ def check_bounds(
             limit=max_bytes,
         )
     text = _text(data)
+    # Fewer opening brackets than the bound (anywhere, strings included) cannot nest deeper:
+    # two C-speed counts decide a typical payload without the scan (~0.1 s of a run's judging).
+    if text.count("[") + text.count("{") <= max_depth:
+        return text
     depth = nesting_depth(text, stop_above=max_depth)
     if depth > max_depth:
         raise JSONTooDeep(

@@ -125,3 +125,17 @@ def test_a_conformant_stream_reports_no_bound() -> None:
         assert requirement not in results
     assert "sse.framing.size-bounded" not in results
     assert _verdicts(results, "sse.framing.valid-lines") == {Verdict.PASS}
+
+
+def test_bound_check_counts_nesting_not_brackets() -> None:
+    """The bracket-count shortcut only skips the scan when the count alone proves the bound:
+    many shallow brackets still pass, a deep nesting still fails, either side of the count."""
+    from conformance.safejson import JSONTooDeep, check_bounds
+
+    shallow = json.dumps([[1]] * (MAX_JSON_DEPTH + 5))  # many brackets, depth 2
+    assert check_bounds(shallow) == shallow
+    exact = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH  # count == bound: shortcut, passes
+    assert check_bounds(exact) == exact
+    over = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+    with pytest.raises(JSONTooDeep):
+        check_bounds(over)
