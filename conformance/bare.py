@@ -23,6 +23,7 @@ from conformance.discovery import (
     discover,
     http_base,
 )
+from conformance.tls import client_tls
 
 HEALTH_PATH = "/api/v1/streaming/health"
 
@@ -56,7 +57,7 @@ async def discover_bare(
     timeout = httpx.Timeout(REQUEST_TIMEOUT_S * float(settings.timeout_multiplier or 1.0))
     async with httpx.AsyncClient(
         timeout=timeout,
-        verify=bool(settings.verify_tls),
+        verify=client_tls(bool(settings.verify_tls)),
         headers={"User-Agent": USER_AGENT},
         transport=transport,
     ) as client:

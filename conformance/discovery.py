@@ -40,6 +40,7 @@ import httpx
 from conformance import __version__, safejson
 from conformance.config import Settings
 from conformance.errors import SetupError
+from conformance.tls import client_tls
 
 __all__ = [
     "DiscoveryError",
@@ -198,7 +199,7 @@ async def _discover(
     timeout = httpx.Timeout(REQUEST_TIMEOUT_S * settings.timeout_multiplier)
     async with httpx.AsyncClient(
         timeout=timeout,
-        verify=settings.verify_tls,
+        verify=client_tls(settings.verify_tls),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         headers={"User-Agent": USER_AGENT},

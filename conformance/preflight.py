@@ -39,6 +39,7 @@ import httpx
 from conformance.config import Settings
 from conformance.discovery import TargetInfo
 from conformance.errors import SetupError
+from conformance.tls import client_tls
 
 __all__ = [
     "ANONYMOUS_UNCHECKED",
@@ -291,7 +292,7 @@ async def preflight(
     accounts: dict[str, str] = {}
     scopes: dict[str, frozenset[str] | None] = {}
     async with httpx.AsyncClient(
-        verify=settings.verify_tls, transport=transport, follow_redirects=False
+        verify=client_tls(settings.verify_tls), transport=transport, follow_redirects=False
     ) as client:
         acct: dict[str, str] = {}
         for option, token in (

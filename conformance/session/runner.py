@@ -44,6 +44,7 @@ from conformance.session.setup import check_streaming, prepare
 from conformance.session.state import LiveRun
 from conformance.session.stimulation import observe, stimulate
 from conformance.stimulus.base import Driver
+from conformance.tls import client_tls
 from conformance.transcript.model import Transcript
 from conformance.verdicts import Result
 
@@ -77,7 +78,7 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
     )
     redactor = Redactor(settings.secrets())
     driver: Driver | None = None
-    client = httpx.AsyncClient(verify=settings.verify_tls, timeout=run.seconds(10.0))
+    client = httpx.AsyncClient(verify=client_tls(settings.verify_tls), timeout=run.seconds(10.0))
     progress = Progress(run)
     try:
         async with progress:

@@ -55,6 +55,7 @@ from conformance.stimulus.redis_fanout import Cast, FanOut, Plan
 from conformance.stimulus.redis_messages import encode_message
 from conformance.stimulus.redis_render import Person
 from conformance.stimulus.redis_world import DATABASE_FACTS, WorldBackend, cast_of
+from conformance.tls import client_tls
 from conformance.transcript.model import Record
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ class RedisDriver:
         http = None
         if base_url:
             http = httpx.AsyncClient(
-                timeout=timeout, verify=bool(getattr(settings, "verify_tls", True))
+                timeout=timeout, verify=client_tls(bool(getattr(settings, "verify_tls", True)))
             )
         return cls(
             client,
