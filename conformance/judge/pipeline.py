@@ -17,11 +17,13 @@ Pure: no I/O, no clock, so a saved run replays to the same cases and verdicts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 
 from conformance.judge.capacity import capacity_finding
 from conformance.judge.engine import judge_transcript, planned_results
+from conformance.judge.parallel import judge_split
 from conformance.judge.registry import RunJudgeContext, iter_run_checks
 from conformance.matrix.delivery_log import DeliveryLog
 from conformance.matrix.run_context import RunContext
@@ -47,21 +49,21 @@ def judge_run(
     planned = {case.id: case for case in plan}
     results: dict[str, Result] = {}
     extras: list[Result] = []
-    for key, transcript in by_key.items():
-        if key in context.run_level_only:
-            continue
-        for result in _judge_one(transcript, context):
+    judged = [t for key, t in by_key.items() if key not in context.run_level_only]
+    per_transcript, run_level = _judge_all(
+        judged, context, RunJudgeContext(transcripts=by_key, log=log, cases=plan, context=context)
+    )
+    for own in per_transcript:
+        for result in own:
             if result.id not in planned:
                 extras.append(result)
             elif result.id in results:
                 results[result.id] = aggregate_results(results[result.id], result)
             else:
                 results[result.id] = result
-    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=plan, context=context)
-    for chk in iter_run_checks():
-        for result in chk.fn(rcx):
-            if result.id in planned:
-                results[result.id] = result
+    for result in run_level:
+        if result.id in planned:
+            results[result.id] = result
     finding, explained = capacity_finding(results, by_key, context, extras)
     extras.extend(finding)
     _setup_failures_are_errors(results, by_key, context, skip=explained)
@@ -95,20 +97,39 @@ def _judge_unplanned(
 ) -> list[Result]:
     results: list[Result] = []
     seen: set[str] = set()
-    for transcript in by_key.values():
-        for result in _judge_one(transcript, context):
+    # Run-level checks judge what the recording allows: discovery agreement whenever both
+    # instance documents are there, delivery only the cases a format-1 stimulus log names.
+    transcripts = list(by_key.values())
+    per_transcript, run_level = _judge_all(
+        transcripts,
+        context,
+        RunJudgeContext(transcripts=by_key, log=log, cases=context.legacy_cases, context=context),
+    )
+    for transcript, own in zip(transcripts, per_transcript, strict=True):
+        for result in own:
             if result.transcript is None:
                 result = replace(result, transcript=transcript.meta.id)
             if result.id in seen:
                 result = replace(result, id=f"{result.id}@{transcript.meta.id}")
             seen.add(result.id)
             results.append(result)
-    # Run-level checks judge what the recording allows: discovery agreement whenever both
-    # instance documents are there, delivery only the cases a format-1 stimulus log names.
-    rcx = RunJudgeContext(transcripts=by_key, log=log, cases=context.legacy_cases, context=context)
-    for chk in iter_run_checks():
-        results.extend(chk.fn(rcx))
-    return results
+    return results + run_level
+
+
+def _judge_all(
+    transcripts: list[Transcript], context: RunContext, rcx: RunJudgeContext
+) -> tuple[list[list[Result]], list[Result]]:
+    """Each transcript's Results, in order, and the run-level checks' Results, in check order;
+    computed on two cores when that pays (``judge/parallel.py``: same Results either way).
+
+    The run-level checks go as one task weighing half of all transcripts (the delivery check
+    costs about that on the embedded server); a transcript weighs its record count."""
+    weights = [float(len(t.records) + 1) for t in transcripts]
+    tasks: list[Callable[[], list[Result]]] = [partial(_judge_one, t, context) for t in transcripts]
+    tasks.append(lambda: [r for chk in iter_run_checks() for r in chk.fn(rcx)])
+    weights.append(sum(weights) / 2)
+    done = judge_split(tasks, weights, lambda task: task())
+    return done[:-1], done[-1]
 
 
 def _setup_failures_are_errors(
