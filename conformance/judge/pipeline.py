@@ -23,15 +23,18 @@ from functools import partial
 
 from conformance.judge.capacity import capacity_finding
 from conformance.judge.engine import judge_transcript, planned_results
-from conformance.judge.parallel import judge_split
 from conformance.judge.registry import RunJudgeContext, iter_run_checks
 from conformance.matrix.delivery_log import DeliveryLog
 from conformance.matrix.run_context import RunContext
+from conformance.parallel import split_work
 from conformance.requirements import level_of
 from conformance.transcript.model import Transcript
 from conformance.verdicts import Result, Verdict, aggregate_results, not_exercised_result
 
 __all__ = ["judge_run"]
+
+#: Fewer transcripts are judged in-process only (a bare file, a unit test's few).
+MIN_FORKED_TRANSCRIPTS = 16
 
 
 def judge_run(
@@ -120,7 +123,7 @@ def _judge_all(
     transcripts: list[Transcript], context: RunContext, rcx: RunJudgeContext
 ) -> tuple[list[list[Result]], list[Result]]:
     """Each transcript's Results, in order, and the run-level checks' Results, in check order;
-    computed on two cores when that pays (``judge/parallel.py``: same Results either way).
+    computed on two cores when that pays (``conformance/parallel.py``: same Results).
 
     The run-level checks go as one task weighing half of all transcripts (the delivery check
     costs about that on the embedded server); a transcript weighs its record count."""
@@ -128,7 +131,7 @@ def _judge_all(
     tasks: list[Callable[[], list[Result]]] = [partial(_judge_one, t, context) for t in transcripts]
     tasks.append(lambda: [r for chk in iter_run_checks() for r in chk.fn(rcx)])
     weights.append(sum(weights) / 2)
-    done = judge_split(tasks, weights, lambda task: task())
+    done = split_work(tasks, weights, lambda task: task(), min_tasks=MIN_FORKED_TRANSCRIPTS + 1)
     return done[:-1], done[-1]
 
 

@@ -10,7 +10,7 @@ re-judge the run offline.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from conformance.findings import Analysis, analyse
+from conformance.parallel import split_work
 from conformance.redact import Redactor
 from conformance.reports.findings_text import summary_markdown
 from conformance.reports.html import write_html_report
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: From this many results on, the report files are written on two cores.
+FORKED_REPORTS_FROM = 200
 
 
 def default_report_dir(base: Path, target: str, when: datetime | None = None) -> Path:
@@ -139,26 +142,50 @@ def write_run_reports(
     )
     listed = [redactor.transcript(t) for t in transcripts]
     analysis = analyse(clean, listed)
-    # Annotations are labels and verdict words (no secrets); keyed by the unredacted result id.
-    paths = {"json": write_json_report(report_dir, info, clean, annotations, analysis)}
-    paths["junit"] = write_junit(
-        report_dir,
-        clean,
-        target=info.target,
-        started_at=started_at,
-        duration_s=duration_s,
-        strict=strict,
-        baseline=baseline,
-    )
+    report_dir.mkdir(parents=True, exist_ok=True)
     transcript_dir = report_dir / "transcripts"
     transcript_dir.mkdir(parents=True, exist_ok=True)
+    names = _file_names(listed)
     links: dict[str, str] = {}
-    for name, transcript in zip(_file_names(listed), listed, strict=True):
-        write_transcripts(transcript_dir / name, [transcript])
+    for name, transcript in zip(names, listed, strict=True):
         links.setdefault(transcript.meta.id, f"transcripts/{name}")
-    paths["transcripts"] = transcript_dir
-    paths["html"] = write_html_report(
-        report_dir, info, clean, transcript_links=links, analysis=analysis
+
+    def transcripts_files() -> Path:
+        for name, transcript in zip(names, listed, strict=True):
+            write_transcripts(transcript_dir / name, [transcript])
+        return transcript_dir
+
+    # One file each, independent of one another: a big run writes them on two cores
+    # (``conformance/parallel.py``); weights are their measured shares of the time.
+    writers: dict[str, tuple[float, Callable[[], Path]]] = {
+        # Annotations are labels and verdict words (no secrets); keyed by the unredacted id.
+        "json": (3, lambda: write_json_report(report_dir, info, clean, annotations, analysis)),
+        "junit": (
+            1,
+            lambda: write_junit(
+                report_dir,
+                clean,
+                target=info.target,
+                started_at=started_at,
+                duration_s=duration_s,
+                strict=strict,
+                baseline=baseline,
+            ),
+        ),
+        "transcripts": (1.5, transcripts_files),
+        "html": (
+            6,
+            lambda: write_html_report(
+                report_dir, info, clean, transcript_links=links, analysis=analysis
+            ),
+        ),
+        "summary": (0.5, lambda: write_summary_markdown(report_dir, info, clean, analysis)),
+    }
+    jobs = list(writers.values())
+    done = split_work(
+        [job for _, job in jobs],
+        [weight for weight, _ in jobs],
+        lambda job: job(),
+        min_tasks=len(jobs) if len(clean) >= FORKED_REPORTS_FROM else len(jobs) + 1,
     )
-    paths["summary"] = write_summary_markdown(report_dir, info, clean, analysis)
-    return paths
+    return dict(zip(writers, done, strict=True))

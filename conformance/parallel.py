@@ -1,16 +1,16 @@
-"""Judge one run's transcripts on two cores: this process and one forked child.
+"""Work split between this process and one forked child: judging a run, writing its reports.
 
-Why: judging happens after the session's last byte, on the run's critical path (~0.35 s of CPU
-for the embedded server's ~70 transcripts and its delivery log), while the embedded server, the
-other process of a run, sits idle on the other core. The checks are pure functions of one
-transcript (or, for the run-level checks, of the whole recording), so a forked child can judge
-a share and send its Results back pickled; the caller assembles them in the original order, so
-the answer is the same list, Result for Result, as judging everything here.
+Why: judging (~0.35 s of CPU for the embedded server's ~70 transcripts and its delivery log) and
+writing the reports (~0.3 s) happen after the session's last byte, on the run's critical path,
+while the embedded server, the other process of a run, sits idle on the other core. Both are
+pure functions of data already in memory (checks of one transcript or of the whole recording;
+writers of one file each), so a forked child can do a share: it sends its results back pickled
+and the caller gets them in the original order, the same list as doing everything here.
 
 Only where it pays and is safe: Linux (``fork`` is the platform's own; elsewhere it is unsafe or
-absent), at least two usable CPUs, and enough transcripts to outweigh the fork (~5 ms). If the
-child fails in any way (cannot fork, crashes, sends nothing), its share is judged here: a
-failure costs time, never a Result.
+absent), at least two usable CPUs, enough tasks to outweigh the fork (~5 ms), and not disabled
+(``MSC_NO_FORK=1``). If the child fails in any way (cannot fork, crashes, sends nothing), its
+share is done here: a failure costs time, never a result.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["MIN_TRANSCRIPTS", "judge_split", "usable_cpus"]
-
-#: Fewer transcripts than this are judged in-process (a bare file, a unit test's few).
-MIN_TRANSCRIPTS = 16
+__all__ = ["split_work", "usable_cpus"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,13 +36,13 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _enabled(count: int) -> bool:
+def enabled() -> bool:
+    """Whether this process may fork a helper (see the module docstring)."""
     return (
         sys.platform == "linux"
         and hasattr(os, "fork")
-        and count >= MIN_TRANSCRIPTS
+        and os.environ.get("MSC_NO_FORK", "") != "1"
         and usable_cpus() >= 2
-        and os.environ.get("MSC_JUDGE_PROCESSES", "") != "1"
     )
 
 
@@ -64,17 +61,20 @@ def _halves(weights: Sequence[float]) -> tuple[list[int], list[int]]:
     return sorted(first), sorted(second)
 
 
-def judge_split(tasks: Sequence[T], weights: Sequence[float], judge: Callable[[T], R]) -> list[R]:
-    """``[judge(t) for t in tasks]``, the lighter-loaded half computed by a forked child when
-    that pays (see the module docstring). ``weights`` estimate each task's cost."""
-    if not _enabled(len(tasks)):
-        return [judge(task) for task in tasks]
+def split_work(
+    tasks: Sequence[T], weights: Sequence[float], run: Callable[[T], R], *, min_tasks: int = 2
+) -> list[R]:
+    """``[run(t) for t in tasks]``, about half of the weight done by a forked child when that
+    pays (see the module docstring). ``weights`` estimate each task's cost; fewer than
+    ``min_tasks`` tasks are always done here."""
+    if len(tasks) < max(min_tasks, 2) or not enabled():
+        return [run(task) for task in tasks]
     mine, theirs = _halves(weights)
     out: dict[int, R] = {}
-    child = _fork_child(lambda: [(i, judge(tasks[i])) for i in theirs])
+    child = _fork_child(lambda: [(i, run(tasks[i])) for i in theirs])
     try:
         for index in mine:
-            out[index] = judge(tasks[index])
+            out[index] = run(tasks[index])
         received = _collect(child)
     except BaseException:
         _abandon(child)
@@ -82,8 +82,8 @@ def judge_split(tasks: Sequence[T], weights: Sequence[float], judge: Callable[[T
     if received is not None:
         out.update(received)
     for index in theirs:
-        if index not in out:  # the child failed: judge its share here
-            out[index] = judge(tasks[index])
+        if index not in out:  # the child failed: do its share here
+            out[index] = run(tasks[index])
     return [out[i] for i in range(len(tasks))]
 
 
