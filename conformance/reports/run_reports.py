@@ -21,7 +21,6 @@ from conformance.findings import Analysis, analyse
 from conformance.parallel import split_work
 from conformance.redact import Redactor
 from conformance.reports.findings_text import summary_markdown
-from conformance.reports.html import write_html_report
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.reports.junit import write_junit
 from conformance.transcript.model import Transcript, write_transcripts
@@ -94,6 +93,20 @@ def write_summary_markdown(
     return path
 
 
+def _html(
+    report_dir: Path,
+    info: RunInfo,
+    results: list[Result],
+    links: Mapping[str, str] | None,
+    analysis: Analysis,
+) -> Path:
+    """report.html; jinja2 is imported here, not with this module (~50 ms of CPU), so a run
+    whose HTML is written by the forked helper never imports it (``conformance/parallel.py``)."""
+    from conformance.reports.html import write_html_report
+
+    return write_html_report(report_dir, info, results, transcript_links=links, analysis=analysis)
+
+
 def write_judged_reports(
     report_dir: Path,
     info: RunInfo,
@@ -108,7 +121,7 @@ def write_judged_reports(
     analysis = analyse(results, transcripts)
     return {
         "json": write_json_report(report_dir, info, results, annotations, analysis),
-        "html": write_html_report(report_dir, info, results, analysis=analysis),
+        "html": _html(report_dir, info, results, None, analysis),
         "summary": write_summary_markdown(report_dir, info, results, analysis),
     }
 
@@ -173,12 +186,7 @@ def write_run_reports(
             ),
         ),
         "transcripts": (1.5, transcripts_files),
-        "html": (
-            6,
-            lambda: write_html_report(
-                report_dir, info, clean, transcript_links=links, analysis=analysis
-            ),
-        ),
+        "html": (6, lambda: _html(report_dir, info, clean, links, analysis)),
         "summary": (0.5, lambda: write_summary_markdown(report_dir, info, clean, analysis)),
     }
     jobs = list(writers.values())
