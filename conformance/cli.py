@@ -44,6 +44,8 @@ LEAN_PYTEST = (
     "--capture=no",
     *("-p", "no:logging", "-p", "no:faulthandler"),
     *("-p", "no:unraisableexception", "-p", "no:threadexception"),
+    # the cases are plain functions: no unittest wrapper around each, no subtests status hook
+    *("-p", "no:unittest", "-p", "no:subtests"),
 )
 
 

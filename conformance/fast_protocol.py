@@ -74,8 +74,9 @@ def _passed(item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any]) ->
     )
 
 
-def _report(item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any]) -> pytest.TestReport:
-    ihook = item.ihook
+def _report(
+    item: pytest.Item, call: CallInfo[Any], keywords: dict[str, Any], ihook: Any
+) -> pytest.TestReport:
     if call.excinfo is None:
         report = _passed(item, call, keywords)
     else:
@@ -110,21 +111,21 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if not _lean(item):
         return None
     _locate(item)
-    ihook = item.ihook
+    ihook = item.ihook  # one hook-proxy lookup per item, not one per phase
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     keywords = dict.fromkeys(item.keywords, 1)
     reraise = _reraised(item.config)
     case = item.callspec.params["planned_case"]  # type: ignore[attr-defined]
     run = suite_run(item.config)
     setup = CallInfo.from_call(lambda: judge_case(run, case), when="setup", reraise=reraise)
-    if _report(item, setup, keywords).passed:
+    if _report(item, setup, keywords, ihook).passed:
         function = item.obj  # type: ignore[attr-defined]
         judged = setup.result
         call = CallInfo.from_call(
             lambda: function(judged_case=judged), when="call", reraise=reraise
         )
-        _report(item, call, keywords)
+        _report(item, call, keywords, ihook)
     teardown = CallInfo.from_call(lambda: None, when="teardown", reraise=reraise)
-    _report(item, teardown, keywords)
+    _report(item, teardown, keywords, ihook)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
