@@ -4,7 +4,8 @@ live session, written as JSON to ``$MSC_BENCH_CPU_FILE``.
 Why: on a loaded machine wall time says little; CPU time does not depend on the load. The
 fixed overhead's CPU is the suite process's CPU minus what it spent in the live session
 (``SuiteRun.outcome``: connections and stimulation), where judging the transcripts
-(``judge_run``, after the last byte) counts as overhead like the wall figure does. Loaded with
+(``judge_run``, after the last byte) counts as overhead like the wall figure does; so does the
+CPU of the forked helpers that judge and write reports on the other core (``helpers``). Loaded with
 ``run ... -- -p bench_cpu_probe`` and ``bench/`` on ``PYTHONPATH``; never by the product.
 """
 
@@ -59,5 +60,12 @@ def pytest_unconfigure(config: Any) -> None:
     if target:
         total = _cpu()
         session = _spent["session"] - _spent["judging"]
-        figures = {"total": total, "session": session, "judging": _spent["judging"]}
+        from conformance import parallel
+
+        figures = {
+            "total": total,
+            "session": session,
+            "judging": _spent["judging"],
+            "helpers": parallel.helper_cpu_s(),  # forked helpers (judging, reports): other core
+        }
         Path(target).write_text(json.dumps(figures), encoding="utf-8")

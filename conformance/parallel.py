@@ -23,7 +23,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["split_work", "usable_cpus"]
+__all__ = ["enabled", "helper_cpu_s", "split_work", "usable_cpus"]
+
+_HELPER_CPU = [0.0]
+
+
+def helper_cpu_s() -> float:
+    """CPU seconds the forked helpers of this process used so far (``bench/``: work moved to
+    the other core still counts)."""
+    return _HELPER_CPU[0]
+
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -122,7 +131,8 @@ def _collect(child: _Child) -> dict[int, R] | None:
     pid, read = child
     with os.fdopen(read, "rb") as pipe:
         data = pipe.read()
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
+    _HELPER_CPU[0] += usage.ru_utime + usage.ru_stime
     if status != 0 or not data:
         return None
     try:
