@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -105,7 +106,13 @@ def _fork_child(work: Callable[[], list[tuple[int, R]]]) -> _Child:
     except OSError:
         return None
     try:
-        pid = os.fork()
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns about fork() in a multi-threaded process (a run has the
+            # embedded server's output-drain thread): the child only judges or writes its own
+            # report files, pickles the answer into its pipe and _exit()s, taking no lock the
+            # other thread could hold (that thread only reads the server's stdout).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
     except OSError:
         os.close(read)
         os.close(write)
