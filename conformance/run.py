@@ -414,11 +414,8 @@ class SuiteRun:
             extra=extra,
             annotations=annotations(results, baseline, len(self._repeats), self.history),
             baseline=baseline,
+            stimuli=self._outcome.stimuli if self._outcome is not None else None,
         )
-        if self._outcome is not None and self._outcome.stimuli is not None:
-            from conformance.matrix.stimulus_log import write_stimulus_log
-
-            write_stimulus_log(report_dir, self.redactor().transcript(self._outcome.stimuli))
         if len(self._repeats) > 1:
             self._write_repeats(report_dir, target, strict)
         lines = summary_lines(

@@ -107,6 +107,12 @@ def _html(
     return write_html_report(report_dir, info, results, transcript_links=links, analysis=analysis)
 
 
+def _stimulus_log(report_dir: Path, stimuli: Transcript) -> Path:
+    from conformance.matrix.stimulus_log import write_stimulus_log
+
+    return write_stimulus_log(report_dir, stimuli)
+
+
 def write_judged_reports(
     report_dir: Path,
     info: RunInfo,
@@ -139,8 +145,11 @@ def write_run_reports(
     extra: dict[str, Any] | None = None,
     annotations: Mapping[str, Mapping[str, Any]] | None = None,
     baseline: BaselineOutcome | None = None,
+    stimuli: Transcript | None = None,
 ) -> dict[str, Path]:
     """Write the run's artifacts into ``report_dir``; returns the paths by kind.
+
+    ``stimuli``, the run's stimulus log, goes to ``transcripts/_stimuli.jsonl`` (redacted here).
 
     ``annotations`` adds keys to report.json rows by result id; ``baseline`` changes how
     junit.xml shows expected results and stale entries (report.json gets its block in ``extra``).
@@ -189,6 +198,9 @@ def write_run_reports(
         "html": (6, lambda: _html(report_dir, info, clean, links, analysis)),
         "summary": (0.5, lambda: write_summary_markdown(report_dir, info, clean, analysis)),
     }
+    if stimuli is not None:
+        log: Transcript = stimuli
+        writers["stimuli"] = (2, lambda: _stimulus_log(report_dir, redactor.transcript(log)))
     jobs = list(writers.values())
     done = split_work(
         [job for _, job in jobs],
