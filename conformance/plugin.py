@@ -152,9 +152,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     run: SuiteRun = metafunc.config.stash[_RUN]
     _settings_or_usage_error(run)
     cases = [c for c in run.plan() if module_for(c.requirement, c.group) == stem]
+    marks: dict[str, Any] = {}  # one mark per requirement, shared by its cases
+    for case in cases:
+        if case.requirement not in marks:
+            marks[case.requirement] = [pytest.mark.requirement(case.requirement)]
     metafunc.parametrize(
-        "planned_case",
-        [pytest.param(c, id=c.id, marks=[pytest.mark.requirement(c.requirement)]) for c in cases],
+        "planned_case", [pytest.param(c, id=c.id, marks=marks[c.requirement]) for c in cases]
     )
 
 
