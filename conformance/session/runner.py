@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,20 +27,27 @@ import httpx
 from conformance.config import Settings
 from conformance.discovery import TargetInfo
 from conformance.judge import judge_run, planned_results
+from conformance.matrix.delivery_log import DeliveryLog
 from conformance.matrix.run_context import RunContext
+from conformance.matrix.steps import WARMUP, steps_for
 from conformance.matrix.stimulus_log import build_stimulus_log
 from conformance.redact import Redactor
+from conformance.session.batches import OpenSlots, batch_steps, observed_by, plan_batches
 from conformance.session.keepalive import hold, ping_timeout
 from conformance.session.opening import (
     close_all,
+    close_connections,
     fully_excluded,
     honour_cancel,
+    is_one_shot,
     mixed_case,
-    open_all,
+    open_connections,
+    prepare_connections,
     subscribe,
 )
 from conformance.session.plan import connections, plan_cases, plan_meta
 from conformance.session.progress import Progress
+from conformance.session.recorder import LiveConnection
 from conformance.session.setup import check_streaming, prepare
 from conformance.session.state import LiveRun
 from conformance.session.stimulation import observe, stimulate
@@ -85,20 +93,8 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
             await check_streaming(run, client)
             driver, setup_tokens = (None, {}) if run.no_streaming else await prepare(run, client)
             redactor = redactor.extend(setup_tokens.values())
-            progress.phase("opening")
-            await open_all(run, client, redactor, setup_tokens)
-            honour_cancel()
-            await subscribe(run)
-            if driver is not None:
-                progress.phase("stimulating")
-                await stimulate(run, driver)
-            elif settings.read_only:
-                progress.phase("observing", run.seconds(settings.observe_seconds))
-                await observe(run)
-            honour_cancel()
-            progress.phase("keep-alive windows", hold_seconds(run))
-            await hold(run)
-            honour_cancel()
+            factories = prepare_connections(run, client, redactor, setup_tokens)
+            await record(run, factories, driver, progress)
             progress.phase("closing")
     finally:
         await close_all(run)
@@ -134,6 +130,74 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
             redactor.text(str(x)) for x in getattr(driver, "leftovers", None) or []
         ],
     )
+
+
+async def record(
+    run: LiveRun,
+    factories: dict[str, Callable[[], LiveConnection]],
+    driver: Driver | None,
+    progress: Progress,
+) -> None:
+    """Open, stimulate, hold and close every connection within ``--max-connections``: the
+    one-shot probes first (each gives its slot back once answered), then the held streams, in
+    batches when they do not fit at once (``batches``: each batch is a whole small run)."""
+    s = run.settings
+    planned = [c for c in connections(s) if c.key in factories]
+    probes = [c.key for c in planned if is_one_shot(c)]
+    slots = OpenSlots(s.max_connections)
+    batches = plan_batches([c for c in planned if not is_one_shot(c)], slots.limit)
+    if len(batches) > 1:
+        held = sum(len(b) for b in batches)
+        run.notes.append(
+            f"--max-connections {slots.limit}: {held} held streams in {len(batches)} batches"
+        )
+    main_log = run.log
+    probing = asyncio.ensure_future(open_connections(run, factories, probes, slots, one_shot=True))
+    try:
+        for i, batch in enumerate(batches):
+            label = f" (batch {i + 1} of {len(batches)})" if len(batches) > 1 else ""
+            keys = [c.key for c in batch]
+            progress.phase("opening" + label)
+            if i > 0:
+                run.log = DeliveryLog(not_run_reason=main_log.not_run_reason)
+                if driver is not None and (rewind := getattr(driver, "rewind", None)):
+                    await rewind()
+            await asyncio.gather(open_connections(run, factories, keys, slots), probing)
+            honour_cancel()
+            await subscribe(run)
+            if driver is not None:
+                progress.phase("stimulating" + label)
+                if len(batches) == 1:
+                    await stimulate(run, driver)
+                else:
+                    seen = observed_by(batch)
+                    await stimulate(
+                        run,
+                        driver,
+                        batch_steps(steps_for(s), seen),
+                        batch_steps(WARMUP, seen),
+                    )
+            elif s.read_only:
+                progress.phase("observing" + label, run.seconds(s.observe_seconds))
+                await observe(run)
+            honour_cancel()
+            progress.phase("keep-alive windows" + label, hold_seconds(run))
+            await hold(run)
+            honour_cancel()
+            await close_connections(run, keys, slots)
+            if i > 0 and driver is not None:
+                main_log.batches.update({key: run.log.outcomes for key in keys})
+                main_log.mux_unsubscribed_after = (
+                    main_log.mux_unsubscribed_after or run.log.mux_unsubscribed_after
+                )
+        await probing
+    finally:
+        run.log = main_log
+        if not probing.done():
+            probing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await probing
+    run.peak_open = slots.peak
 
 
 def hold_seconds(run: LiveRun) -> float:

@@ -36,6 +36,10 @@ class LiveRun:
     no_streaming: str | None = None
     #: the origin probed for an unadvertised streaming API: {"origin", "health_status"}
     streaming_fallback: dict[str, Any] | None = None
+    #: connections holding one of the ``--max-connections`` slots (``batches.OpenSlots``)
+    slot_holders: set[str] = field(default_factory=set)
+    #: the most connections that were open at once (``OpenSlots.peak``)
+    peak_open: int = 0
 
     def seconds(self, base: float) -> float:
         return base * self.mult
