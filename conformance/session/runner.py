@@ -139,8 +139,8 @@ async def record(
     progress: Progress,
 ) -> None:
     """Open, stimulate, hold and close every connection within ``--max-connections``: the
-    one-shot probes first (each gives its slot back once answered), then the held streams, in
-    batches when they do not fit at once (``batches``: each batch is a whole small run)."""
+    one-shot probes (each gives its slot back once answered) and the held streams, in batches
+    when they do not fit at once (``batches``: each batch is a whole small run)."""
     s = run.settings
     planned = [c for c in connections(s) if c.key in factories]
     probes = [c.key for c in planned if is_one_shot(c)]
@@ -152,6 +152,15 @@ async def record(
             f"--max-connections {slots.limit}: {held} held streams in {len(batches)} batches"
         )
     main_log = run.log
+    # One batch: its streams take their slots first and the probes use the rest while the
+    # streams are stimulated (no probe stands between opening and the first heartbeat). Several:
+    # the probes go first, so the first batch does not wait on probes for a slot.
+    streams_first = len(batches) == 1
+    first = (
+        asyncio.ensure_future(open_connections(run, factories, [c.key for c in batches[0]], slots))
+        if streams_first
+        else None
+    )
     probing = asyncio.ensure_future(open_connections(run, factories, probes, slots, one_shot=True))
     try:
         for i, batch in enumerate(batches):
@@ -162,7 +171,10 @@ async def record(
                 run.log = DeliveryLog(not_run_reason=main_log.not_run_reason)
                 if driver is not None and (rewind := getattr(driver, "rewind", None)):
                     await rewind()
-            await asyncio.gather(open_connections(run, factories, keys, slots), probing)
+            if first is not None:
+                await first
+            else:
+                await asyncio.gather(open_connections(run, factories, keys, slots), probing)
             honour_cancel()
             await subscribe(run)
             if driver is not None:
@@ -180,6 +192,7 @@ async def record(
             elif s.read_only:
                 progress.phase("observing" + label, run.seconds(s.observe_seconds))
                 await observe(run)
+            await probing  # answered by now (the keep-alive windows are the streams' alone)
             honour_cancel()
             progress.phase("keep-alive windows" + label, hold_seconds(run))
             await hold(run)
@@ -190,13 +203,14 @@ async def record(
                 main_log.mux_unsubscribed_after = (
                     main_log.mux_unsubscribed_after or run.log.mux_unsubscribed_after
                 )
-        await probing
+        await probing  # also when no stream was planned
     finally:
         run.log = main_log
-        if not probing.done():
-            probing.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await probing
+        for task in (first, probing):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
     run.peak_open = slots.peak
 
 

@@ -63,10 +63,16 @@ async def _warm_up(run: LiveRun, driver: Driver, warmups: Sequence[Step] = WARMU
         if not pending:
             return
         waits: list[tuple[Step, Awaitable[bool]]] = []
-        for step in pending:
-            outcome = await _produce(
-                run, driver, step, {"tag": run.tag}, f"{run.tag}-{step.key.lower()}{round_no}"
+        # independent of each other and never judged: caused at once, not one after another
+        outcomes = await asyncio.gather(
+            *(
+                _produce(
+                    run, driver, step, {"tag": run.tag}, f"{run.tag}-{step.key.lower()}{round_no}"
+                )
+                for step in pending
             )
+        )
+        for step, outcome in zip(pending, outcomes, strict=True):
             if outcome.produced is None:
                 continue
             targets = [*step.arrive]
