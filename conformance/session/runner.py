@@ -1,8 +1,9 @@
-"""The live session: open every planned connection at once, stimulate, wait on barriers, judge.
+"""The live session: open the planned connections, stimulate, wait on barriers, judge.
 
-Cost model: all streams are open concurrently and every wait is a condition with a deadline, so
-a full run takes about one SSE heartbeat window (plus one WS ping interval with ``--long``), not
-one per case. The stimulus driver's ``cleanup()`` runs in ``finally``: a failure, a timeout or
+Cost model: the held streams are open concurrently (within ``--max-connections``; beyond it in
+batches, ``batches.py``) and every wait is a condition with a deadline, so a full run takes
+about one SSE heartbeat window per batch (plus one WS ping interval with ``--long``), not one
+per case. The stimulus driver's ``cleanup()`` runs in ``finally``: a failure, a timeout or
 Ctrl-C still removes what the run created. Judging happens after everything is closed, from the
 transcripts, the stimulus log and the run's ``RunContext``, through ``judge.pipeline.judge_run``:
 the same call ``replay`` makes on the saved run.
