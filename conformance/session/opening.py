@@ -196,7 +196,7 @@ async def subscribe(run: LiveRun) -> None:
     """Send the WS subscribe frames: the multiplexed socket and the bad-subscribe probes."""
     from conformance.ws.messages import subscribe_message
 
-    for c in run.live.values():
+    for c in list(run.live.values()):  # probes may still be joining
         if c.conn.transport != "ws" or not c.is_open or not c.conn.subscriptions:
             continue
         for sub in c.meta.context.get("subscriptions", []):
