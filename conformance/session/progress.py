@@ -43,6 +43,7 @@ class Progress:
     def phase(self, name: str, seconds: float | None = None) -> None:
         self._phase = name
         self._phase_started = time.monotonic()
+        self._run.phase_stamps.append((name, self._phase_started))  # SessionOutcome.phase_s
         self._deadline = None if seconds is None else self._phase_started + seconds
 
     def line(self) -> str:

@@ -69,6 +69,12 @@ class SessionOutcome:
     stimuli: Transcript | None = None
     #: what the stimulus driver's cleanup could not remove (report.json ``cleanup_not_removed``)
     cleanup_not_removed: list[str] = field(default_factory=list)
+    #: seconds per phase, in order (``setup``, ``opening``, ..., ``closing``, ``judging`` with
+    #: the driver's cleanup beside it; a batched run repeats its phases per batch): where a
+    #: session's time goes (``bench/bench_session_phases.py``)
+    phase_s: list[tuple[str, float]] = field(default_factory=list)
+    #: the most connections open at once (never above ``--max-connections``)
+    peak_open: int = 0
 
 
 async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
@@ -88,6 +94,7 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
     driver: Driver | None = None
     client = httpx.AsyncClient(verify=_verify(settings, target), timeout=run.seconds(10.0))
     progress = Progress(run)
+    failed = True
     try:
         async with progress:
             progress.phase("setup")
@@ -97,19 +104,25 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
             factories = prepare_connections(run, client, redactor, setup_tokens)
             await record(run, factories, driver, progress)
             progress.phase("closing")
+        failed = False
     finally:
         await close_all(run)
-        if driver is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(driver.cleanup())
-        await client.aclose()
-    transcripts = {
-        k: redactor.transcript(c.transcript)
-        for k, c in run.live.items()
-        if c.transcript is not None
-    }
-    context = run_context(run, transcripts)
-    judged = judge_run(transcripts, run.log, context)
+        cleaning = asyncio.ensure_future(_clean_up(driver, client))
+        if failed:  # an error or Ctrl-C: nothing to judge, only to clean up
+            await asyncio.shield(cleaning)
+    run.phase_stamps.append(("judging", time.monotonic()))
+    try:
+        transcripts = {
+            k: redactor.transcript(c.transcript)
+            for k, c in run.live.items()
+            if c.transcript is not None
+        }
+        context = run_context(run, transcripts)
+        # The judges (CPU) work in a thread while the driver's cleanup (REST deletes: waiting
+        # on the server) runs here; neither reads what the other writes.
+        judged = await asyncio.to_thread(judge_run, transcripts, run.log, context)
+    finally:
+        await asyncio.shield(cleaning)
     planned = {c.id for c in cases}
     stimuli = build_stimulus_log(
         run.log,
@@ -130,7 +143,25 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
         cleanup_not_removed=[
             redactor.text(str(x)) for x in getattr(driver, "leftovers", None) or []
         ],
+        phase_s=_phase_seconds(run.phase_stamps, time.monotonic()),
+        peak_open=run.peak_open,
     )
+
+
+async def _clean_up(driver: Driver | None, client: httpx.AsyncClient) -> None:
+    """Remove what the run created (shielded: also when interrupted), then close the client."""
+    try:
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(driver.cleanup())
+    finally:
+        await client.aclose()
+
+
+def _phase_seconds(stamps: list[tuple[str, float]], end: float) -> list[tuple[str, float]]:
+    """Each phase's duration: from its stamp to the next one (the last to ``end``)."""
+    ends = [t for _, t in stamps[1:]] + [end]
+    return [(name, round(e - t, 4)) for (name, t), e in zip(stamps, ends, strict=True)]
 
 
 async def record(
@@ -198,6 +229,7 @@ async def record(
             progress.phase("keep-alive windows" + label, hold_seconds(run))
             await hold(run)
             honour_cancel()
+            progress.phase("closing" + label)
             await close_connections(run, keys, slots)
             if i > 0 and driver is not None:
                 main_log.batches.update({key: run.log.outcomes for key in keys})
