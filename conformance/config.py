@@ -257,9 +257,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "max_connections",
         "--max-connections",
-        "connections being opened at once (handshakes and one-shot requests; refusal probes "
-        "go first, then the held streams), so a small server is not flooded",
-        values.parse_setup_attempts,
+        "connections open at once, one-shot probes included (at least 2). The default 50 "
+        "holds a full run's 44 streams in one batch, so the run costs one heartbeat interval; "
+        "below that the streams run in batches, about one interval each (a small server: "
+        "e.g. 15 = 3 batches)",
+        values.parse_max_connections,
         metavar="N",
     ),
     Option(

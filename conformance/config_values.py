@@ -95,6 +95,17 @@ def parse_repeat(text: str) -> int:
     return value
 
 
+def parse_max_connections(text: str) -> int:
+    """``--max-connections``: at least 2 (the two revocable streams share a batch)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if value < 2:
+        raise ValueError(f"expected a whole number >= 2, got {text!r}")
+    return value
+
+
 def parse_setup_attempts(text: str) -> int:
     try:
         value = int(text.strip())

@@ -45,7 +45,7 @@ class Settings:
     ping_timeout_s: float = 35.0
     max_setup_attempts: int = 3  # --max-setup-attempts: 429/502-504/connect-failure retries
     max_retry_wait_s: float = 30.0  # --max-retry-wait: longest wait before a setup retry
-    max_connections: int = 20  # --max-connections: connection setups in flight at once
+    max_connections: int = 50  # --max-connections: connections open at once (batches beyond)
     api_version: str | None = None  # --api-version: the Mastodon API version to gate features by
     baseline: Path | None = None
     write_baseline: Path | None = None

@@ -281,6 +281,14 @@ class FixtureWorld:
 
     # --- cleanup -------------------------------------------------------------------------------
 
+    def delete_row(self, table: str, row_id: int) -> None:
+        """Delete one row this run inserted (and forget it): a mute or block undone between
+        ``--max-connections`` batches."""
+        if (table, row_id) not in self.ledger:
+            raise ValueError(f"{table} {row_id} is not a row of this run")
+        self._exec(f"DELETE FROM {table} WHERE id = %s", (row_id,))
+        self.ledger.remove((table, row_id))
+
     def cleanup(self) -> list[str]:
         """Delete every row of this run (ledger in reverse, then a sweep); never raises.
 

@@ -44,6 +44,8 @@ from conformance.verdicts import (
     verdict_for_violation,
 )
 
+MUX_KEY = "ws-multiplex"
+
 
 class DeliveryJudge:
     """Judges the delivery and multiplexing cases of one run."""
@@ -99,8 +101,10 @@ class DeliveryJudge:
         problem = self.open_problem(key)
         return (Verdict.NOT_EXERCISED, problem, None) if problem else None
 
-    def outcome(self, step_key: str) -> StepOutcome:
-        outcome = self.log.outcomes.get(step_key)
+    def outcome(self, step_key: str, key: str | None = None) -> StepOutcome:
+        """The step's outcome as connection ``key`` saw it (``--max-connections`` batches each
+        stimulate their own streams: ``DeliveryLog.outcome_for``)."""
+        outcome = self.log.outcome_for(step_key, key)
         if outcome is None:
             return StepOutcome(step_key, None, self.log.not_run_reason or "step was not run")
         return outcome
@@ -108,23 +112,25 @@ class DeliveryJudge:
     def found(self, key: str, step: Step, produced: Produced) -> list[Seen]:
         return [s for s in self.seen(key) if matches(step, produced, s)]
 
-    def target_step(self, step: Step) -> tuple[Step | None, StepOutcome | None]:
-        outcome = self.outcome(step.key)
+    def target_step(
+        self, step: Step, key: str | None = None
+    ) -> tuple[Step | None, StepOutcome | None]:
+        outcome = self.outcome(step.key, key)
         if outcome.produced is None:
             return None, None
         target_key = outcome.produced.detail.get("target_step")
         if not target_key:
             return None, None
-        return STEP_BY_KEY[target_key], self.outcome(target_key)
+        return STEP_BY_KEY[target_key], self.outcome(target_key, key)
 
     # -- per-case judgements -----------------------------------------------------------------
 
     def arrive(self, step: Step, key: str) -> tuple[Verdict | None, str, Any]:
-        outcome = self.outcome(step.key)
+        outcome = self.outcome(step.key, key)
         if (early := self._cannot_judge(outcome, key)) is not None:
             return early
         if step.arrive_from:
-            target, target_outcome = self.target_step(step)
+            target, target_outcome = self.target_step(step, key)
             if target is None or target_outcome is None or target_outcome.produced is None:
                 return Verdict.NOT_EXERCISED, "the status it acts on was not created", None
             if not self.found(key, target, target_outcome.produced):
@@ -160,7 +166,7 @@ class DeliveryJudge:
         return None, f"expected {step.event} for {label} on {key}; it never arrived", None
 
     def absent(self, step: Step, key: str, target: str) -> tuple[Verdict | None, str, Any]:
-        outcome = self.outcome(step.key)
+        outcome = self.outcome(step.key, key)
         if (early := self._cannot_judge(outcome, key)) is not None:
             return early
         hits = [s for s in self.seen(key) if leaked(step, outcome.produced, s)]
@@ -175,7 +181,7 @@ class DeliveryJudge:
         if barrier_key is None:
             return Verdict.NOT_EXERCISED, "no later stimulus reaches this stream (no barrier)", None
         barrier = STEP_BY_KEY[barrier_key]
-        b_outcome = self.outcome(barrier_key)
+        b_outcome = self.outcome(barrier_key, key)
         if b_outcome.produced is None:
             return (
                 Verdict.NOT_EXERCISED,
@@ -196,7 +202,7 @@ class DeliveryJudge:
         )
         public = stream is not None and stream.startswith(("public", "hashtag"))
         for step_key in ("P",) if public else ("P", "PR"):
-            outcome = self.outcome(step_key)
+            outcome = self.outcome(step_key, key)
             if outcome.produced is None:
                 continue
             problem = self.open_problem(key)
@@ -218,12 +224,12 @@ class DeliveryJudge:
                     hits[0].raw,
                 )
             return Verdict.PASS, "payload equals the REST representation", None
-        return _not_run(self.outcome("P"))
+        return _not_run(self.outcome("P", key))
 
     # -- multiplexing -------------------------------------------------------------------------
 
     def _mux_frames(self, stream: str) -> list[Seen]:
-        return [s for s in self.seen("ws-multiplex") if s.stream and s.stream[0] == stream]
+        return [s for s in self.seen(MUX_KEY) if s.stream and s.stream[0] == stream]
 
     def _mux_steps(self, stream: str, *, after_unsubscribe: bool) -> list[Step]:
         cut = self.log.mux_unsubscribed_after
@@ -244,7 +250,7 @@ class DeliveryJudge:
             return Verdict.NOT_EXERCISED, problem, None
         unsubscribed = stream == MUX_UNSUBSCRIBED
         produced = [
-            (s, self.outcome(s.key).produced)
+            (s, self.outcome(s.key, MUX_KEY).produced)
             for s in self._mux_steps(stream, after_unsubscribe=False)
             + ([] if unsubscribed else self._mux_steps(stream, after_unsubscribe=True))
         ]
@@ -264,7 +270,7 @@ class DeliveryJudge:
         frames = self._mux_frames(stream)
         judged = 0
         for step in STEPS:
-            p = self.outcome(step.key).produced
+            p = self.outcome(step.key, MUX_KEY).produced
             if p is None or step.match == "end":
                 continue
             hits = [f for f in frames if matches(step, p, f)]
@@ -288,7 +294,7 @@ class DeliveryJudge:
         if problem:
             return [], problem
         steps = self._mux_steps(stream, after_unsubscribe=True)
-        produced = [(s, self.outcome(s.key).produced) for s in steps]
+        produced = [(s, self.outcome(s.key, MUX_KEY).produced) for s in steps]
         return [(s, p) for s, p in produced if p is not None], None
 
     def mux_unsubscribe_stops(self) -> tuple[Verdict | None, str, Any]:
@@ -331,7 +337,7 @@ class DeliveryJudge:
 
     def once(self, step: Step, key: str) -> tuple[Verdict | None, str, Any]:
         """Exactly one event for the step on one subscription (arrival is judged elsewhere)."""
-        outcome = self.outcome(step.key)
+        outcome = self.outcome(step.key, key)
         if (early := self._cannot_judge(outcome, key)) is not None:
             return early
         hits = self.found(key, step, outcome.produced)
@@ -347,7 +353,7 @@ class DeliveryJudge:
         return Verdict.PASS, f"exactly one {step.event} for {label} on {key}", None
 
     def token_revoke(self, key: str) -> tuple[Verdict | None, str, Any]:
-        outcome = self.outcome("TR")
+        outcome = self.outcome("TR", key)
         if outcome.produced is None:
             return _not_run(outcome)
         t = self.transcripts.get(key)

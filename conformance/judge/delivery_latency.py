@@ -118,7 +118,7 @@ def judge_latency(
         seen = seen_events(transcript)
     measured: list[tuple[float, str, Seen]] = []
     for step in STEPS:
-        outcome = log.outcomes.get(step.key)
+        outcome = log.outcome_for(step.key, transcript.meta.id)  # its --max-connections batch
         if outcome is None or outcome.produced is None or step.match == "end":
             continue
         hit = next((s for s in seen if matches(step, outcome.produced, s)), None)

@@ -44,6 +44,16 @@ class DeliveryLog:
     outcomes: dict[str, StepOutcome] = field(default_factory=dict)
     mux_unsubscribed_after: str | None = None
     not_run_reason: str = ""  # set when no stimulus ran at all (read-only, no driver)
+    #: ``--max-connections`` batches after the first (``session/batches.py``): connection key ->
+    #: the step outcomes of the batch that connection was open in. The first batch's (and an
+    #: unbatched run's) outcomes are ``outcomes``; each batch stimulated its own streams.
+    batches: dict[str, dict[str, StepOutcome]] = field(default_factory=dict)
+
+    def outcome_for(self, step_key: str, connection: str | None) -> StepOutcome | None:
+        """The outcome of ``step_key`` as ``connection`` observed it (its batch's run)."""
+        if connection is not None and connection in self.batches:
+            return self.batches[connection].get(step_key)
+        return self.outcomes.get(step_key)
 
 
 __all__ = ["DeliveryLog", "Seen", "StepOutcome"]

@@ -155,13 +155,7 @@ def build_stimulus_log(
     steps: list[dict[str, Any]] = []
     step_records: list[Record] = []
     for key, outcome in log.outcomes.items():
-        entry: dict[str, Any] = {
-            "key": key,
-            "produced": _produced_json(outcome.produced) if outcome.produced else None,
-            "reason": outcome.reason,
-            "error": outcome.error,
-        }
-        steps.append(entry)
+        steps.append(_outcome_json(key, outcome))
         step = STEP_BY_KEY.get(key)
         step_records.append(
             Record(
@@ -191,6 +185,7 @@ def build_stimulus_log(
             "cases": [_case_json(c) for c in cases if _is_delivery(c)],
             "mux_unsubscribed_after": log.mux_unsubscribed_after,
             "not_run_reason": log.not_run_reason,
+            **({"batches": _batches_json(log)} if log.batches else {}),
             "run": _context_json(context) if context is not None else None,
         },
     }
@@ -217,15 +212,44 @@ def parse_stimulus_log(transcript: Transcript) -> tuple[DeliveryLog, list[Planne
         not_run_reason=str(data.get("not_run_reason") or ""),
     )
     for entry in data.get("steps") or []:
-        produced = entry.get("produced")
-        log.outcomes[str(entry["key"])] = StepOutcome(
-            str(entry["key"]),
-            _produced_from(produced) if isinstance(produced, dict) else None,
-            str(entry.get("reason") or ""),
-            bool(entry.get("error", False)),
-        )
+        log.outcomes[str(entry["key"])] = _outcome_from(entry)
+    for batch in data.get("batches") or []:
+        outcomes = {str(e["key"]): _outcome_from(e) for e in batch.get("steps") or []}
+        for key in batch.get("connections") or []:
+            log.batches[str(key)] = outcomes
     cases = [_case_from(c) for c in data.get("cases") or []]
     return log, cases
+
+
+def _outcome_json(key: str, outcome: StepOutcome) -> dict[str, Any]:
+    return {
+        "key": key,
+        "produced": _produced_json(outcome.produced) if outcome.produced else None,
+        "reason": outcome.reason,
+        "error": outcome.error,
+    }
+
+
+def _outcome_from(entry: dict[str, Any]) -> StepOutcome:
+    produced = entry.get("produced")
+    return StepOutcome(
+        str(entry["key"]),
+        _produced_from(produced) if isinstance(produced, dict) else None,
+        str(entry.get("reason") or ""),
+        bool(entry.get("error", False)),
+    )
+
+
+def _batches_json(log: DeliveryLog) -> list[dict[str, Any]]:
+    """``--max-connections`` batches after the first: each batch's connections and the step
+    outcomes of its own stimulation (``DeliveryLog.batches``), one entry per batch."""
+    groups: dict[int, tuple[list[str], dict[str, StepOutcome]]] = {}
+    for conn, outcomes in log.batches.items():
+        groups.setdefault(id(outcomes), ([], outcomes))[0].append(conn)
+    return [
+        {"connections": conns, "steps": [_outcome_json(k, o) for k, o in outcomes.items()]}
+        for conns, outcomes in groups.values()
+    ]
 
 
 def write_stimulus_log(report_dir: Path, transcript: Transcript) -> Path:

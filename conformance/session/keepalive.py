@@ -31,7 +31,7 @@ async def hold(run: LiveRun) -> None:
     hb = float(s.heartbeat_timeout_s)
     window = ping_timeout(run)
     waits: list[Awaitable[Any]] = []
-    for c in run.live.values():
+    for c in list(run.live.values()):
         if not c.is_open:
             continue
         if c.conn.transport == "sse" and c.conn.purpose == "stream":

@@ -1,11 +1,13 @@
-"""Connection lifecycle: open every planned connection at once (or say why not), send the
-WebSocket subscriptions, close everything; bounded gathers that honour Ctrl-C."""
+"""Connection lifecycle: prepare every planned connection (or say why not), open them within
+the ``--max-connections`` bound (``batches.OpenSlots``), send the WebSocket subscriptions, close
+them; bounded gathers that honour Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from conformance.matrix.cases import PlannedCase
 from conformance.matrix.streams import LIST, MIXED_TAG, OTHER_TAG, TAG
 from conformance.redact import Redactor
 from conformance.selection import id_glob, matches_any
+from conformance.session.batches import OpenSlots
 from conformance.session.keepalive import ping_timeout
 from conformance.session.plan import Connection, connections, plan_meta
 from conformance.session.recorder import LiveConnection, resolve_token
@@ -24,9 +27,12 @@ from conformance.transcript.model import Meta
 
 log = logging.getLogger(__name__)
 
-#: Purposes whose connection is one request and its answer (opened in the first wave).
+#: Purposes whose connection is one request and its answer (opened before the held streams).
 ONE_SHOT_PURPOSES = frozenset({"error", "health", "http"})
-ONE_SHOT, HELD = True, False
+#: Handshakes in flight at once (whatever --max-connections allows to be open).
+SETUPS_IN_FLIGHT = 20
+#: How long a probe the server accepted instead of refusing may take to end before we close it.
+PROBE_GRACE_S = 2.0
 
 
 def fully_excluded(
@@ -50,9 +56,12 @@ def fully_excluded(
     return out
 
 
-async def open_all(
+def prepare_connections(
     run: LiveRun, client: httpx.AsyncClient, redactor: Redactor, tokens: dict[str, str]
-) -> None:
+) -> dict[str, Callable[[], LiveConnection]]:
+    """For every connection the run opens, a factory of its ``LiveConnection`` (called once a
+    slot is free, so its transcript's start time is its real start); the others go to
+    ``run.skipped`` with the reason."""
     s = run.settings
     list_id = run.list_id or s.list_id or ""
     resolve = {
@@ -65,6 +74,7 @@ async def open_all(
     no_url = run.no_streaming
     retry = retry_policy(run)
     excluded = fully_excluded(connections(s), run.cases, s.exclude)
+    out: dict[str, Callable[[], LiveConnection]] = {}
     for conn in connections(s):
         reason = no_url if no_url and conn.base != "web" else missing(run, conn, tokens)
         if not reason and conn.key in excluded:
@@ -90,7 +100,8 @@ async def open_all(
             context=context,
             server=server,
         )
-        run.live[conn.key] = LiveConnection(
+        out[conn.key] = functools.partial(
+            LiveConnection,
             conn,
             meta,
             client=client,
@@ -104,26 +115,76 @@ async def open_all(
             retry=retry,
             verify_tls=s.verify_tls,
         )
-    # every attempt gets the usual setup bound; each retry adds its longest wait
-    budget = run.seconds(30.0) + (retry.max_attempts - 1) * (retry.max_wait_s + run.seconds(10.0))
-    # At most --max-connections setups in flight: the one-shot probes (refusals, health,
-    # instance documents) first, then the held streams, so neither floods a small server.
-    gate = asyncio.Semaphore(max(1, int(s.max_connections)))
+    return out
 
-    async def start(c: LiveConnection) -> None:
+
+def is_one_shot(conn: Connection) -> bool:
+    """A connection that is one request and its answer (refusal probes, health, documents)."""
+    return conn.purpose in ONE_SHOT_PURPOSES
+
+
+def setup_budget(run: LiveRun) -> float:
+    """Every attempt gets the usual setup bound; each retry adds its longest wait."""
+    retry = retry_policy(run)
+    return run.seconds(30.0) + (retry.max_attempts - 1) * (retry.max_wait_s + run.seconds(10.0))
+
+
+async def open_connections(
+    run: LiveRun,
+    factories: dict[str, Callable[[], LiveConnection]],
+    keys: Iterable[str],
+    slots: OpenSlots,
+    *,
+    one_shot: bool = False,
+) -> None:
+    """Open ``keys`` (in order: a slot is taken before each connects), at most
+    ``SETUPS_IN_FLIGHT`` handshakes at once. A held stream keeps its slot until
+    ``close_connections``; a one-shot probe gives it back once answered (one the server
+    wrongly accepted is given ``PROBE_GRACE_S`` to end, then closed), so probes never hold
+    the bound."""
+    keys = list(keys)
+    gate = asyncio.Semaphore(SETUPS_IN_FLIGHT)
+
+    async def start(key: str) -> None:
+        await slots.take()
+        c = run.live[key] = factories[key]()
+        run.slot_holders.add(key)
         async with gate:
             await c.start()
+        if c.transcript is not None and c.transcript.end is not None:
+            release(run, key, slots)
+        elif one_shot:
+            if c.recorder is not None and hasattr(c.recorder, "wait_closed"):
+                await c.recorder.wait_closed(run.seconds(PROBE_GRACE_S))
+            await c.close()
+            release(run, key, slots)
 
-    for wave in (ONE_SHOT, HELD):
-        chosen = [c for c in run.live.values() if (c.conn.purpose in ONE_SHOT_PURPOSES) == wave]
-        await gather_bounded([start(c) for c in chosen], budget)
-    for key, c in run.live.items():
+    await gather_bounded([start(k) for k in keys], setup_budget(run))
+    for key in keys:
+        c = run.live.get(key)
+        if c is None:
+            continue
         if c.setup_failure:
             run.notes.append(f"{key}: {c.setup_failure}")
         elif c.attempts > 1:
             run.notes.append(f"{key} opened after {c.attempts} attempts")
         if c.conn.purpose == "stream" and not c.is_open:
             run.notes.append(f"{key} did not open")
+
+
+def release(run: LiveRun, key: str, slots: OpenSlots) -> None:
+    """Give back ``key``'s slot (once)."""
+    if key in run.slot_holders:
+        run.slot_holders.discard(key)
+        slots.give()
+
+
+async def close_connections(run: LiveRun, keys: Iterable[str], slots: OpenSlots) -> None:
+    """Close ``keys`` (bounded) and give their slots back."""
+    keys = [k for k in keys if k in run.live]
+    await gather_bounded([run.live[k].close() for k in keys], run.seconds(15.0))
+    for key in keys:
+        release(run, key, slots)
 
 
 def mixed_case(tag: str) -> str:
@@ -135,7 +196,7 @@ async def subscribe(run: LiveRun) -> None:
     """Send the WS subscribe frames: the multiplexed socket and the bad-subscribe probes."""
     from conformance.ws.messages import subscribe_message
 
-    for c in run.live.values():
+    for c in list(run.live.values()):  # probes may still be joining
         if c.conn.transport != "ws" or not c.is_open or not c.conn.subscriptions:
             continue
         for sub in c.meta.context.get("subscriptions", []):
@@ -175,4 +236,5 @@ def honour_cancel() -> None:
 
 
 async def close_all(run: LiveRun) -> None:
+    """Close whatever is still open (the run's ``finally``: an error or Ctrl-C mid-batch)."""
     await gather_bounded([c.close() for c in run.live.values()], run.seconds(15.0))

@@ -43,6 +43,9 @@ class Progress:
     def phase(self, name: str, seconds: float | None = None) -> None:
         self._phase = name
         self._phase_started = time.monotonic()
+        stamps = getattr(self._run, "phase_stamps", None)  # SessionOutcome.phase_s
+        if stamps is not None:
+            stamps.append((name, self._phase_started))
         self._deadline = None if seconds is None else self._phase_started + seconds
 
     def line(self) -> str:

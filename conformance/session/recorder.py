@@ -74,6 +74,10 @@ class LiveConnection:
         #: why opening was given up (``gave up after 3 attempts: ...``); None if it was answered
         self.setup_failure: str | None = None
         self.recorder: Any = None
+        # events() decodes each item once: (recorder it read, decoded so far, items scanned)
+        self._decoded_for: Any = None
+        self._decoded: list[tuple[str, Any, list[Any] | None]] = []
+        self._scanned = 0
         self._http_task: asyncio.Task[Transcript] | None = None
         self._transcript: Transcript | None = None
         self.started = time.monotonic()
@@ -225,23 +229,35 @@ class LiveConnection:
             self._transcript = final
 
     def events(self) -> list[tuple[str, Any, list[Any] | None]]:
-        """(event name, decoded payload, WS stream array) delivered so far."""
+        """(event name, decoded payload, WS stream array) delivered so far.
+
+        Decoded once per item (kept per recorder): every wait re-checks its predicate on each
+        read, and decoding every payload again each time made the waits cost CPU the server
+        needs during stimulation."""
         from conformance.judge.delivery_match import decode_payload
 
-        out: list[tuple[str, Any, list[Any] | None]] = []
-        if self.conn.transport == "sse" and self.recorder is not None:
+        recorder = self.recorder
+        if recorder is None or self.conn.transport not in ("sse", "ws"):
+            return []
+        if self._decoded_for is not recorder:
+            self._decoded_for, self._decoded, self._scanned = recorder, [], 0
+        items = recorder.items()
+        if self.conn.transport == "sse":
             from conformance.sse.events import Event
 
-            for item in self.recorder.items():
+            for item in items[self._scanned :]:
                 if isinstance(item, Event):
-                    out.append((item.event, decode_payload(item.event, item.data), None))
-        elif self.conn.transport == "ws" and self.recorder is not None:
+                    payload = decode_payload(item.event, item.data)
+                    self._decoded.append((item.event, payload, None))
+        else:
             from conformance.ws.messages import StreamMessage
 
-            for msg in self.recorder.items():
+            for msg in items[self._scanned :]:
                 if isinstance(msg, StreamMessage) and msg.event is not None:
-                    out.append((msg.event, decode_payload(msg.event, msg.payload), msg.stream))
-        return out
+                    payload = decode_payload(msg.event, msg.payload)
+                    self._decoded.append((msg.event, payload, msg.stream))
+        self._scanned = len(items)
+        return list(self._decoded)
 
     async def wait_event(self, predicate: EventPredicate, deadline_s: float, what: str) -> bool:
         """Wait (bounded) until an event satisfying ``predicate`` was delivered."""

@@ -1,8 +1,9 @@
-"""The live session: open every planned connection at once, stimulate, wait on barriers, judge.
+"""The live session: open the planned connections, stimulate, wait on barriers, judge.
 
-Cost model: all streams are open concurrently and every wait is a condition with a deadline, so
-a full run takes about one SSE heartbeat window (plus one WS ping interval with ``--long``), not
-one per case. The stimulus driver's ``cleanup()`` runs in ``finally``: a failure, a timeout or
+Cost model: the held streams are open concurrently (within ``--max-connections``; beyond it in
+batches, ``batches.py``) and every wait is a condition with a deadline, so a full run takes
+about one SSE heartbeat window per batch (plus one WS ping interval with ``--long``), not one
+per case. The stimulus driver's ``cleanup()`` runs in ``finally``: a failure, a timeout or
 Ctrl-C still removes what the run created. Judging happens after everything is closed, from the
 transcripts, the stimulus log and the run's ``RunContext``, through ``judge.pipeline.judge_run``:
 the same call ``replay`` makes on the saved run.
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,20 +28,27 @@ import httpx
 from conformance.config import Settings
 from conformance.discovery import TargetInfo
 from conformance.judge import judge_run, planned_results
+from conformance.matrix.delivery_log import DeliveryLog
 from conformance.matrix.run_context import RunContext
+from conformance.matrix.steps import WARMUP, steps_for
 from conformance.matrix.stimulus_log import build_stimulus_log
 from conformance.redact import Redactor
+from conformance.session.batches import OpenSlots, batch_steps, observed_by, plan_batches
 from conformance.session.keepalive import hold, ping_timeout
 from conformance.session.opening import (
     close_all,
+    close_connections,
     fully_excluded,
     honour_cancel,
+    is_one_shot,
     mixed_case,
-    open_all,
+    open_connections,
+    prepare_connections,
     subscribe,
 )
 from conformance.session.plan import connections, plan_cases, plan_meta
 from conformance.session.progress import Progress
+from conformance.session.recorder import LiveConnection
 from conformance.session.setup import check_streaming, prepare
 from conformance.session.state import LiveRun
 from conformance.session.stimulation import observe, stimulate
@@ -61,6 +70,12 @@ class SessionOutcome:
     stimuli: Transcript | None = None
     #: what the stimulus driver's cleanup could not remove (report.json ``cleanup_not_removed``)
     cleanup_not_removed: list[str] = field(default_factory=list)
+    #: seconds per phase, in order (``setup``, ``opening``, ..., ``closing``, ``judging`` with
+    #: the driver's cleanup beside it; a batched run repeats its phases per batch): where a
+    #: session's time goes (``bench/bench_session_phases.py``)
+    phase_s: list[tuple[str, float]] = field(default_factory=list)
+    #: the most connections open at once (never above ``--max-connections``)
+    peak_open: int = 0
 
 
 async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
@@ -78,42 +93,38 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
     )
     redactor = Redactor(settings.secrets())
     driver: Driver | None = None
-    client = httpx.AsyncClient(verify=client_tls(settings.verify_tls), timeout=run.seconds(10.0))
+    verify = client_tls(True) if _verify(settings, target) else False
+    client = httpx.AsyncClient(verify=verify, timeout=run.seconds(10.0))
     progress = Progress(run)
+    failed = True
     try:
         async with progress:
             progress.phase("setup")
             await check_streaming(run, client)
             driver, setup_tokens = (None, {}) if run.no_streaming else await prepare(run, client)
             redactor = redactor.extend(setup_tokens.values())
-            progress.phase("opening")
-            await open_all(run, client, redactor, setup_tokens)
-            honour_cancel()
-            await subscribe(run)
-            if driver is not None:
-                progress.phase("stimulating")
-                await stimulate(run, driver)
-            elif settings.read_only:
-                progress.phase("observing", run.seconds(settings.observe_seconds))
-                await observe(run)
-            honour_cancel()
-            progress.phase("keep-alive windows", hold_seconds(run))
-            await hold(run)
-            honour_cancel()
+            factories = prepare_connections(run, client, redactor, setup_tokens)
+            await record(run, factories, driver, progress)
             progress.phase("closing")
+        failed = False
     finally:
         await close_all(run)
-        if driver is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(driver.cleanup())
-        await client.aclose()
-    transcripts = {
-        k: redactor.transcript(c.transcript)
-        for k, c in run.live.items()
-        if c.transcript is not None
-    }
-    context = run_context(run, transcripts)
-    judged = judge_run(transcripts, run.log, context)
+        cleaning = asyncio.ensure_future(_clean_up(driver, client))
+        if failed:  # an error or Ctrl-C: nothing to judge, only to clean up
+            await asyncio.shield(cleaning)
+    run.phase_stamps.append(("judging", time.monotonic()))
+    try:
+        transcripts = {
+            k: redactor.transcript(c.transcript)
+            for k, c in run.live.items()
+            if c.transcript is not None
+        }
+        context = run_context(run, transcripts)
+        # The judges (CPU) work in a thread while the driver's cleanup (REST deletes: waiting
+        # on the server) runs here; neither reads what the other writes.
+        judged = await asyncio.to_thread(judge_run, transcripts, run.log, context)
+    finally:
+        await asyncio.shield(cleaning)
     planned = {c.id for c in cases}
     stimuli = build_stimulus_log(
         run.log,
@@ -134,7 +145,118 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
         cleanup_not_removed=[
             redactor.text(str(x)) for x in getattr(driver, "leftovers", None) or []
         ],
+        phase_s=_phase_seconds(run.phase_stamps, time.monotonic()),
+        peak_open=run.peak_open,
     )
+
+
+async def _clean_up(driver: Driver | None, client: httpx.AsyncClient) -> None:
+    """Remove what the run created (shielded: also when interrupted), then close the client."""
+    try:
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(driver.cleanup())
+    finally:
+        await client.aclose()
+
+
+def _phase_seconds(stamps: list[tuple[str, float]], end: float) -> list[tuple[str, float]]:
+    """Each phase's duration: from its stamp to the next one (the last to ``end``)."""
+    ends = [t for _, t in stamps[1:]] + [end]
+    return [(name, round(e - t, 4)) for (name, t), e in zip(stamps, ends, strict=True)]
+
+
+async def record(
+    run: LiveRun,
+    factories: dict[str, Callable[[], LiveConnection]],
+    driver: Driver | None,
+    progress: Progress,
+) -> None:
+    """Open, stimulate, hold and close every connection within ``--max-connections``: the
+    one-shot probes (each gives its slot back once answered) and the held streams, in batches
+    when they do not fit at once (``batches``: each batch is a whole small run)."""
+    s = run.settings
+    planned = [c for c in connections(s) if c.key in factories]
+    probes = [c.key for c in planned if is_one_shot(c)]
+    slots = OpenSlots(s.max_connections)
+    batches = plan_batches([c for c in planned if not is_one_shot(c)], slots.limit)
+    if len(batches) > 1:
+        held = sum(len(b) for b in batches)
+        run.notes.append(
+            f"--max-connections {slots.limit}: {held} held streams in {len(batches)} batches"
+        )
+    main_log = run.log
+    # One batch: its streams take their slots first and the probes use the rest while the
+    # streams are stimulated (no probe stands between opening and the first heartbeat). Several:
+    # the probes go first, so the first batch does not wait on probes for a slot.
+    streams_first = len(batches) == 1
+    first = (
+        asyncio.ensure_future(open_connections(run, factories, [c.key for c in batches[0]], slots))
+        if streams_first
+        else None
+    )
+    probing = asyncio.ensure_future(open_connections(run, factories, probes, slots, one_shot=True))
+    try:
+        for i, batch in enumerate(batches):
+            label = f" (batch {i + 1} of {len(batches)})" if len(batches) > 1 else ""
+            keys = [c.key for c in batch]
+            progress.phase("opening" + label)
+            if i > 0:
+                run.log = DeliveryLog(not_run_reason=main_log.not_run_reason)
+                if driver is not None and (rewind := getattr(driver, "rewind", None)):
+                    await rewind()
+            if first is not None:
+                await first
+            else:
+                await asyncio.gather(open_connections(run, factories, keys, slots), probing)
+            honour_cancel()
+            await subscribe(run)
+            if driver is not None:
+                progress.phase("stimulating" + label)
+                if len(batches) == 1:
+                    await stimulate(run, driver)
+                else:
+                    seen = observed_by(batch)
+                    await stimulate(
+                        run,
+                        driver,
+                        batch_steps(steps_for(s), seen),
+                        batch_steps(WARMUP, seen),
+                    )
+            elif s.read_only:
+                progress.phase("observing" + label, run.seconds(s.observe_seconds))
+                await observe(run)
+            await probing  # answered by now (the keep-alive windows are the streams' alone)
+            honour_cancel()
+            progress.phase("keep-alive windows" + label, hold_seconds(run))
+            await hold(run)
+            honour_cancel()
+            progress.phase("closing" + label)
+            await close_connections(run, keys, slots)
+            if i > 0 and driver is not None:
+                main_log.batches.update({key: run.log.outcomes for key in keys})
+                main_log.mux_unsubscribed_after = (
+                    main_log.mux_unsubscribed_after or run.log.mux_unsubscribed_after
+                )
+        await probing  # also when no stream was planned
+    finally:
+        run.log = main_log
+        for task in (first, probing):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+    run.peak_open = slots.peak
+
+
+def _verify(settings: Settings, target: TargetInfo) -> bool:
+    """``--insecure`` or not, for the session's HTTP client. httpx reads the CA bundle when a
+    client is made (about 0.1 s of CPU); a target whose REST and streaming URLs are both plain
+    ``http`` never uses it (redirects are not followed), so that run skips reading it."""
+    urls = (target.base_url, target.streaming_base)
+    if not any(str(u).lower().startswith("https:") for u in urls):
+        return False
+    return settings.verify_tls
 
 
 def hold_seconds(run: LiveRun) -> float:

@@ -36,6 +36,12 @@ class LiveRun:
     no_streaming: str | None = None
     #: the origin probed for an unadvertised streaming API: {"origin", "health_status"}
     streaming_fallback: dict[str, Any] | None = None
+    #: connections holding one of the ``--max-connections`` slots (``batches.OpenSlots``)
+    slot_holders: set[str] = field(default_factory=set)
+    #: the most connections that were open at once (``OpenSlots.peak``)
+    peak_open: int = 0
+    #: (phase name, monotonic start) as the progress line marks them (``SessionOutcome.phase_s``)
+    phase_stamps: list[tuple[str, float]] = field(default_factory=list)
 
     def seconds(self, base: float) -> float:
         return base * self.mult

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from conformance.judge.delivery_latency import STEP_ACTION as STEP_DONE
@@ -55,18 +55,24 @@ async def _produce(
     return StepOutcome(step.key, produced)
 
 
-async def _warm_up(run: LiveRun, driver: Driver) -> None:
+async def _warm_up(run: LiveRun, driver: Driver, warmups: Sequence[Step] = WARMUP) -> None:
     """Prove each subscription is live: repeat a warm-up until it shows up (max 3 rounds)."""
-    pending = list(WARMUP)
+    pending = list(warmups)
     for round_no in range(3):
         honour_cancel()
         if not pending:
             return
         waits: list[tuple[Step, Awaitable[bool]]] = []
-        for step in pending:
-            outcome = await _produce(
-                run, driver, step, {"tag": run.tag}, f"{run.tag}-{step.key.lower()}{round_no}"
+        # independent of each other and never judged: caused at once, not one after another
+        outcomes = await asyncio.gather(
+            *(
+                _produce(
+                    run, driver, step, {"tag": run.tag}, f"{run.tag}-{step.key.lower()}{round_no}"
+                )
+                for step in pending
             )
+        )
+        for step, outcome in zip(pending, outcomes, strict=True):
             if outcome.produced is None:
                 continue
             targets = [*step.arrive]
@@ -156,10 +162,17 @@ def _params(run: LiveRun, step: Step) -> tuple[dict[str, Any] | None, str, str |
 REVOCABLE_KEYS = ("sse-user-revocable", "ws-user-revocable")
 
 
-async def stimulate(run: LiveRun, driver: Driver) -> None:
-    await _warm_up(run, driver)
+async def stimulate(
+    run: LiveRun,
+    driver: Driver,
+    steps: Sequence[Step] | None = None,
+    warmups: Sequence[Step] = WARMUP,
+) -> None:
+    """Warm up, then run ``steps`` (default: the plan's, ``steps_for``) in order; a
+    ``--max-connections`` batch passes the ones its connections observe (``batches``)."""
+    await _warm_up(run, driver, warmups)
     arrival_deadline = run.seconds(10.0)
-    for step in steps_for(run.settings):
+    for step in steps_for(run.settings) if steps is None else steps:
         honour_cancel()
         if step.sync_before or step.arrive_from:
             await _wait_arrivals(run, arrival_deadline)

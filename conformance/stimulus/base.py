@@ -130,7 +130,11 @@ class Produced:
 
 @runtime_checkable
 class Driver(Protocol):
-    """Causes events on the target. Implementations: ``rest.RestDriver``, ``redis.RedisDriver``."""
+    """Causes events on the target. Implementations: ``rest.RestDriver``, ``redis.RedisDriver``.
+
+    Optional: ``async rewind()`` undoes what the steps changed since ``setup`` (mutes, blocks,
+    statuses) and keeps what setup made; the session calls it between ``--max-connections``
+    batches (``session/batches.py``), so each batch starts from the same state."""
 
     name: str
 

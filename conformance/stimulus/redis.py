@@ -111,6 +111,7 @@ class RedisDriver:
         self._info: SetupInfo | None = None
         self._remote_known = False
         self._undo: list[tuple[str, str]] = []  # (REST path, what) to run at cleanup
+        self._world_relations: list[tuple[str, int]] = []  # (mute|block, database row id)
         self.world = world  # --database-url: the driver writes Rails' rows itself
 
     # --- construction ------------------------------------------------------------------------
@@ -295,13 +296,31 @@ class RedisDriver:
         cast = self.fanout.cast
         account_id = cast.b.id if whose == "b" else cast.remote.id
         if self.world is not None:  # the row Rails' MuteService/BlockService would write
-            await self.world.relate(kind, cast.a.id, account_id)
+            row = await self.world.relate(kind, cast.a.id, account_id)
+            self._world_relations.append((kind, row))
             return status_scenario
         await self._get_json(
             f"/api/v1/accounts/{account_id}/{kind}", self._tokens["a"], method="POST"
         )
         self._undo.append((f"/api/v1/accounts/{account_id}/un{kind}", f"un{kind} {whose}"))
         return status_scenario
+
+    async def rewind(self) -> None:
+        """Undo the mutes and blocks the steps created (REST or database rows), keeping the
+        rest: a ``--max-connections`` batch starts with nobody muted, as the first did."""
+        for path, what in reversed(self._undo):
+            try:
+                await self._get_json(path, self._tokens["a"], method="POST")
+            except (StimulusError, ValueError) as exc:
+                log.warning("redis rewind: %s failed: %s", what, exc)
+        self._undo.clear()
+        relations, self._world_relations = self._world_relations, []
+        if self.world is not None:
+            for kind, row in reversed(relations):
+                try:
+                    await self.world.unrelate(kind, row)
+                except StimulusError as exc:  # the final cleanup still sweeps the row
+                    log.warning("redis rewind: un%s failed: %s", kind, exc)
 
     async def cleanup(self) -> None:
         """Undo REST relations, publish ``delete`` for every status still standing, then close;

@@ -48,8 +48,11 @@ class WorldBackend:
         self.info = await self._run("seed", self.world.seed)
         return self.info
 
-    async def relate(self, kind: str, account_id: str, target_id: str) -> None:
-        await self._run(kind, self.world.relate, kind, account_id, target_id)
+    async def relate(self, kind: str, account_id: str, target_id: str) -> int:
+        return int(await self._run(kind, self.world.relate, kind, account_id, target_id))
+
+    async def unrelate(self, kind: str, row_id: int) -> None:
+        await self._run(f"un{kind}", self.world.delete_row, f"{kind}s", row_id)
 
     async def add_filter(self, account_id: str, title: str, keyword: str) -> str:
         return str(await self._run("filter", self.world.add_filter, account_id, title, keyword))

@@ -223,3 +223,17 @@ def test_the_reference_filters_public_statuses_from_the_database(
         assert shown(muted)
     finally:
         faults.install(())
+
+
+def test_a_relation_deleted_between_batches_is_gone_and_forgotten(
+    world: FixtureWorld, store: PgStreamingStore
+) -> None:
+    """--max-connections batches: the redis driver's rewind deletes the mute it made."""
+    info = world.seed()
+    row = world.relate("mute", info.a.id, info.b.id)
+    assert store.blocks_or_mutes_any(info.a.id, [info.b.id])
+    world.delete_row("mutes", row)
+    assert not store.blocks_or_mutes_any(info.a.id, [info.b.id])
+    assert ("mutes", row) not in world.ledger
+    with pytest.raises(ValueError):
+        world.delete_row("mutes", row)

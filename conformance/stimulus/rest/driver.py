@@ -106,7 +106,9 @@ class RestDriver(ScenarioHandlers):
         return ""
 
     async def setup(self) -> SetupInfo:
-        return await self._to_completion(_answers_checked("setup", self._setup()))
+        info = await self._to_completion(_answers_checked("setup", self._setup()))
+        self.mark_setup()
+        return info
 
     async def _setup(self) -> SetupInfo:
         me_a = await self._call("a", "GET", "/api/v1/accounts/verify_credentials")

@@ -47,11 +47,27 @@ class UndoLog:
                 await asyncio.wait_for(asyncio.shield(task), self._timeout * 3)
             raise
 
+    def mark_setup(self) -> None:
+        """What is remembered so far belongs to setup: ``rewind`` keeps it."""
+        self._setup_undo = len(self._undo)
+
+    async def rewind(self) -> None:
+        """Undo what the steps changed since setup (mutes, blocks, statuses, announcements ...),
+        keeping what setup made (list, follows, minted tokens): a ``--max-connections`` batch
+        starts from the state the first one did."""
+        keep = getattr(self, "_setup_undo", 0)
+        self._undo, later = self._undo[:keep], self._undo[keep:]
+        await self._undo_all(later)
+
     async def cleanup(self) -> None:
         """Undo in reverse order; each step is attempted even if an earlier one failed.
 
         Shielded so a Ctrl-C arriving during cleanup does not leave half the state behind."""
-        steps, self._undo = list(reversed(self._undo)), []
+        steps, self._undo = list(self._undo), []
+        await self._undo_all(steps)
+
+    async def _undo_all(self, steps: list[tuple[str, UndoStep]]) -> None:
+        steps = list(reversed(steps))
         for label, step in steps:
             try:
                 await asyncio.shield(step())
