@@ -53,6 +53,9 @@ class RunContext:
     #: the run's ``--timeout-multiplier``: run-level timing margins (delivery deadline,
     #: revocation window; ``judge.tolerances``) scale with it, in replay as live
     timeout_multiplier: float = 1.0
+    #: stimulus step key -> why it did not run: no selected case on an opened connection
+    #: observes it (``matrix/pruning.py``; its StepOutcome carries the same reason)
+    pruned: Mapping[str, str] = field(default_factory=dict)
     #: a prebuilt payload validator (None: the judges build the default one); never saved
     validator: Any = None
 

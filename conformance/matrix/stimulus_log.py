@@ -116,6 +116,7 @@ def _context_json(context: RunContext) -> dict[str, Any]:
         "run_level_only": sorted(context.run_level_only),
         "connection_keys": list(context.connection_keys),
         "timeout_multiplier": context.timeout_multiplier,
+        "pruned": dict(context.pruned),
     }
 
 
@@ -132,6 +133,7 @@ def _context_from(obj: dict[str, Any]) -> RunContext:
         run_level_only=frozenset(obj.get("run_level_only") or ()),
         connection_keys=tuple(str(k) for k in obj.get("connection_keys") or ()),
         timeout_multiplier=_multiplier(obj.get("timeout_multiplier")),
+        pruned={str(k): str(v) for k, v in (obj.get("pruned") or {}).items()},
     )
 
 

@@ -289,6 +289,7 @@ def run_context(run: LiveRun, transcripts: dict[str, Transcript]) -> RunContext:
         run_level_only=frozenset(k for k, c in run.live.items() if c.conn.role == "revocable"),
         connection_keys=tuple(conn.key for conn in connections(run.settings)),
         timeout_multiplier=run.mult,
+        pruned=dict(run.pruned),
     )
 
 

@@ -32,6 +32,7 @@ class LiveRun:
     waits: list[tuple[str, Step, Produced]] = field(default_factory=list)
     list_id: str | None = None
     gated: dict[str, str] = field(default_factory=dict)  # step key -> why the target lacks it
+    pruned: dict[str, str] = field(default_factory=dict)  # step key -> why selection dropped it
     #: set when the target advertises no streaming URL and its origin does not stream either
     no_streaming: str | None = None
     #: the origin probed for an unadvertised streaming API: {"origin", "health_status"}

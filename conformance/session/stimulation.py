@@ -16,6 +16,7 @@ from conformance.matrix.steps import EXTRA_ARRIVALS, STEPS, WARMUP, Step, steps_
 from conformance.matrix.streams import OTHER_TAG
 from conformance.session.capabilities import NEED_REASONS
 from conformance.session.opening import honour_cancel
+from conformance.session.pruning import prune_for_selection
 from conformance.session.state import LiveRun
 from conformance.stimulus.base import Driver, Produced, ScenarioUnsupported, StimulusError
 
@@ -169,11 +170,16 @@ async def stimulate(
     warmups: Sequence[Step] = WARMUP,
 ) -> None:
     """Warm up, then run ``steps`` (default: the plan's, ``steps_for``) in order; a
-    ``--max-connections`` batch passes the ones its connections observe (``batches``)."""
-    await _warm_up(run, driver, warmups)
+    ``--max-connections`` batch passes the ones its connections observe (``batches``).
+    Steps no selected case observes are skipped (``run.pruned``, ``session/pruning.py``)."""
+    prune_for_selection(run, driver)  # sets run.pruned: what the selection does not observe
+    await _warm_up(run, driver, [w for w in warmups if w.key not in run.pruned])
     arrival_deadline = run.seconds(10.0)
     for step in steps_for(run.settings) if steps is None else steps:
         honour_cancel()
+        if step.key in run.pruned:
+            run.log.outcomes[step.key] = StepOutcome(step.key, None, run.pruned[step.key])
+            continue
         if step.sync_before or step.arrive_from:
             await _wait_arrivals(run, arrival_deadline)
         params, reason, target_key = _params(run, step)
