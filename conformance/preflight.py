@@ -40,6 +40,7 @@ from conformance.config import Settings
 from conformance.discovery import TargetInfo
 from conformance.errors import SetupError
 from conformance.tls import client_tls
+from conformance.urls import without_userinfo
 
 __all__ = [
     "ANONYMOUS_UNCHECKED",
@@ -332,4 +333,4 @@ async def preflight(
 def _bearer_base(base: str) -> str:
     """``base`` without userinfo: httpx turns ``user:password@`` into a Basic Authorization
     header that would replace the token's Bearer one (the token is what is being checked)."""
-    return str(httpx.URL(base).copy_with(userinfo=b"")).rstrip("/")
+    return without_userinfo(base).rstrip("/")

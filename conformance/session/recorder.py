@@ -28,6 +28,7 @@ from conformance.redact import Redactor
 from conformance.session.plan import Connection
 from conformance.transcript.model import Meta, Record, Transcript
 from conformance.transports.setup_retry import RetryPolicy, SetupProblem, setup_problem
+from conformance.urls import without_userinfo
 
 INVALID_TOKEN = "msc-invalid-token-0000000000"
 
@@ -35,7 +36,7 @@ EventPredicate = Callable[[str, Any, list[Any] | None], bool]
 
 
 def _join(base: str, path: str) -> str:
-    base = base.rstrip("/")
+    base = without_userinfo(base).rstrip("/")  # a Bearer token, never URL userinfo as Basic
     if base.endswith("/api/v1/streaming") and path.startswith("/api/v1/streaming"):
         base = base[: -len("/api/v1/streaming")]
     return base + path

@@ -57,6 +57,7 @@ from conformance.stimulus.redis_render import Person
 from conformance.stimulus.redis_world import DATABASE_FACTS, WorldBackend, cast_of
 from conformance.tls import client_tls
 from conformance.transcript.model import Record
+from conformance.urls import without_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class RedisDriver:
         self._timeout = timeout_s
         self.honour_subscriptions = honour_subscriptions
         self._http = http
-        self._base = base_url.rstrip("/") if base_url else None
+        self._base = without_userinfo(base_url).rstrip("/") if base_url else None
         self._tokens = {"a": tokens[0], "b": tokens[1]}
         self.reference_extras = reference_extras
         self._revocable_id = revocable_token_id

@@ -36,6 +36,7 @@ from conformance.stimulus.rest.answers import (
 from conformance.stimulus.rest.scenarios import HANDLERS, ScenarioHandlers
 from conformance.stimulus.rest.undo import UndoStep
 from conformance.transcript.model import Record
+from conformance.urls import without_userinfo
 
 #: Scenarios that need the reference server's ``/_reference/*`` extras.
 _EXTRAS_ONLY = frozenset(
@@ -74,7 +75,7 @@ class RestDriver(ScenarioHandlers):
         max_retry_wait_s: float = 30.0,
     ) -> None:
         self._client = client
-        self._base = base_url.rstrip("/")
+        self._base = without_userinfo(base_url).rstrip("/")  # Bearer, never Basic
         self._tokens = {"a": token_a, "b": token_b}
         self.allow_public_posts = allow_public_posts
         self.reference_extras = reference_extras
