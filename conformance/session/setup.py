@@ -94,6 +94,12 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
             f"the {s.stimulus} stimulus could not be set up ({detail}); fix "
             f"{_STIMULUS_OPTIONS.get(s.stimulus, '--stimulus')}, or give --stimulus none"
         ) from None
+    except asyncio.CancelledError:
+        # Ctrl-C during setup: the session never got this driver, so its cleanup is ours (the
+        # follow and the list setup made would otherwise stay on the target).
+        with contextlib.suppress(Exception):
+            await asyncio.shield(driver.cleanup())
+        raise
     run.available.add("rest")  # "a driver is active" (the plan calls it rest)
     run.available.add(s.stimulus)
     run.available |= set(getattr(driver, "facts", frozenset)())  # remote authors, tokens ...
