@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from suite_command import suite_command
 from timing import scaled
 
 from conformance.transcript.model import read_transcripts
@@ -22,20 +21,12 @@ from conformance.transcript.model import read_transcripts
 RUN_TIMEOUT_S = scaled(600)
 
 
-def _command() -> list[str]:
-    installed = Path(sys.executable).with_name("mastodon-streaming-conformance")
-    if installed.exists():
-        return [str(installed)]
-    found = shutil.which("mastodon-streaming-conformance")
-    return [found] if found else [sys.executable, "-m", "conformance"]
-
-
 @pytest.mark.slow
 def test_run_against_embedded_server_exits_0_with_no_failures(tmp_path: Path) -> None:
     report_dir = tmp_path / "report"
     proc = subprocess.run(
         [
-            *_command(),
+            *suite_command(),
             "run",
             "--embedded-heartbeat",
             "1",

@@ -19,9 +19,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import httpx
 import pytest
 from reference_proc import reference_server
 from session_standin import BLANK, HANDSHAKE, TOKEN, StandIn, report, run_suite, verdicts
+from suite_command import suite_command
 from timing import scaled, time_scale
 
 from conformance.config import Settings
@@ -40,17 +39,9 @@ from conformance.verdicts import Level, Result, Verdict
 pytest_plugins = ["pytester"]
 
 
-def _command() -> list[str]:
-    installed = Path(sys.executable).with_name("mastodon-streaming-conformance")
-    if installed.exists():
-        return [str(installed)]
-    found = shutil.which("mastodon-streaming-conformance")
-    return [found] if found else [sys.executable, "-m", "conformance"]
-
-
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*_command(), "run", "--report-dir", str(tmp_path / "out"), *args, "--", "-q"],
+        [*suite_command(), "run", "--report-dir", str(tmp_path / "out"), *args, "--", "-q"],
         capture_output=True,
         text=True,
         timeout=scaled(120),

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+from suite_command import suite_command
 from timing import scaled
 
 from conformance.matrix.pruning import DESELECTED
@@ -44,18 +43,10 @@ SELECTIONS: dict[str, tuple[list[str], set[str], set[str]]] = {
 }
 
 
-def _command() -> list[str]:
-    installed = Path(sys.executable).with_name("mastodon-streaming-conformance")
-    if installed.exists():
-        return [str(installed)]
-    found = shutil.which("mastodon-streaming-conformance")
-    return [found] if found else [sys.executable, "-m", "conformance"]
-
-
 def _run(report_dir: Path, *selection: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            *_command(),
+            *suite_command(),
             "run",
             "--embedded-heartbeat",
             "1",
