@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from conformance.judge import planned_results
 from conformance.matrix.keys import OTHER_TAG_KEY
-from conformance.matrix.pruning import Listener, Pruning, prune_steps
+from conformance.matrix.pruning import NO_OBSERVER_OPEN, Listener, Pruning, prune_steps
 from conformance.matrix.steps import WARMUP, Step, steps_for
 from conformance.matrix.streams import TAG
 from conformance.selection import id_glob, matches_any
@@ -55,8 +55,16 @@ def prune_for_selection(run: LiveRun, driver: Driver) -> Pruning:
             and driver.supports(step.scenario)
         )
 
-    pruning = prune_steps(steps_for(settings), WARMUP, selected, listeners, runnable)
-    run.pruned = dict(pruning.pruned)
+    steps = steps_for(settings)
+    pruning = prune_steps(steps, WARMUP, selected, listeners, runnable)
+    # A step the run cannot make anyway keeps its own, more telling reason (the need it lacks,
+    # the driver's answer): stimulation records it without a request.
+    cannot = {s.key for s in steps if not runnable(s)}
+    run.pruned = {
+        key: why
+        for key, why in pruning.pruned.items()
+        if not (why == NO_OBSERVER_OPEN and key in cannot)
+    }
     return pruning
 
 

@@ -183,3 +183,31 @@ def test_cases_of_pruned_steps_are_not_exercised_deselected() -> None:
     results = judge_delivery({}, log, pruned_cases)
     assert {r.verdict for r in results.values()} == {Verdict.NOT_EXERCISED}
     assert all("deselected" in r.message for r in results.values())
+
+
+class _Driver:
+    """Supports every scenario (the run's needs decide)."""
+
+    def supports(self, scenario: str) -> bool:
+        return True
+
+
+def test_the_session_keeps_a_steps_own_reason_when_it_cannot_run_anyway() -> None:
+    """Nothing opened: every step lacks an observer. One the run could make is pruned with
+    that reason; one it cannot make (no ``revocation``) is left to stimulation, whose reason
+    (the missing need) says more, and which makes no request for it either."""
+    from conformance.session.pruning import prune_for_selection
+    from conformance.session.state import LiveRun
+
+    run = LiveRun(
+        settings=SETTINGS,
+        target=None,  # type: ignore[arg-type]  # not read by pruning
+        tag="msc0",
+        mult=1.0,
+        available={"rest", "public-posts", "remote-authors"},
+        cases=list(PLAN),
+    )
+    pruning = prune_for_selection(run, _Driver())  # type: ignore[arg-type]
+    assert pruning.steps == ()
+    assert run.pruned["P"] == NO_OBSERVER_OPEN and run.pruned["W-media"] == WARMUP_UNUSED
+    assert "TR" not in run.pruned  # needs revocation: stimulation says so
