@@ -12,7 +12,9 @@ What observes a step (the same mapping the delivery judge reads, ``judge/deliver
   (``barrier_for``: the later step whose arrival proves the must-not), else it is unproven;
 * a multiplexing case: ``delivers-each`` and ``no-duplicates`` need one step that reaches the
   subscription (the first runnable one is kept), the unsubscribe cases need ``P`` (the
-  unsubscribe follows it) and one later step on that stream;
+  unsubscribe follows it) and one later step on that stream; a lateness case
+  (``delivery.latency.within-deadline``) times whatever of ours arrived: one step its
+  connection hears;
 * a per-event case (``payload.schema.valid[sse-user-notification]``) on an opened connection:
   every step whose event it names and which reaches that connection, exactly as a full run;
 * any other check of an opened stream (framing, WebSocket messages) reads whatever arrives:
@@ -43,6 +45,9 @@ from conformance.matrix.steps import EXTRA_ARRIVALS, ONCE, Step, barrier_for
 MUX_KEY = "ws-multiplex"
 #: The step after which the multiplexed socket unsubscribes (``session/stimulation.py``).
 MUX_CUT = "P"
+
+#: ``judge.delivery_latency.LATENCY`` (the judges sit above this package)
+LATENCY = "delivery.latency.within-deadline"
 
 DESELECTED = "deselected: no selected case observes this step"
 NO_OBSERVER_OPEN = "not run: no connection that observes this step is open"
@@ -181,6 +186,12 @@ def case_needs(
         return _mux_needs(req, stream, steps) if MUX_KEY in opened else []
     if not req.startswith("delivery."):
         return []
+    if req == LATENCY:  # every event of ours on that connection is timed: one is enough
+        conn = case.id.partition("[")[2].rstrip("]")
+        heard = opened.get(conn)
+        if heard is None:
+            return []
+        return [("any", tuple(s.key for s in steps if s.match != "end" and _hears(conn, heard, s)))]
     if req == "delivery.payload.matches-rest":
         public = stream.startswith(("public", "hashtag"))
         return [("all", ("P",) if public else ("P", "PR"))] if key in opened else []

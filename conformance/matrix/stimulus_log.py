@@ -12,8 +12,8 @@ Format (``schemas/transcript.schema.json``, unchanged): line 1 a ``meta`` record
 ``_stimuli``, transport ``http``, source ``stimulus-log`` and ``context["stimulus_log"]`` =
 ``{"format": 2, "steps": [...], "cases": [...], "mux_unsubscribed_after", "not_run_reason",
 "run": {"plan": [...], "server_version", "long", "available", "unjudged", "setup_failures",
-"run_level_only", "connection_keys", "timeout_multiplier"}}`` (format 1, without ``run``, is
-still read: its delivery cases are then the plan of the run-level checks only); then
+"run_level_only", "connection_keys", "timeout_multiplier", "pruned"}}`` (format 1, without
+``run``, is still read: its delivery cases are then the plan of the run-level checks only); then
 ``stimulus`` records: one ``action: "step"`` per planned step (key, scenario, marker,
 produced ids, the streams it must and must not reach) and the drivers' own records (``rest``
 calls, ``redis-publish``). The leading underscore keeps

@@ -211,3 +211,13 @@ def test_the_session_keeps_a_steps_own_reason_when_it_cannot_run_anyway() -> Non
     assert pruning.steps == ()
     assert run.pruned["P"] == NO_OBSERVER_OPEN and run.pruned["W-media"] == WARMUP_UNUSED
     assert "TR" not in run.pruned  # needs revocation: stimulation says so
+
+
+def test_a_lateness_case_keeps_one_step_its_connection_hears() -> None:
+    from conformance.judge.delivery_latency import LATENCY as JUDGED
+    from conformance.matrix.pruning import LATENCY
+
+    assert LATENCY == JUDGED
+    assert kept(prune(only(f"{LATENCY}[ws-direct]"))) == {"D"}
+    assert kept(prune(only(f"{LATENCY}[sse-user:notification]"))) == {"M"}
+    assert kept(prune(only(f"{LATENCY}[sse-user]"), closed=["sse-user"])) == set()
