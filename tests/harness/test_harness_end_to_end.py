@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from suite_command import suite_command
+from suite_command import run_embedded
 from timing import scaled
 
 from conformance.transcript.model import read_transcripts
@@ -24,27 +23,7 @@ RUN_TIMEOUT_S = scaled(600)
 @pytest.mark.slow
 def test_run_against_embedded_server_exits_0_with_no_failures(tmp_path: Path) -> None:
     report_dir = tmp_path / "report"
-    proc = subprocess.run(
-        [
-            *suite_command(),
-            "run",
-            "--embedded-heartbeat",
-            "1",
-            "--heartbeat-timeout",
-            "2.5",
-            "--report-dir",
-            str(report_dir),
-            "--",
-            "-q",
-            "-p",
-            "no:randomly",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        cwd=tmp_path,
-        check=False,
-    )
+    proc = run_embedded(report_dir, timeout_s=RUN_TIMEOUT_S)
     tail = proc.stdout[-6000:] + proc.stderr[-3000:]
     report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
     failing = [r["id"] for r in report["results"] if r["verdict"] in ("fail", "error")]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from suite_command import suite_command
+from suite_command import run_embedded
 from timing import scaled
 
 from conformance.matrix.pruning import DESELECTED
@@ -44,28 +44,7 @@ SELECTIONS: dict[str, tuple[list[str], set[str], set[str]]] = {
 
 
 def _run(report_dir: Path, *selection: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            *suite_command(),
-            "run",
-            "--embedded-heartbeat",
-            "1",
-            "--heartbeat-timeout",
-            "2.5",
-            "--report-dir",
-            str(report_dir),
-            *selection,
-            "--",
-            "-q",
-            "-p",
-            "no:randomly",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        cwd=report_dir.parent,
-        check=False,
-    )
+    return run_embedded(report_dir, *selection, timeout_s=RUN_TIMEOUT_S)
 
 
 def _stimuli(report_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

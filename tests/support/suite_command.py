@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["suite_command"]
+__all__ = ["FAST_EMBEDDED", "run_embedded", "suite_command"]
 
 
 def suite_command() -> list[str]:
@@ -17,3 +18,33 @@ def suite_command() -> list[str]:
         return [str(installed)]
     found = shutil.which("mastodon-streaming-conformance")
     return [found] if found else [sys.executable, "-m", "conformance"]
+
+
+#: A quick embedded run: a 1 s reference heartbeat judged against a 2.5 s window.
+FAST_EMBEDDED = ("--embedded-heartbeat", "1", "--heartbeat-timeout", "2.5")
+
+
+def run_embedded(
+    report_dir: Path, *args: str, timeout_s: float
+) -> subprocess.CompletedProcess[str]:
+    """``run`` against the embedded reference server (``FAST_EMBEDDED``), reports in
+    ``report_dir``, pytest quiet and unshuffled; ``args`` go before pytest's ``--``."""
+    return subprocess.run(
+        [
+            *suite_command(),
+            "run",
+            *FAST_EMBEDDED,
+            "--report-dir",
+            str(report_dir),
+            *args,
+            "--",
+            "-q",
+            "-p",
+            "no:randomly",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        cwd=report_dir.parent,
+        check=False,
+    )
