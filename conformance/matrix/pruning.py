@@ -60,8 +60,8 @@ class Listener:
 
     ``streams``: the stream names whose events reach it (a multiplexed socket: its
     subscriptions; the other-tag stream: none, it hears only ``EXTRA_ARRIVALS``);
-    ``events``: the event names its *selected* per-event cases read; ``open``: whether it was
-    opened (an unopened connection observes nothing).
+    ``events``: the event names its *selected* per-event cases read; ``open``: whether the run
+    keeps it (the session: not closed by the selection); a closed one observes nothing.
     """
 
     streams: frozenset[str] = frozenset()

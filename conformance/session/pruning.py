@@ -2,9 +2,11 @@
 
 The pure function needs the selected cases (the plan minus ``--exclude``, into which ``-k``'s
 deselection is already folded by ``SuiteRun.session_settings``), every planned connection with
-the streams it hears, the events its selected per-event cases read and whether it is open, and
-which steps the run can attempt at all. Called once, after the connections opened and before
-the warm-up; the result is kept in ``LiveRun.pruned`` (saved in ``RunContext.pruned``).
+the streams it hears, the events its selected per-event cases read and whether the selection
+keeps it (``opening.fully_excluded``: a connection that failed to open still observes, so
+nothing but the selection changes what a run stimulates), and which steps the run can attempt.
+Called once, after the connections opened and before the warm-up; the result is kept in
+``LiveRun.pruned`` (saved in ``RunContext.pruned``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from conformance.matrix.pruning import NO_OBSERVER_OPEN, Listener, Pruning, prun
 from conformance.matrix.steps import WARMUP, Step, steps_for
 from conformance.matrix.streams import TAG
 from conformance.selection import id_glob, matches_any
+from conformance.session.opening import fully_excluded
 from conformance.session.plan import Connection, connections, plan_meta
 from conformance.session.state import LiveRun
 from conformance.stimulus.base import Driver
@@ -38,15 +41,17 @@ def prune_for_selection(run: LiveRun, driver: Driver) -> Pruning:
     globs = [id_glob(p) for p in settings.exclude]
     selected = [c for c in run.cases if not matches_any(globs, c.id, c.requirement)]
     chosen = {c.id for c in selected}
+    # Observers are the connections the selection keeps: one that failed to open (a server
+    # fault) still counts, so a run's stimulus and verdicts change only by what was selected.
+    closed = fully_excluded(connections(settings), run.cases, settings.exclude)
     listeners: dict[str, Listener] = {}
     for conn in connections(settings):
-        live = run.live.get(conn.key)
         events = frozenset(
             p.event
             for p in planned_results(plan_meta(conn, settings))
             if p.event and p.id in chosen
         )
-        listeners[conn.key] = Listener(hears(conn), events, open=live is not None and live.is_open)
+        listeners[conn.key] = Listener(hears(conn), events, open=conn.key not in closed)
 
     def runnable(step: Step) -> bool:
         return (

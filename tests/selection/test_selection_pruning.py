@@ -9,6 +9,7 @@ pass and never fail.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 
 import pytest
@@ -28,7 +29,8 @@ from conformance.matrix.pruning import (
 )
 from conformance.matrix.steps import STEPS, WARMUP, barrier_for, steps_for
 from conformance.session.plan import connections, plan_cases, plan_meta
-from conformance.session.pruning import hears
+from conformance.session.pruning import hears, prune_for_selection
+from conformance.session.state import LiveRun
 from conformance.verdicts import Verdict
 
 SETTINGS = Settings()
@@ -192,25 +194,31 @@ class _Driver:
         return True
 
 
-def test_the_session_keeps_a_steps_own_reason_when_it_cannot_run_anyway() -> None:
-    """Nothing opened: every step lacks an observer. One the run could make is pruned with
-    that reason; one it cannot make (no ``revocation``) is left to stimulation, whose reason
-    (the missing need) says more, and which makes no request for it either."""
-    from conformance.session.pruning import prune_for_selection
-    from conformance.session.state import LiveRun
-
-    run = LiveRun(
-        settings=SETTINGS,
+def _live_run(settings: Settings) -> LiveRun:
+    return LiveRun(
+        settings=settings,
         target=None,  # type: ignore[arg-type]  # not read by pruning
         tag="msc0",
         mult=1.0,
         available={"rest", "public-posts", "remote-authors"},
-        cases=list(PLAN),
+        cases=plan_cases(settings),
     )
+
+
+def test_the_session_prunes_by_selection_only() -> None:
+    """No connection opened (a server that refuses them all): nothing is pruned, the run
+    stimulates as it always did; only what the selection drops goes."""
+    run = _live_run(SETTINGS)
+    pruning = prune_for_selection(run, _Driver())  # type: ignore[arg-type]
+    assert run.pruned == {} and pruning.warmup == WARMUP
+
+    run = _live_run(dataclasses.replace(SETTINGS, exclude=("*",)))
     pruning = prune_for_selection(run, _Driver())  # type: ignore[arg-type]
     assert pruning.steps == ()
-    assert run.pruned["P"] == NO_OBSERVER_OPEN and run.pruned["W-media"] == WARMUP_UNUSED
-    assert "TR" not in run.pruned  # needs revocation: stimulation says so
+    assert {k: v for k, v in run.pruned.items() if not k.startswith("W-")} == {
+        s.key: DESELECTED for s in steps_for(SETTINGS)
+    }
+    assert run.pruned["W-direct"] == WARMUP_UNUSED
 
 
 def test_a_lateness_case_keeps_one_step_its_connection_hears() -> None:
