@@ -113,10 +113,11 @@ def test_second_ctrl_c_during_the_session_is_quiet_and_cleans_up(
     tmp_path: Path,
 ) -> None:
     """Every step waits for a condition, never for a time: the run's REST and streaming
-    connections go through loopback proxies (``tests/support/gate_proxy.py``), so the test
-    sees its streams open, sees them all closed after the first Ctrl-C (the interrupt was
-    handled), holds the cleanup's next REST request (cleanup is certainly running), and only
-    then sends the second Ctrl-C; the request is released once that was answered.
+    connections go through loopback proxies (``tests/support/gate_proxy.py``). The run is held
+    at its first stimulus request once its streams are open; the first Ctrl-C goes in as it is
+    let go; when all its streams closed (the interrupt was handled) the cleanup's next REST
+    request is held (cleanup is certainly running), and only then the second Ctrl-C is sent;
+    the request is released once that was answered.
 
     (Before: a bare 0.2 s between the two signals. Under load they could reach the run before
     Python handled the first (two SIGINTs, one KeyboardInterrupt, no "interrupted again"), or
@@ -124,37 +125,37 @@ def test_second_ctrl_c_during_the_session_is_quiet_and_cleans_up(
     land inside stimulus setup, whose objects nobody cleaned up.)"""
     before = _state(served)
     report = tmp_path / "report"
-    a = served["accounts"][0]
-    with _proxies(served) as proxies, _run_through(served, report, proxies) as (proc, out, err):
+    with _proxies(served) as proxies:
+        proxies.hold_rest_once_streams_open(5)
+        with _run_through(served, report, proxies) as (proc, out, err):
 
-        def lists() -> list[str]:
-            return sorted(str(item["id"]) for item in _get(served, "/api/v1/lists", a["token"]))
+            def ended() -> bool:
+                return proc.poll() is not None
 
-        def ended() -> bool:
-            return proc.poll() is not None
-
-        # under way: the run's own list exists (stimulus setup) and its streams are open
-        wait_until(
-            lambda: ended() or (proxies.stream.streams_open >= 5 and lists() != before["lists"]),
-            scaled(90),
-            "the run's list and streams",
-        )
-        assert not ended(), f"the run ended early (exit {proc.returncode}): {err.text()}"
-        proxies.hold_rest_once_streams_closed()
-        proc.send_signal(signal.SIGINT)
-        # handled: every stream closed, and cleanup's next REST request is held
-        wait_until(
-            lambda: ended() or proxies.rest.held_request.is_set(),
-            scaled(60),
-            "a cleanup request after the first Ctrl-C",
-        )
-        assert not ended(), f"the run ended before its cleanup (exit {proc.returncode})"
-        proc.send_signal(signal.SIGINT)
-        wait_until(
-            lambda: ended() or "interrupted again" in err.text(),
-            scaled(30),
-            "the answer to the second Ctrl-C",
-        )
+            # under way and held there: streams open, the next stimulus request waits
+            wait_until(
+                lambda: ended() or proxies.rest.held_request.is_set(),
+                scaled(90),
+                "the run's streams and its first stimulus request",
+            )
+            assert not ended(), f"the run ended early (exit {proc.returncode}): {err.text()}"
+            proxies.hold_rest_once_streams_closed()
+            proxies.rest.held_request.clear()
+            proxies.call(proxies.rest.release)
+            proc.send_signal(signal.SIGINT)
+            # handled: every stream closed, and cleanup's next REST request is held
+            wait_until(
+                lambda: ended() or proxies.rest.held_request.is_set(),
+                scaled(60),
+                "a cleanup request after the first Ctrl-C",
+            )
+            assert not ended(), f"the run ended before its cleanup (exit {proc.returncode})"
+            proc.send_signal(signal.SIGINT)
+            wait_until(
+                lambda: ended() or "interrupted again" in err.text(),
+                scaled(30),
+                "the answer to the second Ctrl-C",
+            )
     stderr = _quiet_and_clean(served, before, proc, out, err, report)
     assert "interrupted again" in stderr
 

@@ -56,6 +56,7 @@ class GateProxy:
         self._open = asyncio.Event()  # created lazily in the loop (see ProxyPair)
         self._server: asyncio.base_events.Server | None = None
         self.on_all_closed: Callable[[], None] | None = None
+        self.on_stream_opened: Callable[[], None] | None = None
 
     def hold(self) -> None:
         self._open.clear()
@@ -86,14 +87,14 @@ class GateProxy:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
             writer.close()
-            self._closed(False)
+            self._closed([False])
             return
-        streaming = [False]
+        streaming = [False]  # [answered as a stream and not yet ended]
         back = asyncio.ensure_future(self._pipe(up_reader, writer, gated=False, seen=streaming))
         try:
             await self._pipe(reader, up_writer, gated=True)
         finally:
-            self._closed(streaming[0])  # the client is done: "the process closed it"
+            self._closed(streaming)  # the client is done: "the process closed it"
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(back, scaled(5))
             for w in (writer, up_writer):
@@ -120,17 +121,28 @@ class GateProxy:
                     seen[0] = True
                     self.streams_open += 1
                     self.streams_total += 1
+                    if self.on_stream_opened is not None:
+                        self.on_stream_opened()
+                elif seen is not None and seen[0] and data.endswith(b"\r\n0\r\n\r\n"):
+                    # the server ended the SSE body (a revoked token): httpx may keep the
+                    # socket in its pool until the run ends, but the stream is over
+                    self._stream_ended(seen)
                 dst.write(data)
                 await dst.drain()
             if dst.can_write_eof():
                 dst.write_eof()
 
-    def _closed(self, streaming: bool) -> None:
+    def _closed(self, streaming: list[bool]) -> None:
         self.open_count -= 1
-        if streaming:
-            self.streams_open -= 1
-            if self.streams_open == 0 and self.on_all_closed is not None:
-                self.on_all_closed()
+        self._stream_ended(streaming)
+
+    def _stream_ended(self, streaming: list[bool]) -> None:
+        if not streaming[0]:
+            return
+        streaming[0] = False
+        self.streams_open -= 1
+        if self.streams_open == 0 and self.on_all_closed is not None:
+            self.on_all_closed()
 
 
 def _is_stream_head(data: bytes) -> bool:
@@ -148,6 +160,17 @@ class ProxyPair:
     def call(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` in the proxies' loop (their state belongs to it)."""
         self.loop.call_soon_threadsafe(fn)
+
+    def hold_rest_once_streams_open(self, count: int) -> None:
+        """Hold the REST direction as soon as ``count`` streams are open: the run stops at its
+        next REST request (a warm-up or a step) with its streams open, until ``release``."""
+
+        def opened() -> None:
+            if self.stream.streams_open >= count:
+                self.stream.on_stream_opened = None
+                self.rest.hold()
+
+        self.stream.on_stream_opened = opened
 
     def hold_rest_once_streams_closed(self) -> None:
         """From now on, the moment the last stream closes, hold the REST direction (armed in
