@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 #: One logger for the whole driver (``conformance.stimulus.rest``), as before it was a package.
 log = logging.getLogger(__package__)
@@ -40,6 +40,8 @@ class UndoLog:
         server already honoured must reach the undo log, or cleanup cannot remove what it made.
         The cancellation is re-raised once the work is done (bounded by a few timeouts)."""
         task = asyncio.ensure_future(work)
+        self._in_flight().add(task)
+        task.add_done_callback(self._in_flight().discard)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -62,7 +64,13 @@ class UndoLog:
     async def cleanup(self) -> None:
         """Undo in reverse order; each step is attempted even if an earlier one failed.
 
-        Shielded so a Ctrl-C arriving during cleanup does not leave half the state behind."""
+        Shielded so a Ctrl-C arriving during cleanup does not leave half the state behind.
+        Work still in flight (a step a Ctrl-C interrupted, e.g. one of the concurrent warm-ups)
+        is awaited first, bounded: what it creates must be in the log before it is read."""
+        pending = [t for t in self._in_flight() if not t.done()]
+        if pending:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(asyncio.gather(*pending)), self._timeout * 3)
         steps, self._undo = list(self._undo), []
         await self._undo_all(steps)
 
@@ -77,6 +85,13 @@ class UndoLog:
             except Exception as exc:  # cleanup must not raise; report and go on
                 log.warning("cleanup step %s failed: %s", label, exc)
                 self.leftovers.append(f"{label}: {exc}")
+
+    def _in_flight(self) -> set[asyncio.Future[Any]]:
+        """The driver's works still running (``_to_completion``), created on first use."""
+        tasks: set[asyncio.Future[Any]] | None = getattr(self, "_tasks", None)
+        if tasks is None:
+            tasks = self._tasks = set()
+        return tasks
 
     @property
     def pending_cleanup(self) -> list[str]:
