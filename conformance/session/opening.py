@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Purposes whose connection is one request and its answer (opened before the held streams).
 ONE_SHOT_PURPOSES = frozenset({"error", "health", "http"})
+#: The requirements judged on a ``revocable`` connection (its own cases are named for ``*-user``).
+REVOCATION_CASES = frozenset({"delivery.token-revoke.ends-stream"})
 #: Handshakes in flight at once (whatever --max-connections allows to be open).
 SETUPS_IN_FLIGHT = 20
 #: How long a probe the server accepted instead of refusing may take to end before we close it.
@@ -50,6 +52,12 @@ def fully_excluded(
     params = [(c.id[c.id.find("[") + 1 : -1], c) for c in cases if c.id.endswith("]")]
     out: set[str] = set()
     for conn in conns:
+        if conn.role == "revocable":  # only the revocation cases read it; they name ``sse-user``
+            base = conn.key.removesuffix("-revocable")
+            served = [c for p, c in params if p == base and c.requirement in REVOCATION_CASES]
+            if served and all(matches_any(globs, c.id, c.requirement) for c in served):
+                out.add(conn.key)
+            continue
         served = [c for p, c in params if p == conn.key or p.startswith(conn.key + "-")]
         if served and all(matches_any(globs, c.id, c.requirement) for c in served):
             out.add(conn.key)

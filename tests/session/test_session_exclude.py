@@ -30,3 +30,16 @@ def test_a_generous_match_never_closes_a_neighbour() -> None:
     close ``sse-user``, whose own cases still run."""
     closed = _keys(["*[sse-user-revocable*"])
     assert "sse-user" not in closed
+
+
+def test_the_revocable_streams_close_with_their_revocation_cases() -> None:
+    """The revocable streams' only cases are named for ``*-user``: excluding them closes the
+    revocable streams and neither user stream, which still serves every other user case."""
+    closed = _keys(["delivery.token-revoke.*"])
+    assert {"sse-user-revocable", "ws-user-revocable"} <= closed
+    assert "sse-user" not in closed and "ws-user" not in closed
+
+
+def test_the_revocable_streams_stay_open_while_their_cases_run() -> None:
+    closed = _keys(["*[sse-user]"])
+    assert "sse-user-revocable" in closed and "ws-user-revocable" not in closed
