@@ -7,27 +7,23 @@ warn (SHOULD), while the same requirement passes against the faithful server. A 
 crashes on a broken server is as bad as one that passes it, so no ``error`` verdict may appear.
 
 All sessions run once, in one module fixture (the faithful baseline first and alone, then the
-mutants four at a time: each run is mostly waiting on heartbeat windows), and the parametrised
-tests only read the outcomes.
+mutants in a pool of worker processes, ``MSC_FAULT_CONCURRENCY`` at a time, default 4: a session
+is half CPU in the suite itself, so one event loop would use one core; see
+``tests/support/fault_sessions.py``), and the parametrised tests only read the outcomes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
+from fault_sessions import RunOutcome, SessionOptions, run_all
 from timing import scaled
 
-from conformance.config import Settings
-from conformance.discovery import discover
-from conformance.embedded import EmbeddedServer, start_embedded
 from conformance.reference.faults import FAULTS
 from conformance.requirements import REGISTRY
-from conformance.session import run_session
 from conformance.verdicts import Level, Result, Verdict
 
 #: The first test's setup runs every fault's session (bounded concurrency): minutes, not the
@@ -36,11 +32,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(scaled(1200))]
 
 HEARTBEAT_S = 1.0
 HEARTBEAT_TIMEOUT_S = 2.0
-CONCURRENCY = int(os.environ.get("MSC_FAULT_CONCURRENCY", "4"))
-#: Scales the session's arrival waits (10 s each): a mutant that never delivers would otherwise
-#: cost one full wait per step. Loopback delivery takes milliseconds, so 3 s is still generous.
-TIMEOUT_MULTIPLIER = 0.3
-RUN_DEADLINE_S = 90.0
+OPTIONS = SessionOptions(
+    heartbeat_s=HEARTBEAT_S,
+    heartbeat_timeout_s=HEARTBEAT_TIMEOUT_S,
+    # Scales the session's arrival waits (10 s each): a mutant that never delivers would
+    # otherwise cost one full wait per step. Loopback delivery takes milliseconds, so 3 s is
+    # still generous (and scaled like every self-test timing on a loaded machine).
+    timeout_multiplier=scaled(0.3),
+    run_deadline_s=scaled(90.0),
+)
 
 #: fault -> requirement ids that must fail (MUST) or warn (SHOULD) against it.
 FAULT_TABLE: dict[str, tuple[str, ...]] = {
@@ -208,69 +208,14 @@ UNCOVERED: dict[str, str] = {
 KNOWN_GAPS: dict[str, str] = {}
 
 
-@dataclass
-class RunOutcome:
-    results: list[Result] = field(default_factory=list)
-    problem: str | None = None  # the run itself failed (server did not start, suite raised)
-    duration_s: float = 0.0
-
-    def by_requirement(self, requirement: str) -> list[Result]:
-        return [r for r in self.results if r.requirement == requirement]
-
-    def errors(self) -> list[Result]:
-        return [r for r in self.results if r.verdict is Verdict.ERROR]
-
-
 def _expected_verdict(requirement: str) -> Verdict:
     return Verdict.WARN if REGISTRY[requirement].level is Level.SHOULD else Verdict.FAIL
 
 
-async def _session(fault: str | None) -> RunOutcome:
-    started = time.monotonic()
-    outcome = await _run_one(fault)
-    outcome.duration_s = time.monotonic() - started
-    return outcome
-
-
-async def _run_one(fault: str | None) -> RunOutcome:
-    args = ["--fault", fault] if fault else []
-    server: EmbeddedServer | None = None
-    try:
-        server = await asyncio.to_thread(start_embedded, heartbeat_s=HEARTBEAT_S, extra_args=args)
-        alice, bob = server.accounts[0], server.accounts[1]
-        settings = Settings(
-            target=server.url,
-            token=alice.token,
-            second_token=bob.token,
-            heartbeat_timeout_s=HEARTBEAT_TIMEOUT_S,
-            timeout_multiplier=TIMEOUT_MULTIPLIER,
-        )
-        target = await discover(settings)
-        outcome = await asyncio.wait_for(run_session(settings, target), RUN_DEADLINE_S)
-        return RunOutcome(results=[*outcome.results.values(), *outcome.extra_results])
-    except Exception as exc:  # reported per case: one broken run must not hide the others
-        return RunOutcome(problem=f"{type(exc).__name__}: {exc}")
-    finally:
-        if server is not None:
-            await asyncio.to_thread(server.stop)
-
-
-async def _all_sessions() -> dict[str | None, RunOutcome]:
-    outcomes: dict[str | None, RunOutcome] = {None: await _session(None)}
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def bounded(fault: str) -> None:
-        async with gate:
-            outcomes[fault] = await _session(fault)
-
-    chosen = [f for f in FAULT_TABLE if not ONLY or f in ONLY]
-    await asyncio.gather(*(bounded(fault) for fault in chosen))
-    return outcomes
-
-
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[dict[str | None, RunOutcome]]:
-    yield asyncio.run(_all_sessions())
+    chosen = [f for f in FAULT_TABLE if not ONLY or f in ONLY]
+    yield asyncio.run(run_all(chosen, OPTIONS))
 
 
 def _describe(results: list[Result]) -> str:
