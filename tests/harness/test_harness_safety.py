@@ -181,6 +181,7 @@ def _no_tokens(ref: dict[str, Any], *texts: str, report: Path | None = None) -> 
             assert token not in blob
 
 
+@pytest.mark.slow  # over 5 s: a whole session (10-13 s measured at load 7)
 def test_ctrl_c_cleans_up_everything_and_leaks_no_token(
     served: dict[str, Any], tmp_path: Path
 ) -> None:

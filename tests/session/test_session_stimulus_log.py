@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from reference_proc import reference_server
 
 from conformance.config import Settings
@@ -81,6 +82,7 @@ def test_replay_without_a_log_judges_no_delivery(tmp_path: Path) -> None:
     assert replay_run(tmp_path, []) == []
 
 
+@pytest.mark.slow  # over 5 s: a whole session (10-13 s measured at load 7)
 async def test_saved_run_rejudges_delivery_identically(tmp_path: Path) -> None:
     with reference_server("--heartbeat", "1") as ref:
         a, b = ref["accounts"][0], ref["accounts"][1]
