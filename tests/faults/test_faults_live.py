@@ -37,8 +37,9 @@ OPTIONS = SessionOptions(
     heartbeat_timeout_s=HEARTBEAT_TIMEOUT_S,
     # Scales the session's arrival waits (10 s each): a mutant that never delivers would
     # otherwise cost one full wait per step. Loopback delivery takes milliseconds, so 3 s is
-    # still generous (and scaled like every self-test timing on a loaded machine).
-    timeout_multiplier=scaled(0.3),
+    # still generous. Not scaled by MSC_TEST_TIME_SCALE: it is also the judged tolerance
+    # (deadline 5 s x 0.3 = 1.5 s) that the late-conversation mutant's 2.5 s must exceed.
+    timeout_multiplier=0.3,
     run_deadline_s=scaled(90.0),
 )
 
