@@ -15,7 +15,7 @@ ones that are not pass/info, and report.json keeps every unplanned Result in det
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from conformance.matrix.cases import PlannedCase
 from conformance.verdicts import SEVERITY, Level, Result, Verdict, aggregate, severity_rank
@@ -97,8 +97,10 @@ def _key_of(result_id: str, known: frozenset[str]) -> str:
     return RUN_KEY
 
 
-def fold(case: PlannedCase, extras: Sequence[Result]) -> Result:
-    """The folded Result of one ``observed[...]`` case over its unplanned Results."""
+def fold(case: PlannedCase, extras: Sequence[Result], unopened: str | None = None) -> Result:
+    """The folded Result of one ``observed[...]`` case over its unplanned Results;
+    ``unopened`` is why its connection was never opened (``RunContext.unjudged``), so the case
+    says that rather than "no check beyond the plan" about traffic that never was."""
     key = case.id[len(OBSERVED) + 1 : -1]
     if not extras:
         return Result(
@@ -106,7 +108,7 @@ def fold(case: PlannedCase, extras: Sequence[Result]) -> Result:
             requirement=OBSERVED,
             verdict=Verdict.INFO,
             level=Level.INFO,
-            message=f"no check beyond the plan on {key}",
+            message=unopened or f"no check beyond the plan on {key}",
             transport=case.transport,
         )
     verdict = aggregate(r.verdict for r in extras)
@@ -135,7 +137,10 @@ def fold(case: PlannedCase, extras: Sequence[Result]) -> Result:
 
 
 def fold_run(
-    results: Sequence[Result], planned: Iterable[str], keys: Sequence[str]
+    results: Sequence[Result],
+    planned: Iterable[str],
+    keys: Sequence[str],
+    unjudged: Mapping[str, str] | None = None,
 ) -> tuple[list[Result], list[Result]]:
     """Replay's side of the same decision: the planned Results in order, then one folded
     ``observed[<key>]`` case per connection (and ``observed[run]``); second, the unplanned
@@ -144,5 +149,8 @@ def fold_run(
     kept = [r for r in results if r.id in planned_ids]
     extras = [r for r in results if r.id not in planned_ids]
     groups = by_observed_case(extras, keys)
-    folded = [fold(case, groups.get(case.id, [])) for case in observation_cases(keys)]
+    why = unjudged or {}
+    folded = [
+        fold(case, groups.get(case.id, []), why.get(case.id)) for case in observation_cases(keys)
+    ]
     return kept + folded, extras

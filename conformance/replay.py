@@ -292,7 +292,9 @@ def replay_run(
     if context.plan is None or not context.connection_keys:
         return results
     # One pytest item, one reported case (observations.py): fold as the live run folded.
-    folded, _observed = fold_run(results, (c.id for c in context.plan), context.connection_keys)
+    folded, _observed = fold_run(
+        results, (c.id for c in context.plan), context.connection_keys, context.unjudged
+    )
     return folded
 
 

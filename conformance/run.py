@@ -295,7 +295,7 @@ class SuiteRun:
                 level=level_of(case.requirement),
             )
         elif case.requirement == OBSERVED:
-            result = fold(case, self._observed(outcome, case.id))
+            result = fold(case, self._observed(outcome, case.id), outcome.unjudged.get(case.id))
         else:
             found = outcome.results.get(case.id)
             result = (
@@ -477,7 +477,7 @@ class SuiteRun:
             own = [r for rid, r in self._repeat_results(outcome).items() if rid in selected]
             if outcome is not None:
                 own += [
-                    fold(case, self._observed(outcome, case.id))
+                    fold(case, self._observed(outcome, case.id), outcome.unjudged.get(case.id))
                     for case in self.plan()
                     if case.requirement == OBSERVED and case.id in selected
                 ]

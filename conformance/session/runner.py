@@ -70,6 +70,9 @@ class SessionOutcome:
     stimuli: Transcript | None = None
     #: what the stimulus driver's cleanup could not remove (report.json ``cleanup_not_removed``)
     cleanup_not_removed: list[str] = field(default_factory=list)
+    #: case id -> why it was not judged (``RunContext.unjudged``): an ``observed[<key>]`` case
+    #: of a connection never opened says so instead of "no check beyond the plan"
+    unjudged: dict[str, str] = field(default_factory=dict)
     #: seconds per phase, in order (``setup``, ``opening``, ..., ``closing``, ``judging`` with
     #: the driver's cleanup beside it; a batched run repeats its phases per batch): where a
     #: session's time goes (``bench/bench_session_phases.py``)
@@ -147,6 +150,7 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
         ],
         phase_s=_phase_seconds(run.phase_stamps, time.monotonic()),
         peak_open=run.peak_open,
+        unjudged=dict(context.unjudged),
     )
 
 
@@ -275,6 +279,7 @@ def run_context(run: LiveRun, transcripts: dict[str, Transcript]) -> RunContext:
         if conn.key in run.skipped:
             for p in planned_results(plan_meta(conn, run.settings)):
                 unjudged.setdefault(p.id, f"{conn.key} not opened: {run.skipped[conn.key]}")
+            unjudged[f"observed[{conn.key}]"] = f"{conn.key} not opened: {run.skipped[conn.key]}"
     return RunContext(
         plan=tuple(run.cases),
         server_version=run.settings.api_version or run.target.version,

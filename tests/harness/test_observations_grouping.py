@@ -42,3 +42,22 @@ def test_longest_key_wins_and_unknown_is_run() -> None:
         "observed[sse-user]": ["b[sse-user-y]"],
         "observed[run]": ["c[ws-pub]", "d"],
     }
+
+
+def test_a_connection_never_opened_says_why_instead_of_no_check_beyond_the_plan() -> None:
+    """An ``observed[<key>]`` case of a connection the run never opened (``--long`` not given,
+    every case excluded) must not claim its traffic was looked at: it names the reason, live
+    and in replay (``fold_run`` reads ``RunContext.unjudged``)."""
+    from conformance.observations import fold_run
+
+    why = {f"{OBSERVED}[ws-long-no-pong]": "ws-long-no-pong not opened: needs --long"}
+    folded, _ = fold_run([], [], ["ws-long-no-pong", "sse-user"], why)
+    messages = {r.id: (r.verdict, r.message) for r in folded}
+    assert messages[f"{OBSERVED}[ws-long-no-pong]"] == (
+        Verdict.INFO,
+        why[f"{OBSERVED}[ws-long-no-pong]"],
+    )
+    assert messages[f"{OBSERVED}[sse-user]"] == (
+        Verdict.INFO,
+        "no check beyond the plan on sse-user",
+    )
