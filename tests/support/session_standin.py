@@ -42,6 +42,7 @@ class Outcome:
     started_at: str = "2026-01-01T00:00:00Z"
     duration_s: float = 0.5
     stimuli: Any = None  # SessionOutcome.stimuli: no stimulus log in the stand-in
+    unjudged: dict[str, str] = field(default_factory=dict)  # SessionOutcome.unjudged
 
 
 def make_case(cid: str, group: str) -> Case:
