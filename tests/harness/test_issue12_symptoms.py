@@ -32,6 +32,7 @@ from timing import scaled, time_scale
 
 from conformance.config import Settings
 from conformance.discovery import TargetInfo
+from conformance.plugin import CASES_DIR
 from conformance.preflight import PreflightError, preflight
 from conformance.reports.summary import summary_lines
 from conformance.verdicts import Level, Result, Verdict
@@ -151,7 +152,7 @@ def test_unwritable_report_dir_is_found_before_the_run(pytester: pytest.Pytester
     (pytester.path / "a-file").write_text("x")
     standin = StandIn(verdicts())
     result = pytester.runpytest_inprocess(
-        str(Path(__file__).resolve().parents[2] / "conformance" / "cases"),
+        str(CASES_DIR),
         "-p",
         "no:cacheprovider",
         "--target",
@@ -207,7 +208,7 @@ def test_summary_names_not_exercised_and_top_reasons() -> None:
 
 def test_anonymous_banner_lists_what_is_not_checked(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess(
-        str(Path(__file__).resolve().parents[2] / "conformance" / "cases"),
+        str(CASES_DIR),
         "-p",
         "no:cacheprovider",
         "--target",
