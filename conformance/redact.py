@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -173,6 +174,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._originals = list(dict.fromkeys(s for s in secrets if s))
+        self._fingerprints = frozenset(_fingerprint(s) for s in self._originals)
         variants: set[str] = set()
         for secret in self._originals:
             variants |= secret_variants(secret)
@@ -273,8 +275,14 @@ class Redactor:
         """A redacted copy; the ``body-chunk`` records are redacted as one byte stream.
 
         A secret split across two records is removed: the bytes that could start a secret move
-        to the next body record (or, at the end, stay in the last one).
+        to the next body record (or, at the end, stay in the last one). A transcript this class
+        already redacted for these secrets or more (``Transcript.redacted_for``) is returned as
+        it is: redaction is idempotent, and the always-redacted forms (Authorization, access
+        tokens, URL passwords) do not depend on the secrets.
         """
+        done = transcript.redacted_for
+        if done is not None and self._fingerprints <= done:
+            return transcript
         meta = transcript.meta
         meta = replace(meta, request=self.request(meta.request), context=self.json(meta.context))
         records = [self.record(r) for r in transcript.records]
@@ -288,7 +296,7 @@ class Redactor:
         rest = stream.flush()
         if rest and last is not None:
             records[last] = _with_data(records[last], records[last].data + rest)
-        return Transcript(meta=meta, records=records)
+        return Transcript(meta=meta, records=records, redacted_for=self._fingerprints)
 
 
 class RedactingOutput:
@@ -340,6 +348,11 @@ def redacting_output(secrets: Iterable[str]) -> Iterator[None]:
         for stream in (out, err):
             with contextlib.suppress(Exception):
                 stream.release()
+
+
+def _fingerprint(secret: str) -> str:
+    """What ``Transcript.redacted_for`` holds for a secret: a digest, never the secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _with_data(record: Record, data: bytes) -> Record:

@@ -58,8 +58,14 @@ from conformance.transcript.model import Transcript
 from conformance.verdicts import Result
 
 
-@dataclass
+@dataclass(repr=False)
 class SessionOutcome:
+    """One session's judged results and recording.
+
+    Its repr is a one-line summary, never the dataclass's field-by-field dump: asyncio formats
+    the repr of ``asyncio.run``'s finished main task (whose result this is) when it restores the
+    SIGINT handler, and dumping every transcript there cost ~0.1 s per run."""
+
     results: dict[str, Result]
     extra_results: list[Result] = field(default_factory=list)
     transcripts: list[Transcript] = field(default_factory=list)
@@ -79,6 +85,12 @@ class SessionOutcome:
     phase_s: list[tuple[str, float]] = field(default_factory=list)
     #: the most connections open at once (never above ``--max-connections``)
     peak_open: int = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<SessionOutcome {len(self.results)} results, {len(self.extra_results)} extra, "
+            f"{len(self.transcripts)} transcripts, {self.duration_s:.3f} s>"
+        )
 
 
 async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:

@@ -174,6 +174,10 @@ class Transcript:
 
     meta: Meta
     records: list[Record] = field(default_factory=list)
+    #: set by ``Redactor.transcript`` on the copy it returns: fingerprints (never the values) of
+    #: the secrets that copy was redacted for, so a writer redacting again for the same or fewer
+    #: secrets can skip the second pass (~0.05 s a run). None: never redacted.
+    redacted_for: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, t: float, kind: str, **fields: Any) -> Record:
         record = Record(t=t, kind=kind, fields=fields)

@@ -86,6 +86,24 @@ def test_transcript_copy_has_no_token() -> None:
     assert TOKEN in t.dumps()  # the original is untouched
 
 
+def test_second_redaction_skipped_only_when_no_new_secret() -> None:
+    """A writer redacting an already-redacted copy again for the same (or fewer) secrets gets
+    it back as is; a redactor knowing one more secret still removes it."""
+    other = "anothersecretvalue42"
+    t = Transcript(meta=Meta(id="x", transport="sse", request={"url": "http://h/"}))
+    t.add(0.0, "body-chunk", data=f"data: {TOKEN} {other}\n\n".encode())
+    once = Redactor([TOKEN]).transcript(t)
+    assert Redactor([TOKEN]).transcript(once) is once
+    assert Redactor().transcript(once) is once
+    assert other in once.dumps()
+    twice = Redactor([TOKEN, other]).transcript(once)
+    assert twice is not once and other not in twice.dumps() and TOKEN not in twice.dumps()
+    assert Redactor([other]).transcript(twice) is twice
+    # the marker holds digests, never a secret
+    assert once.redacted_for and not any(TOKEN in f for f in once.redacted_for)
+    assert t.redacted_for is None
+
+
 def test_secrets_from_request() -> None:
     found = secrets_from_request(
         f"http://h/?access_token={TOKEN}",
