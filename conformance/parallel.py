@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["enabled", "helper_cpu_s", "split_work", "usable_cpus"]
+__all__ = ["Background", "enabled", "helper_cpu_s", "in_background", "split_work", "usable_cpus"]
 
 _HELPER_CPU = [0.0]
 
@@ -50,6 +50,7 @@ def enabled() -> bool:
     """Whether this process may fork a helper (see the module docstring)."""
     return (
         sys.platform == "linux"
+        and not _NO_MORE_FORKS[0]
         and hasattr(os, "fork")
         and os.environ.get("MSC_NO_FORK", "") != "1"
         and usable_cpus() >= 2
@@ -98,6 +99,48 @@ def split_work(
 
 
 _Child = tuple[int, int] | None  # (pid, read end of its pipe), None when no child
+
+
+class Background:
+    """One piece of work a forked child is doing while this process goes on
+    (``in_background``). Collect it once with ``result()`` or drop it with ``abandon()``."""
+
+    def __init__(self, child: _Child) -> None:
+        self._child = child
+
+    def result(self) -> tuple[bool, object]:
+        """Wait for the child: ``(True, its return value)``, or ``(False, None)`` if it failed
+        in any way (then the caller does the work itself)."""
+        child, self._child = self._child, None
+        received = _collect(child)
+        if received is None or 0 not in received:
+            return False, None
+        return True, received[0]
+
+    def abandon(self) -> None:
+        """Kill the child, if any, and forget its work (idempotent)."""
+        child, self._child = self._child, None
+        _abandon(child)
+
+
+def in_background(work: Callable[[], R]) -> Background | None:
+    """Start ``work()`` in a forked child now, for a result collected later; None when forking
+    is not enabled or fails (the caller does the work itself). The child must only write its
+    own files and return a picklable value: it shares nothing with this process afterwards."""
+    if not enabled():
+        return None
+    child = _fork_child(lambda: [(0, _alone(work))])
+    return Background(child) if child is not None else None
+
+
+_NO_MORE_FORKS = [False]
+
+
+def _alone(work: Callable[[], R]) -> R:
+    """Run a background child's work without forking again: its own ``split_work`` would only
+    take the core the parent is using meanwhile."""
+    _NO_MORE_FORKS[0] = True
+    return work()
 
 
 def _fork_child(work: Callable[[], list[tuple[int, R]]]) -> _Child:

@@ -190,9 +190,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if excluded:
         config.hook.pytest_deselected(items=excluded)
         items[:] = [item for item in items if item not in excluded]
-    run.selected = frozenset(
-        _planned(item).id for item in items if hasattr(_planned(item), "requirement")
-    )
+    order = [_planned(item).id for item in items if hasattr(_planned(item), "requirement")]
+    run.selected = frozenset(order)
+    run.case_order = order
 
 
 def _planned(item: pytest.Item) -> Any:

@@ -1,21 +1,80 @@
-"""Per-repeat reports (``repeats/<n>/``) and the report.json annotations of ``--repeat`` and
-``--baseline``; split from ``run.py`` so each module keeps one job."""
+"""``--repeat`` in a run: one merged outcome, per-repeat reports (``repeats/<n>/``), and the
+report.json annotations of ``--repeat`` and ``--baseline``; split from ``run.py`` so each module
+keeps one job."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from conformance.observations import OBSERVED, fold
 from conformance.redact import Redactor
+from conformance.repeat import merge_results
 from conformance.reports.run_reports import write_run_reports
-from conformance.verdicts import Result
+from conformance.requirements import level_of
+from conformance.verdicts import Result, error_result
 
 if TYPE_CHECKING:
     from conformance.baseline import BaselineOutcome
-    from conformance.session import SessionOutcome
+    from conformance.session import PlannedCase, SessionOutcome
 
-__all__ = ["annotations", "write_repeats"]
+__all__ = ["annotations", "merge_repeats", "repeat_reports", "write_repeats"]
+
+Repeats = Sequence["SessionOutcome | None"]
+
+
+def repeat_results(
+    outcome: SessionOutcome | None, plan: Sequence[PlannedCase], session_error: str | None
+) -> dict[str, Result]:
+    """One repeat's Results by case id (every case ``error`` for a repeat that crashed)."""
+    if outcome is not None:
+        return dict(outcome.results)
+    message = session_error or "the live session did not run"
+    return {c.id: error_result(c, message, level=level_of(c.requirement)) for c in plan}
+
+
+def merge_repeats(
+    repeats: Repeats, plan: Sequence[PlannedCase], session_error: str | None
+) -> tuple[SessionOutcome, dict[str, list[str]]]:
+    """One outcome for N repeats (worst verdict per case; the first finished repeat's
+    transcripts, every repeat's duration) and each case's verdict history."""
+    merged = merge_results(
+        [repeat_results(o, plan, session_error) for o in repeats],
+        [o.extra_results for o in repeats if o is not None],
+    )
+    done = [o for o in repeats if o is not None]
+    outcome = replace(
+        done[0],
+        results=merged.results,
+        extra_results=merged.extra_results,
+        duration_s=sum(o.duration_s for o in done),
+    )
+    return outcome, merged.history
+
+
+def repeat_reports(
+    repeats: Repeats,
+    plan: Sequence[PlannedCase],
+    selected: set[str],
+    observed: Callable[[SessionOutcome, str], list[Result]],
+    session_error: str | None,
+) -> list[tuple[SessionOutcome | None, list[Result]]]:
+    """Each repeat with its own Results of the selected cases (``observed[...]`` folded from
+    ``observed(outcome, case_id)``), for ``write_repeats``."""
+    per_repeat = []
+    for outcome in repeats:
+        results = repeat_results(outcome, plan, session_error)
+        own = [r for rid, r in results.items() if rid in selected]
+        if outcome is not None:
+            own += [
+                fold(case, observed(outcome, case.id), outcome.unjudged.get(case.id))
+                for case in plan
+                if case.requirement == OBSERVED and case.id in selected
+            ]
+        per_repeat.append((outcome, own))
+    return per_repeat
 
 
 def write_repeats(

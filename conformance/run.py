@@ -34,15 +34,16 @@ from conformance.baseline import (
     skeleton,
     write_baseline,
 )
-from conformance.config import Settings, resolve_settings, settings_as_dict
+from conformance.config import Settings, resolve_settings
 from conformance.discovery import TargetInfo
 from conformance.embedded import EmbeddedServer
 from conformance.errors import RunAborted, SetupError
 from conformance.observations import OBSERVED, by_observed_case, fold, observation_cases
 from conformance.preflight import preflight as _preflight
 from conformance.redact import Redactor
-from conformance.repeat import merge_results
-from conformance.repeat_reports import annotations
+from conformance.repeat_reports import annotations, merge_repeats, repeat_reports, write_repeats
+from conformance.reports.prewrite import Prewrite
+from conformance.reports.run_extra import run_extra
 from conformance.reports.run_reports import default_report_dir, redact_result, write_run_reports
 from conformance.reports.summary import EXIT_ERROR, exit_status, summary_lines
 from conformance.requirements import level_of
@@ -99,6 +100,9 @@ class SuiteRun:
         self.discover_fn = discover or _discover
         self.preflight_fn = preflight or _preflight
         self.selected: frozenset[str] | None = None
+        #: the selected case ids in pytest's order, once collected: the reports of exactly these
+        #: are written in the background as soon as the session has judged (``prewrite``)
+        self.case_order: list[str] | None = None
         self.connection_keys_fn: Callable[[Settings], Iterable[str]] = connection_keys
         self._keys: tuple[str, ...] = ()
         self._report_dir: Path | None = None
@@ -121,6 +125,8 @@ class SuiteRun:
         self._repeats: list[SessionOutcome | None] = []
         self.history: dict[str, list[str]] = {}
         self.recorded: dict[str, Result] = {}
+        self._judged: dict[str, Result] = {}  # case id -> its Result, computed once
+        self._prewrite = Prewrite()
         self._groups: dict[int, tuple[SessionOutcome, dict[str, list[Result]]]] = {}
 
     # -- collection time ------------------------------------------------------------------------
@@ -258,36 +264,21 @@ class SuiteRun:
         if len(self._repeats) == 1 or not done:
             self._outcome = done[0] if done else None
         else:
-            self._outcome = self._merge(done[0])
+            self._outcome, self.history = merge_repeats(
+                self._repeats, self.plan(), self._session_error
+            )
+        if self.case_order is not None:
+            self.prewrite_reports(self.case_order)
         return self._outcome
-
-    def _repeat_results(self, outcome: SessionOutcome | None) -> dict[str, Result]:
-        if outcome is not None:
-            return dict(outcome.results)
-        message = self._session_error or "the live session did not run"
-        return {
-            case.id: error_result(case, message, level=level_of(case.requirement))
-            for case in self.plan()
-        }
-
-    def _merge(self, first: SessionOutcome) -> SessionOutcome:
-        """One outcome for N repeats: worst verdict per case; the first repeat's transcripts."""
-        merged = merge_results(
-            [self._repeat_results(o) for o in self._repeats],
-            [o.extra_results for o in self._repeats if o is not None],
-        )
-        self.history = merged.history
-        total = sum(o.duration_s for o in self._repeats if o is not None)
-        return replace(
-            first,
-            results=merged.results,
-            extra_results=merged.extra_results,
-            duration_s=total,
-        )
 
     def result_for(self, case: PlannedCase) -> Result:
         """The judged Result of one planned case (redacted), recorded for the reports."""
-        outcome = self.outcome()
+        self.outcome()
+        result = self._judged_result(case)
+        self.recorded[case.id] = result
+        return result
+
+    def _result_of(self, outcome: SessionOutcome | None, case: PlannedCase) -> Result:
         if outcome is None:
             result = error_result(
                 case,
@@ -307,9 +298,7 @@ class SuiteRun:
                     level=level_of(case.requirement),
                 )
             )
-        result = redact_result(result, self.redactor())
-        self.recorded[case.id] = result
-        return result
+        return redact_result(result, self.redactor())
 
     def redactor(self) -> Redactor:
         if self._redactor is not None:
@@ -336,19 +325,23 @@ class SuiteRun:
         """The reported cases: exactly the selected pytest items (one item, one case)."""
         return list(self.recorded.values())
 
-    def observations(self) -> list[Result]:
-        """The unplanned Results behind the selected ``observed[...]`` cases, in detail."""
+    def observations(self, ids: Iterable[str] | None = None) -> list[Result]:
+        """The unplanned Results behind the selected ``observed[...]`` cases, in detail
+        (``ids``: the reported case ids, by default the recorded ones)."""
         redactor = self.redactor()
         return [
             redact_result(r, redactor)
-            for case_id in sorted(self.recorded)
+            for case_id in sorted(self.recorded if ids is None else ids)
             if case_id.startswith(OBSERVED + "[")
             for r in (self._observed(self._outcome, case_id) if self._outcome else [])
         ]
 
     @property
     def flaky(self) -> dict[str, list[str]]:
-        selected = {r.id for r in self.results()}
+        return self._flaky(self.results())
+
+    def _flaky(self, results: list[Result]) -> dict[str, list[str]]:
+        selected = {r.id for r in results}
         return {
             rid: seq for rid, seq in self.history.items() if rid in selected and len(set(seq)) > 1
         }
@@ -357,90 +350,102 @@ class SuiteRun:
         """Write the reports for the cases that ran; None if no suite case ran.
 
         An interrupted run (Ctrl-C) still writes what it has, marked ``"interrupted": true``.
+        The reports may already have been written meanwhile (``reports/prewrite.py``).
         """
         if not self.started or self._aborted is not None:
+            self._prewrite.drop()
             return None
         settings = self.effective_settings
-        target = self._target.base_url if self._target else (settings.target or "embedded")
         results = self.results()
-        started_at, duration = self._created[0], time.monotonic() - self._created[1]
-        report_dir = self._report_dir or self.report_dir(target)
-        extra: dict[str, Any] = {
-            "settings": settings_as_dict(settings),
-            "embedded": self._server is not None,
-        }
-        if self._target is not None:
-            extra.update(
-                server_version=self._target.version,
-                streaming_url=self._target.streaming_base,
-                is_reference=self._target.is_reference,
-            )
-        if self._outcome is not None:
-            extra["session_s"] = round(self._outcome.duration_s, 3)
-        if self._session_error:
-            extra["session_error"] = self._session_error
-        extra["cleanup_not_removed"] = getattr(self._outcome, "cleanup_not_removed", None) or []
-        if interrupted:
-            extra["interrupted"] = True
-        server_version = self._target.version if self._target is not None else None
-        baseline = self._compare_baseline(results, server_version)
+        kwargs, status, baseline = self._report_kwargs(results, interrupted)
+        if self._prewrite.take(kwargs) is None:
+            write_run_reports(**kwargs)
+        target, report_dir = kwargs["target"], kwargs["report_dir"]
+        if len(self._repeats) > 1:
+            self._write_repeats(report_dir, target, kwargs["strict"])
         flaky = self.flaky
-        strict = self.warn_fails
-        status = exit_status(results, strict=strict, baseline=baseline)
-        if interrupted:
-            status = EXIT_ERROR  # an interrupted run is incomplete: never green, never "0"
-        extra.update(fail_on="warn" if strict else "fail", exit_status=status)
-        if self.settings.exclude:
-            extra["excluded"] = self.excluded
-        observed = self.observations()
-        if observed:
-            extra["observations"] = [r.to_json() for r in observed]
-        if self.selected is not None and self._plan is not None:
-            extra["selection"] = {"planned": len(self._plan), "selected": len(self.selected)}
-        if baseline is not None:
-            extra["baseline"] = baseline.summary()
-        if len(self._repeats) > 1:
-            extra["repeat"] = {"runs": len(self._repeats), "flaky": sorted(flaky)}
-        transcripts = self._outcome.transcripts if self._outcome is not None else []
-        write_run_reports(
-            report_dir,
-            target=target,
-            started_at=started_at,
-            duration_s=duration,
-            results=results,
-            transcripts=transcripts,
-            redactor=self.redactor(),
-            strict=strict,
-            extra=extra,
-            annotations=annotations(results, baseline, len(self._repeats), self.history),
-            baseline=baseline,
-            stimuli=self._outcome.stimuli if self._outcome is not None else None,
-        )
-        if len(self._repeats) > 1:
-            self._write_repeats(report_dir, target, strict)
         lines = summary_lines(
             results,
             target=target,
-            strict=strict,
+            strict=kwargs["strict"],
             baseline=baseline,
             flaky=flaky,
             excluded=len(self.excluded),
-            transcripts=transcripts,
+            transcripts=kwargs["transcripts"],
         )
         if settings.write_baseline is not None:
-            lines.append(self._write_skeleton(results, target, server_version))
+            version = self._target.version if self._target is not None else None
+            lines.append(self._write_skeleton(results, target, version))
         if not settings.verify_tls:
             lines.insert(0, INSECURE_BANNER)
         lines = self.redactor_lines(lines)
         lines.append(f"reports: {report_dir}")
-        return RunReport(
+        return RunReport(status, report_dir, results, lines, baseline, flaky)
+
+    def prewrite_reports(self, case_ids: Iterable[str]) -> bool:
+        """Start writing the reports of these cases (the selected items, in order) in the
+        background, once the session has run (``reports/prewrite.py``); False if not started."""
+        if len(self._repeats) != 1 or self._outcome is None or self._aborted is not None:
+            return False
+        by_id = {c.id: c for c in self.plan()}
+        results = [self._judged_result(by_id[i]) for i in case_ids if i in by_id]
+        return self._prewrite.start(write_run_reports, self._report_kwargs(results, False)[0])
+
+    def _judged_result(self, case: PlannedCase) -> Result:
+        result = self._judged.get(case.id)
+        if result is None:
+            result = self._judged[case.id] = self._result_of(self._outcome, case)
+        return result
+
+    def _report_kwargs(
+        self, results: list[Result], interrupted: bool
+    ) -> tuple[dict[str, Any], int, BaselineOutcome | None]:
+        """``write_run_reports``' arguments for these reported Results, the exit status and
+        the baseline comparison: a function of the run's state and ``results`` only."""
+        settings = self.effective_settings
+        target = self._target.base_url if self._target else (settings.target or "embedded")
+        ids = [r.id for r in results]
+        version = self._target.version if self._target is not None else None
+        baseline = self._compare_baseline(results, version, ids)
+        strict = self.warn_fails
+        status = exit_status(results, strict=strict, baseline=baseline)
+        if interrupted:
+            status = EXIT_ERROR  # an interrupted run is incomplete: never green, never "0"
+        extra = run_extra(
+            settings,
+            self._target,
+            embedded=self._server is not None,
+            outcome=self._outcome,
+            session_error=self._session_error,
+            interrupted=interrupted,
+            strict=strict,
             status=status,
-            report_dir=report_dir,
-            results=results,
-            lines=lines,
+            excluded=self.excluded if self.settings.exclude else None,
+            observed=self.observations(ids),
+            selection=(len(self._plan), len(self.selected))
+            if self.selected is not None and self._plan is not None
+            else None,
             baseline=baseline,
-            flaky=flaky,
+            repeat=(len(self._repeats), sorted(self._flaky(results)))
+            if len(self._repeats) > 1
+            else None,
         )
+        outcome = self._outcome
+        kwargs = {
+            "report_dir": self._report_dir or self.report_dir(target),
+            "target": target,
+            "started_at": self._created[0],
+            "duration_s": time.monotonic() - self._created[1],
+            "results": results,
+            "transcripts": outcome.transcripts if outcome is not None else [],
+            "redactor": self.redactor(),
+            "strict": strict,
+            "extra": extra,
+            "annotations": annotations(results, baseline, len(self._repeats), self.history),
+            "baseline": baseline,
+            "stimuli": outcome.stimuli if outcome is not None else None,
+        }
+        return kwargs, status, baseline
 
     def report_dir(self, target: str) -> Path:
         """Where this run's reports go (``--report-dir``, else ``reports/<host>-<time>``)."""
@@ -448,14 +453,15 @@ class SuiteRun:
         return path if path.is_absolute() else self._invocation_dir / path
 
     def _compare_baseline(
-        self, results: list[Result], server_version: str | None
+        self, results: list[Result], server_version: str | None, ids: Iterable[str]
     ) -> BaselineOutcome | None:
         baseline = self.baseline()
         if baseline is None:
             return None
         # Planned cases that did not run by choice (-k, --exclude) leave their entries
         # unresolved.
-        not_run = [(c.id, c.requirement) for c in (self._plan or []) if c.id not in self.recorded]
+        ran = set(ids)
+        not_run = [(c.id, c.requirement) for c in (self._plan or []) if c.id not in ran]
         return compare(baseline, results, not_run=not_run, server_version=server_version)
 
     def _write_skeleton(self, results: list[Result], target: str, version: str | None) -> str:
@@ -469,19 +475,9 @@ class SuiteRun:
 
     def _write_repeats(self, report_dir: Path, target: str, strict: bool) -> None:
         """Each repeat's own report and transcripts under ``repeats/<n>/`` (replayable)."""
-        from conformance.repeat_reports import write_repeats
-
-        selected = set(self.recorded)
-        per_repeat = []
-        for outcome in self._repeats:
-            own = [r for rid, r in self._repeat_results(outcome).items() if rid in selected]
-            if outcome is not None:
-                own += [
-                    fold(case, self._observed(outcome, case.id), outcome.unjudged.get(case.id))
-                    for case in self.plan()
-                    if case.requirement == OBSERVED and case.id in selected
-                ]
-            per_repeat.append((outcome, own))
+        per_repeat = repeat_reports(
+            self._repeats, self.plan(), set(self.recorded), self._observed, self._session_error
+        )
         write_repeats(report_dir, per_repeat, target, strict, self.redactor(), self._started_at)
 
     def redactor_lines(self, lines: list[str]) -> list[str]:
@@ -490,6 +486,7 @@ class SuiteRun:
 
     def close(self) -> None:
         """Stop the embedded server (idempotent; called however the run ends)."""
+        self._prewrite.drop()
         if self._server is not None and self._server.running():
             self._server.stop()
 
