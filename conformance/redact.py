@@ -42,6 +42,7 @@ __all__ = [
     "StreamRedactor",
     "redact_userinfo",
     "redacting_output",
+    "secret_prefixes",
     "secret_variants",
     "secrets_from_request",
     "secrets_from_url",
@@ -105,6 +106,12 @@ def secrets_from_url(url: str | None) -> list[str]:
     return list(dict.fromkeys([password, unquote(password)])) if password else []
 
 
+def secret_prefixes(secrets: Iterable[Any]) -> frozenset[Any]:
+    """Every proper prefix of every secret: a stream's tail that is one may still grow into a
+    secret, so it is held back."""
+    return frozenset(s[:k] for s in secrets for k in range(1, len(s)))
+
+
 class StreamRedactor:
     """Redacts a stream fed in arbitrary pieces: ``feed(bytes) -> bytes``, then ``flush()``.
 
@@ -113,7 +120,11 @@ class StreamRedactor:
     make a text stream redactor (``feed(str) -> str``), used for stdout and stderr.
     """
 
-    def __init__(self, secrets: Iterable[bytes] | Iterable[str]) -> None:
+    def __init__(
+        self, secrets: Iterable[bytes] | Iterable[str], *, prefixes: frozenset[Any] | None = None
+    ) -> None:
+        """``prefixes``: ``secret_prefixes(secrets)`` when the caller has it already (a
+        ``Redactor`` makes one stream per transcript, ~70 a run, for the same secrets)."""
         ordered: list[Any] = sorted({s for s in secrets if s}, key=len, reverse=True)
         text = bool(ordered) and isinstance(ordered[0], str)
         self._empty: Any = "" if text else b""
@@ -121,7 +132,7 @@ class StreamRedactor:
         joiner: Any = "|" if text else b"|"
         self._pattern = re.compile(joiner.join(re.escape(s) for s in ordered)) if ordered else None
         self._longest = len(ordered[0]) if ordered else 0
-        self._prefixes = {s[:k] for s in ordered for k in range(1, len(s))}
+        self._prefixes = secret_prefixes(ordered) if prefixes is None else prefixes
         self._held: Any = self._empty
 
     @property
@@ -180,6 +191,9 @@ class Redactor:
             variants |= secret_variants(secret)
         self._secrets = sorted(variants, key=len, reverse=True)
         self._secret_bytes = [s.encode("utf-8") for s in self._secrets]
+        self._byte_prefixes = secret_prefixes(self._secret_bytes)
+        #: a string shorter than every secret form cannot hold one (most JSON keys and values)
+        self._shortest = min((len(v) for v in self._secrets), default=0)
         self._text_re = (
             re.compile("|".join(re.escape(s) for s in self._secrets)) if variants else None
         )
@@ -197,15 +211,15 @@ class Redactor:
 
     def stream(self) -> StreamRedactor:
         """A fresh per-connection stream redactor for these secrets."""
-        return StreamRedactor(self._secret_bytes)
+        return StreamRedactor(self._secret_bytes, prefixes=self._byte_prefixes)
 
     def text(self, value: str) -> str:
-        if self._text_re is not None:
+        if self._text_re is not None and len(value) >= self._shortest:
             value = self._text_re.sub(REDACTED, value)
         return redact_userinfo(value)
 
     def bytes(self, value: bytes) -> bytes:
-        if self._bytes_re is not None:
+        if self._bytes_re is not None and len(value) >= self._shortest:
             value = self._bytes_re.sub(_REDACTED_BYTES, value)
         return value
 
@@ -251,13 +265,23 @@ class Redactor:
         """
         return _redact_json(self, obj)
 
-    def record(self, record: Record) -> Record:
-        fields = dict(record.fields)
-        if record.kind == "response-head" and "headers" in fields:
-            fields["headers"] = self.headers(fields["headers"])
-            fields = {k: (v if k == "headers" else self.json(v)) for k, v in fields.items()}
-        else:
-            fields = {k: self.json(v) for k, v in fields.items()}
+    def record(self, record: Record, *, keep: str | None = None) -> Record:
+        """A redacted copy; the field named ``keep`` is copied as it is (the caller redacts it
+        otherwise: a body chunk's ``data`` goes through the transcript's stream redactor)."""
+        fields: dict[str, Any] = {}
+        head = record.kind == "response-head"
+        for key, value in record.fields.items():
+            kind = type(value)
+            if key == keep or kind in _SCALARS:  # most fields: numbers, flags, None
+                fields[key] = value
+            elif head and key == "headers":
+                fields[key] = self.headers(value)
+            elif kind is str:
+                fields[key] = self.text(value)
+            elif kind is bytes:
+                fields[key] = self.bytes(value)
+            else:
+                fields[key] = self.json(value)
         return Record(t=record.t, kind=record.kind, fields=fields)
 
     def request(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -285,7 +309,10 @@ class Redactor:
             return transcript
         meta = transcript.meta
         meta = replace(meta, request=self.request(meta.request), context=self.json(meta.context))
-        records = [self.record(r) for r in transcript.records]
+        records = [
+            self.record(r, keep="data" if r.kind == "body-chunk" else None)
+            for r in transcript.records
+        ]
         stream = self.stream()
         last: int | None = None
         for index, record in enumerate(records):
@@ -359,15 +386,21 @@ def _with_data(record: Record, data: bytes) -> Record:
     return Record(t=record.t, kind=record.kind, fields={**record.fields, "data": data})
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def _redact_json(redactor: Redactor, obj: Any) -> Any:
     """Depth-independent copy of JSON-like data with every string and bytes value redacted."""
 
     def leaf(value: Any) -> tuple[bool, Any]:
-        if isinstance(value, str):
+        kind = type(value)
+        if kind in _SCALARS:  # the common JSON leaves, without the slower ABC checks below
+            return True, value
+        if kind is str or isinstance(value, str):
             return True, redactor.text(value)
         if isinstance(value, bytes | bytearray):
             return True, redactor.bytes(bytes(value))
-        if isinstance(value, Mapping | list | tuple):
+        if kind is dict or kind is list or isinstance(value, Mapping | list | tuple):
             return False, None
         return True, value
 
