@@ -4,10 +4,12 @@ outcomes, exit status and reports of pytest's general protocol, and really repla
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from session_standin import StandIn, make_case, run_suite
+from session_standin import TOKEN, StandIn, make_case, run_suite
 
+from conformance.plugin import CASES_DIR
 from conformance.verdicts import Verdict
 
 pytest_plugins = ["pytester"]
@@ -80,3 +82,61 @@ def test_maxfail_stops_after_the_first_failure(pytester: pytest.Pytester) -> Non
     fast, _ = _run(pytester, *FAST, "-x")
     assert fast.ret == general.ret  # type: ignore[attr-defined]
     assert fast.parseoutcomes() == general.parseoutcomes()  # type: ignore[attr-defined]
+
+
+class _Listener:
+    """A user's plugin listening to every phase report (so none may be left out)."""
+
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, str, str]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.phases.append((report.nodeid, report.when or "", report.outcome))
+
+
+def _lines(result: object) -> list[str]:
+    """The terminal output without its timing (the last line says how long the run took)."""
+    lines = result.stdout.lines  # type: ignore[attr-defined]
+    return [line for line in lines if " in " not in line or "==" not in line]
+
+
+#: Every verdict but ``error`` (whose setup-error traceback shows each protocol's own frames).
+NO_ERROR = {**VERDICTS, "ws.handshake.accepts[ws-user]": Verdict.PASS}
+
+
+def _run_no_error(pytester: pytest.Pytester, *args: str) -> object:
+    standin = _CountingStandIn(NO_ERROR, plan=PLAN, evidence="raw")
+    return run_suite(pytester, standin, "--disable-plugin-autoload", *args)
+
+
+def test_left_out_phase_reports_change_nothing_visible(pytester: pytest.Pytester) -> None:
+    """Passed setup/teardown reports are made only for a listener that can see them: the
+    terminal output is the general protocol's; a plugin listening gets all three phases."""
+    general = _run_no_error(pytester)
+    fast = _run_no_error(pytester, *FAST)
+    assert _lines(fast) == _lines(general)
+
+    heard = []
+    for protocol in ((), FAST):
+        listener = _Listener()
+        standin = _CountingStandIn(VERDICTS, plan=PLAN, evidence="raw")
+        pytester.runpytest_inprocess(
+            str(CASES_DIR),
+            *("-p", "no:cacheprovider", "--disable-plugin-autoload", *protocol),
+            *("--target", "http://fake.example", "--token", TOKEN, "--report-dir", "out"),
+            plugins=[standin, listener],
+        )
+        heard.append(listener.phases)
+    assert heard[1] == heard[0]
+    assert {when for _, when, _ in heard[1]} == {"setup", "call", "teardown"}
+
+
+def test_durations_still_list_the_setup(pytester: pytest.Pytester) -> None:
+    """``--durations`` lists setup times (the first case's setup is the live session)."""
+    durations = ("--durations=0", "--durations-min=0")
+    listed = [
+        [line.split()[2] for line in r.stdout.lines if re.match(r"\d+\.\d+s setup ", line)]  # type: ignore[attr-defined]
+        for r in (_run_no_error(pytester, *FAST, *durations), _run_no_error(pytester, *durations))
+    ]
+    assert sorted(listed[0]) == sorted(listed[1])  # listed slowest first: ties in any order
+    assert len(listed[0]) == len(PLAN) + 1  # every case's setup, observed[run] included
