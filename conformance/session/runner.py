@@ -95,7 +95,7 @@ class SessionOutcome:
 
 async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
     """Record and judge one live run; one Result per planned case, always."""
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     t0 = time.monotonic()
     cases = plan_cases(settings)
     run = LiveRun(
@@ -146,7 +146,7 @@ async def run_session(settings: Settings, target: TargetInfo) -> SessionOutcome:
         cases,
         list(getattr(driver, "records", None) or []),
         server={"version": target.version},
-        started_at=started_at,
+        started_at=getattr(driver, "started_at", None) or started_at,
         context=context,
     )
     return SessionOutcome(

@@ -30,6 +30,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -108,6 +109,9 @@ class RedisDriver:
         self.reference_extras = reference_extras
         self._revocable_id = revocable_token_id
         self._t0 = time.monotonic()
+        #: the wall-clock time of ``_t0``, to the millisecond: the stimulus log's start, so its
+        #: records' ``t`` (seconds since ``_t0``) place each call on the transcripts' clock
+        self.started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.records: list[Record] = []
         self._info: SetupInfo | None = None
         self._remote_known = False

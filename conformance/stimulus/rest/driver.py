@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -91,6 +92,9 @@ class RestDriver(ScenarioHandlers):
         self.leftovers: list[str] = []  # what cleanup could not remove (report.json)
         self._marker: str | None = None
         self._t0 = time.monotonic()
+        #: the wall-clock time of ``_t0``, to the millisecond: the stimulus log's start, so its
+        #: records' ``t`` (seconds since ``_t0``) place each call on the transcripts' clock
+        self.started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
 
     def supports(self, scenario: str) -> bool:
         return self.unsupported_reason(scenario) == ""
