@@ -281,6 +281,9 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         # The embedded server starts while pytest is imported and the cases are collected; the
         # session adopts it (same arguments) and waits only for what is left of its start.
         embedded.prestart(**embedded.server_options(settings))
+    from conformance import tls
+
+    tls.warm_up(settings.verify_tls)  # discovery's TLS context, built on the other core
     try:
         import pytest
 

@@ -5,20 +5,42 @@ bundle into it, ~50 ms of CPU per client; a run opens three or four clients (dis
 preflight, the session, a Redis stimulus's REST side) before and around its network time. The
 context is httpx's own (``httpx.create_ssl_context``: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` still
 honoured), built once per ``verify`` value; contexts are safe to share between clients.
+
+``warm_up`` builds it in a background thread while the command is still starting (loading the
+CA bundle releases the GIL), so discovery finds it ready instead of building it on the run's
+critical path.
 """
 
 from __future__ import annotations
 
 import ssl
-from functools import cache
+import threading
 
 import httpx
 
-__all__ = ["client_tls"]
+__all__ = ["client_tls", "warm_up"]
+
+_built: dict[bool, ssl.SSLContext] = {}
+_lock = threading.Lock()
 
 
-@cache
 def client_tls(verify: bool) -> ssl.SSLContext:
     """What to pass as ``httpx.AsyncClient(verify=...)``: ``verify=False`` (``--insecure``)
     gives a context that checks neither the chain nor the host name, exactly as httpx's."""
-    return httpx.create_ssl_context(verify=bool(verify))
+    key = bool(verify)
+    context = _built.get(key)
+    if context is None:
+        with _lock:  # a warm-up still building it: wait for that one, never build two
+            context = _built.get(key)
+            if context is None:
+                context = _built[key] = httpx.create_ssl_context(verify=key)
+    return context
+
+
+def warm_up(verify: bool) -> threading.Thread:
+    """Start building ``client_tls(verify)`` in a daemon thread; returns the thread."""
+    thread = threading.Thread(
+        target=client_tls, args=(verify,), name="msc-tls-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
