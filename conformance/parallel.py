@@ -57,30 +57,37 @@ def enabled() -> bool:
     )
 
 
-def _halves(weights: Sequence[float]) -> tuple[list[int], list[int]]:
-    """Indices split into two bins of about equal weight (heaviest first, into the lighter
-    bin); the bin holding index 0 is the first."""
+def _halves(weights: Sequence[float], share: float = 0.5) -> tuple[list[int], list[int]]:
+    """Indices split into two bins, the first holding about ``share`` of the weight (heaviest
+    first, into the bin furthest below its target)."""
     first: list[int] = []
     second: list[int] = []
     load = [0.0, 0.0]
+    target = (max(share, 1e-6), max(1.0 - share, 1e-6))
     for index in sorted(range(len(weights)), key=lambda i: -weights[i]):
-        side = 0 if load[0] <= load[1] else 1
+        side = 0 if load[0] / target[0] <= load[1] / target[1] else 1
         (first if side == 0 else second).append(index)
         load[side] += weights[index]
-    if 0 in second:
+    if share == 0.5 and 0 in second:  # equal bins: the one holding index 0 is the first
         first, second = second, first
     return sorted(first), sorted(second)
 
 
 def split_work(
-    tasks: Sequence[T], weights: Sequence[float], run: Callable[[T], R], *, min_tasks: int = 2
+    tasks: Sequence[T],
+    weights: Sequence[float],
+    run: Callable[[T], R],
+    *,
+    min_tasks: int = 2,
+    share: float = 0.5,
 ) -> list[R]:
-    """``[run(t) for t in tasks]``, about half of the weight done by a forked child when that
-    pays (see the module docstring). ``weights`` estimate each task's cost; fewer than
-    ``min_tasks`` tasks are always done here."""
+    """``[run(t) for t in tasks]``, part of the weight done by a forked child when that pays
+    (see the module docstring). ``weights`` estimate each task's cost; fewer than
+    ``min_tasks`` tasks are always done here; ``share`` is the part of the weight done here (less
+    than half when this process has other work meanwhile)."""
     if len(tasks) < max(min_tasks, 2) or not enabled():
         return [run(task) for task in tasks]
-    mine, theirs = _halves(weights)
+    mine, theirs = _halves(weights, share)
     out: dict[int, R] = {}
     child = _fork_child(lambda: [(i, run(tasks[i])) for i in theirs])
     try:

@@ -48,6 +48,19 @@ def test_small_or_disabled_runs_stay_in_process(monkeypatch: pytest.MonkeyPatch)
     assert {pid for *_, pid in parallel.split_work(many, [1.0] * 40, _square)} == {os.getpid()}
 
 
+def test_a_share_sets_how_much_stays_here() -> None:
+    weights = [float(n % 5 + 1) for n in range(60)]
+    for share in (0.2, 0.35, 0.5, 0.7):
+        first, second = parallel._halves(weights, share)
+        assert sorted(first + second) == list(range(60))
+        assert abs(sum(weights[i] for i in first) / sum(weights) - share) < 0.03
+    tasks = list(range(40))
+    if parallel.enabled():
+        got = parallel.split_work(tasks, [1.0] * 40, _square, share=0.25)
+        assert [(n, sq) for n, sq, _ in got] == [(n, n * n) for n in tasks]
+        assert sum(1 for *_, pid in got if pid == os.getpid()) == 10
+
+
 def test_halves_balance_the_weights() -> None:
     first, second = parallel._halves([10.0, 1.0, 1.0, 5.0, 5.0])
     assert 0 in first and sorted(first + second) == [0, 1, 2, 3, 4]
