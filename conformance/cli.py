@@ -25,7 +25,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.baseline import BaselineError, load_baseline
-from conformance.config import SettingsError, add_argparse_options, resolve_settings
+from conformance.config import OPTIONS, SettingsError, add_argparse_options, resolve_settings
 from conformance.config import settings_to_args as _settings_to_args
 
 __all__ = ["console_main", "main"]
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_in, extra = args_in[:cut], args_in[cut + 1 :]
     parser = build_parser()
     try:
-        args, unknown = parser.parse_known_args(args_in)
+        args, unknown = parser.parse_known_args(joined_secret_values(args_in))
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     if args.command is None:
@@ -189,6 +189,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return load_main(args)
     return EXIT_USAGE  # pragma: no cover - argparse restricts the command
+
+
+def joined_secret_values(argv: Sequence[str]) -> list[str]:
+    """``--token VALUE`` as ``--token=VALUE`` for every secret-valued option.
+
+    Why: a Mastodon access token is URL-safe base64 and starts with ``-`` one time in 64;
+    argparse then reads it as an option and fails with "expected one argument" (the reference
+    server's tokens did that to a self-test). A secret's value is always the next word."""
+    secret_flags = {option.flag for option in OPTIONS if option.secret and not option.switch}
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in secret_flags:
+            value = next(words, None)
+            out.append(word if value is None else f"{word}={value}")
+        else:
+            out.append(word)
+    return out
 
 
 def console_main() -> None:

@@ -73,3 +73,21 @@ def test_run_help_shows_choices_and_each_default_once() -> None:
     entries = re.split(r"\n  (?=-)", text.split("options:", 1)[1])
     for entry in entries:
         assert entry.count("(default:") <= 1, entry
+
+
+def test_a_token_starting_with_a_dash_is_a_value() -> None:
+    """URL-safe base64 tokens start with ``-`` one time in 64: ``--token -x...`` must not read
+    as an option ("expected one argument")."""
+    from conformance.cli import build_parser, joined_secret_values
+
+    argv = ["run", "--token", "-AbC_123", "--second-token", "--dash-too", "--long"]
+    args, unknown = build_parser().parse_known_args(joined_secret_values(argv))
+    assert (args.token, args.second_token, unknown) == ("-AbC_123", "--dash-too", [])
+    assert args.long is True
+    # a value given with "=" or a flag that is not a secret is left as it is
+    assert joined_secret_values(["run", "--token=-x", "--target", "u"]) == [
+        "run",
+        "--token=-x",
+        "--target",
+        "u",
+    ]
