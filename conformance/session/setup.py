@@ -104,9 +104,11 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
     run.available.add(s.stimulus)
     run.available |= set(getattr(driver, "facts", frozenset)())  # remote authors, tokens ...
     # --database-url: the driver created accounts A and B; the run streams with their tokens
-    from conformance.stimulus.redis_world import with_world_tokens
+    # (only a driver with a database hands them back: the REST path skips the Redis modules)
+    if (getattr(info, "tokens", None) or {}).get("a"):
+        from conformance.stimulus.redis_world import with_world_tokens
 
-    run.settings = with_world_tokens(run.settings, info)
+        run.settings = with_world_tokens(run.settings, info)
     run.gated = gated_steps(s.api_version or target.version, run.available)
     if info.list_id:
         run.available.add("list")

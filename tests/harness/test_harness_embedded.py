@@ -57,3 +57,17 @@ def test_discarding_stops_an_unadopted_prestarted_server() -> None:
     embedded.discard_prestarted()
     embedded.discard_prestarted()  # idempotent
     assert pending.poll() is not None and not embedded._prestarted
+
+
+def test_only_a_server_without_connections_skips_the_ca_bundle() -> None:
+    """An in-memory embedded server opens no connection: it skips loading the CA bundle
+    (aiohttp loads it at import). With a Redis (maybe over TLS) its environment is unchanged."""
+    import os
+
+    memory = embedded.embedded_env(["--host", "127.0.0.1", "--port", "0"])
+    assert memory["SSL_CERT_FILE"] == os.devnull == memory["SSL_CERT_DIR"]
+    redis = embedded.embedded_env(["--bus", "redis", "--redis-url", "rediss://r.example:6380/0"])
+    assert redis.get("SSL_CERT_FILE") == os.environ.get("SSL_CERT_FILE")
+    assert redis.get("SSL_CERT_DIR") == os.environ.get("SSL_CERT_DIR")
+    with embedded_server() as server:  # and it still starts and answers
+        assert httpx.get(f"{server.url}/api/v1/streaming/health", timeout=scaled(10)).text == "OK"
