@@ -20,7 +20,7 @@ from conformance.session.capabilities import (
 from conformance.session.plan import Connection
 from conformance.session.recorder import wait_seconds
 from conformance.session.state import LiveRun
-from conformance.stimulus.base import Driver, StimulusError
+from conformance.stimulus.base import Driver, StimulusError, with_world_tokens
 from conformance.transports.setup_retry import (
     RETRY_STATUSES,
     RetryPolicy,
@@ -104,11 +104,7 @@ async def prepare(run: LiveRun, client: httpx.AsyncClient) -> tuple[Driver | Non
     run.available.add(s.stimulus)
     run.available |= set(getattr(driver, "facts", frozenset)())  # remote authors, tokens ...
     # --database-url: the driver created accounts A and B; the run streams with their tokens
-    # (only a driver with a database hands them back: the REST path skips the Redis modules)
-    if (getattr(info, "tokens", None) or {}).get("a"):
-        from conformance.stimulus.redis_world import with_world_tokens
-
-        run.settings = with_world_tokens(run.settings, info)
+    run.settings = with_world_tokens(run.settings, info)
     run.gated = gated_steps(s.api_version or target.version, run.available)
     if info.list_id:
         run.available.add("list")

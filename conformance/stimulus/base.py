@@ -17,6 +17,7 @@ failure or cancellation, and must not raise).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -168,4 +169,25 @@ __all__ = [
     "ScenarioUnsupported",
     "SetupInfo",
     "StimulusError",
+    "with_world_tokens",
 ]
+
+
+def with_world_tokens(settings: Any, info: Any) -> Any:
+    """``settings`` with the world's A/B tokens, account ids and list (``info``: SetupInfo).
+
+    Only a driver with a database hands back tokens for ``a`` and ``b``; its accounts then *are*
+    A and B, so they replace whatever was configured. Without this a bare run with
+    ``--database-url`` would have no token to open its streams with.
+    """
+    tokens = getattr(info, "tokens", None) or {}
+    if not dataclasses.is_dataclass(settings) or not tokens.get("a") or not tokens.get("b"):
+        return settings
+    return dataclasses.replace(
+        settings,  # type: ignore[type-var]
+        token=tokens["a"],
+        second_token=tokens["b"],
+        account_id=info.a.id,
+        second_account_id=info.b.id,
+        list_id=info.list_id,
+    )

@@ -4,14 +4,13 @@ With ``--database-url`` the Redis driver plays all of Rails: Redis messages for 
 in PostgreSQL for everything the streaming server looks up (accounts, tokens, lists, mutes,
 blocks, filters, revocations). ``WorldBackend`` runs ``database.FixtureWorld``'s blocking calls
 in a worker thread so the event loop keeps recording streams meanwhile; ``cast_of`` turns the
-seeded accounts into the fan-out's cast; ``with_world_tokens`` lets a run that was given no
-tokens or ids use the world's (the runner's hook after driver setup).
+seeded accounts into the fan-out's cast (the world's tokens reach the run through
+``stimulus.base.with_world_tokens``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 from conformance.database import FixtureWorld, SchemaError, WorldInfo
@@ -19,7 +18,7 @@ from conformance.stimulus.base import StimulusError
 from conformance.stimulus.redis_fanout import Cast
 from conformance.stimulus.redis_render import Person
 
-__all__ = ["WorldBackend", "cast_of", "with_world_tokens"]
+__all__ = ["WorldBackend", "cast_of"]
 
 #: What a run gains when the driver has a database (plan ``needs``; session/capabilities.py).
 DATABASE_FACTS = frozenset({"scoped-tokens", "revocation"})
@@ -77,24 +76,4 @@ def cast_of(info: WorldInfo, local_host: str) -> Cast:
         remote=Person(remote.id, remote.username, remote.domain or "", False, "Conformance R"),
         list_id=info.list_id,
         local_host=local_host,
-    )
-
-
-def with_world_tokens(settings: Any, info: Any) -> Any:
-    """``settings`` with the world's A/B tokens, account ids and list (``info``: SetupInfo).
-
-    Only a driver with a database hands back tokens for ``a`` and ``b``; its accounts then *are*
-    A and B, so they replace whatever was configured. Without this a bare run with
-    ``--database-url`` would have no token to open its streams with.
-    """
-    tokens = getattr(info, "tokens", None) or {}
-    if not dataclasses.is_dataclass(settings) or not tokens.get("a") or not tokens.get("b"):
-        return settings
-    return dataclasses.replace(
-        settings,  # type: ignore[type-var]
-        token=tokens["a"],
-        second_token=tokens["b"],
-        account_id=info.a.id,
-        second_account_id=info.b.id,
-        list_id=info.list_id,
     )
