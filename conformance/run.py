@@ -406,7 +406,7 @@ class SuiteRun:
         target = self._target.base_url if self._target else (settings.target or "embedded")
         ids = [r.id for r in results]
         version = self._target.version if self._target is not None else None
-        baseline = self._compare_baseline(results, version, ids)
+        baseline = self._compare_baseline(results, version)
         strict = self.warn_fails
         status = exit_status(results, strict=strict, baseline=baseline)
         if interrupted:
@@ -453,14 +453,14 @@ class SuiteRun:
         return path if path.is_absolute() else self._invocation_dir / path
 
     def _compare_baseline(
-        self, results: list[Result], server_version: str | None, ids: Iterable[str]
+        self, results: list[Result], server_version: str | None
     ) -> BaselineOutcome | None:
         baseline = self.baseline()
         if baseline is None:
             return None
         # Planned cases that did not run by choice (-k, --exclude) leave their entries
         # unresolved.
-        ran = set(ids)
+        ran = {r.id for r in results}
         not_run = [(c.id, c.requirement) for c in (self._plan or []) if c.id not in ran]
         return compare(baseline, results, not_run=not_run, server_version=server_version)
 

@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import conformance.parallel as _parallel
-from conformance.parallel import Background
+from conformance.parallel import Background, in_background
 
 __all__ = ["Prewrite"]
 
@@ -39,7 +38,7 @@ class Prewrite:
     def start(self, write: Callable[..., dict[str, Path]], kwargs: Mapping[str, Any]) -> bool:
         """Start ``write(**kwargs)`` in a forked child; False if it could not start."""
         self.drop()
-        work = _parallel.in_background(lambda: write(**kwargs))
+        work = in_background(lambda: write(**kwargs))
         if work is None:
             return False
         self._kwargs, self._work = dict(kwargs), work

@@ -41,9 +41,14 @@ class _CountingStandIn(StandIn):
         self.setups += 1
 
 
-def _run(pytester: pytest.Pytester, *args: str, crash: bool = False) -> tuple[object, int]:
+def _run(
+    pytester: pytest.Pytester,
+    *args: str,
+    crash: bool = False,
+    verdicts: dict[str, Verdict] = VERDICTS,
+) -> tuple[object, int]:
     standin = _CountingStandIn(
-        VERDICTS, plan=PLAN, crash_on=frozenset({0}) if crash else frozenset(), evidence="raw"
+        verdicts, plan=PLAN, crash_on=frozenset({0}) if crash else frozenset(), evidence="raw"
     )
     # As ``run`` does: no auto-loaded plugin (an autouse fixture of one, e.g. pytest-asyncio's,
     # rightly sends a case back to the general protocol).
@@ -105,8 +110,7 @@ NO_ERROR = {**VERDICTS, "ws.handshake.accepts[ws-user]": Verdict.PASS}
 
 
 def _run_no_error(pytester: pytest.Pytester, *args: str) -> object:
-    standin = _CountingStandIn(NO_ERROR, plan=PLAN, evidence="raw")
-    return run_suite(pytester, standin, "--disable-plugin-autoload", *args)
+    return _run(pytester, *args, verdicts=NO_ERROR)[0]
 
 
 def test_left_out_phase_reports_change_nothing_visible(pytester: pytest.Pytester) -> None:
