@@ -32,8 +32,9 @@ import pytest
 from pytest import CallInfo
 
 from conformance.plugin import judge_case, suite_run
+from conformance.verdicts import Verdict
 
-__all__ = ["pytest_runtest_protocol"]
+__all__ = ["pytest_runtest_protocol", "pytest_runtestloop"]
 
 # The fixtures a suite case may reach (``judged_case`` and its dependencies).
 SUITE_FIXTURES = frozenset(
@@ -132,6 +133,11 @@ def _locate(item: pytest.Item) -> None:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
     if not _lean(item):
         return None
+    _run_lean(item)
+    return True
+
+
+def _run_lean(item: pytest.Item) -> None:
     _locate(item)
     ihook = item.ihook  # one hook-proxy lookup per item, not one per phase
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
@@ -152,4 +158,52 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         teardown = CallInfo.from_call(lambda: None, when="teardown", reraise=reraise)
         _report(item, teardown, keywords, ihook)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+
+#: The ``pytest_runtest_protocol`` implementations a settled case may go around: pytest's own
+#: runner (this plugin answers first), assertion's wrapper (hooks for ``assert`` comparisons:
+#: a case body has no ``assert``) and warnings' wrapper (nothing warns but a ``warn`` verdict,
+#: which still goes through it).
+_AROUND = frozenset({"runner", "assertion", "warnings", __name__})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """pytest's run-test loop, except that a case whose verdict is already judged (every case
+    after the first: that one runs the live session) and is not ``warn`` runs the lean protocol
+    directly instead of through the ``pytest_runtest_protocol`` hook chain.
+
+    Why: the chain's two wrappers (warnings, assertion) cost ~40 us per item around a case body
+    that is a dictionary lookup, ~0.05 s a run, and neither has anything to do for such a case.
+    With any other ``pytest_runtest_protocol`` implementation registered (a user's plugin),
+    after collection errors or with ``--collect-only``, pytest's own loop runs unchanged."""
+    config = session.config
+    hook = config.hook.pytest_runtest_protocol
+    if (
+        (session.testsfailed and not config.option.continue_on_collection_errors)
+        or config.option.collectonly
+        or any(impl.plugin_name not in _AROUND for impl in hook.get_hookimpls())
+    ):
+        return None
+    run = suite_run(config)
+    items = session.items
+    for index, item in enumerate(items):
+        if _settled(run, item):
+            _run_lean(item)
+        else:
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            hook(item=item, nextitem=nextitem)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
     return True
+
+
+def _settled(run: Any, item: pytest.Item) -> bool:
+    """A lean case whose judged verdict is known and is not ``warn`` (a warning pytest's
+    warnings wrapper must see)."""
+    if not _lean(item):
+        return False
+    result = run.settled(item.callspec.params["planned_case"])  # type: ignore[attr-defined]
+    return result is not None and result.verdict is not Verdict.WARN

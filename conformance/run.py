@@ -391,6 +391,10 @@ class SuiteRun:
         results = [self._judged_result(by_id[i]) for i in case_ids if i in by_id]
         return self._prewrite.start(write_run_reports, self._report_kwargs(results, False)[0])
 
+    def settled(self, case: PlannedCase) -> Result | None:
+        """The case's judged Result once the session has run (a lookup), else None."""
+        return self._judged_result(case) if self._outcome is not None else None
+
     def _judged_result(self, case: PlannedCase) -> Result:
         result = self._judged.get(case.id)
         if result is None:

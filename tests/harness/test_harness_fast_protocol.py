@@ -144,3 +144,58 @@ def test_durations_still_list_the_setup(pytester: pytest.Pytester) -> None:
     ]
     assert sorted(listed[0]) == sorted(listed[1])  # listed slowest first: ties in any order
     assert len(listed[0]) == len(PLAN) + 1  # every case's setup, observed[run] included
+
+
+class _ProtocolCounter:
+    """Counts what reaches pytest's ``pytest_runtest_protocol`` hook chain, by the warnings
+    plugin's per-item wrapper (patched) and, optionally, as a user plugin implementing it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import _pytest.warnings as pytest_warnings
+
+        self.through_chain: list[str] = []
+        real = pytest_warnings.catch_warnings_for_item
+
+        def counting(config, ihook, when, item, **kwargs):  # type: ignore[no-untyped-def]
+            if when == "runtest" and item is not None:
+                self.through_chain.append(item.nodeid)
+            return real(config, ihook, when, item, **kwargs)
+
+        monkeypatch.setattr(pytest_warnings, "catch_warnings_for_item", counting)
+
+
+class _UserProtocolPlugin:
+    """A user's plugin with its own (pass-through) ``pytest_runtest_protocol``."""
+
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        return None
+
+
+@pytest.mark.parametrize("user_plugin", [False, True], ids=["suite-only", "user-plugin"])
+def test_settled_cases_go_around_the_hook_chain(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, user_plugin: bool
+) -> None:
+    """The first case (it runs the session) and a ``warn`` go through pytest's hook chain;
+    every other settled case runs the lean protocol directly. With a user's own protocol
+    implementation registered, every case goes through the chain, as pytest's loop does.
+    Outcomes are the general protocol's either way."""
+    counter = _ProtocolCounter(monkeypatch)
+    standin = _CountingStandIn(VERDICTS, plan=PLAN, evidence="raw")
+    extra = [_UserProtocolPlugin()] if user_plugin else []
+    result = pytester.runpytest_inprocess(
+        str(CASES_DIR),
+        *("-p", "no:cacheprovider", "--disable-plugin-autoload", *FAST),
+        *("-p", "no:faulthandler", "-p", "no:unittest"),  # as ``run`` (cli.LEAN_PYTEST)
+        *("--target", "http://fake.example", "--token", TOKEN, "--report-dir", "out"),
+        plugins=[standin, *extra],
+    )
+    general, _ = _run(pytester)
+    assert result.parseoutcomes() == general.parseoutcomes()  # type: ignore[attr-defined]
+    items = len(PLAN) + 1
+    if user_plugin:
+        assert len(counter.through_chain) == 2 * items  # the general run's and this one's
+        return
+    through = counter.through_chain[: len(counter.through_chain) - items]  # this run's share
+    assert len(through) == 2
+    assert "sse.heartbeat.interval[sse-user]" in through[1]  # the warn
+    assert "ConformanceWarning: sse.heartbeat.interval[sse-user] [SHOULD]" in result.stdout.str()

@@ -266,3 +266,21 @@ def test_a_heartbeat_before_the_timeout_exercises_keepalive_on_a_short_recording
     assert results["sse.heartbeat.interval[t]"].verdict is Verdict.PASS
     opener_only = _by_id(judge_transcript(b.sse([(0.02, b":)\n")], end_t=15.1)))
     assert opener_only["sse.heartbeat.within-timeout[t]"].verdict is Verdict.NOT_EXERCISED
+
+
+def test_planned_results_memo_follows_the_meta_and_the_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plan is memoised per meta; a changed meta or a changed check registry is planned
+    afresh, never answered from the memo."""
+    meta = b.sse().meta
+    first = planned_results(meta)
+    assert planned_results(meta) == first and planned_results(meta) is not first
+    narrowed = b.sse(context={**meta.context, "only": ["http.sse.not-cut"]}).meta
+    assert {p.requirement for p in planned_results(narrowed)} == {"http.sse.not-cut"}
+    req = "http.sse.not-cut"
+    checks = [c for c in registry_module.CHECKS if c.requirement != req]
+    monkeypatch.setattr(registry_module, "CHECKS", checks)
+    assert req not in {p.requirement for p in planned_results(meta)}
+    monkeypatch.undo()
+    assert planned_results(meta) == first
