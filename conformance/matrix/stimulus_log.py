@@ -259,7 +259,8 @@ def write_stimulus_log(report_dir: Path, transcript: Transcript) -> Path:
     directory = Path(report_dir) / "transcripts"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / STIMULI_FILE
-    path.write_text(transcript.dumps(), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as file:
+        transcript.dump(file)
     return path
 
 

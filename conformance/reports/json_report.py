@@ -12,7 +12,6 @@ finding covers gets ``"finding": "<finding id>"``; ``schemas/run-report.schema.j
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.findings import Analysis
+from conformance.reports.json_text import dump_indented
 from conformance.verdicts import Result, summarise
 
 
@@ -88,8 +88,8 @@ def write_json_report(
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "report.json"
     report = build_report(info, results, annotations, analysis)
-    path.write_text(
-        json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    # The text of ``json.dumps(report, indent=2, ensure_ascii=False)``, at C-encoder speed.
+    with path.open("w", encoding="utf-8") as file:
+        dump_indented(report, file)
+        file.write("\n")
     return path

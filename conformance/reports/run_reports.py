@@ -23,7 +23,7 @@ from conformance.redact import Redactor
 from conformance.reports.findings_text import summary_markdown
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.reports.junit import write_junit
-from conformance.transcript.model import Transcript, write_transcripts
+from conformance.transcript.model import Transcript
 from conformance.verdicts import Result
 
 if TYPE_CHECKING:
@@ -173,15 +173,17 @@ def write_run_reports(
         links.setdefault(transcript.meta.id, f"transcripts/{name}")
 
     def transcripts_files() -> Path:
+        # What ``write_transcripts`` writes for one transcript, without its mkdir per file.
         for name, transcript in zip(names, listed, strict=True):
-            write_transcripts(transcript_dir / name, [transcript])
+            with (transcript_dir / name).open("w", encoding="utf-8") as file:
+                transcript.dump(file)
         return transcript_dir
 
     # One file each, independent of one another: a big run writes them on two cores
     # (``conformance/parallel.py``); weights are their measured shares of the time.
     writers: dict[str, tuple[float, Callable[[], Path]]] = {
         # Annotations are labels and verdict words (no secrets); keyed by the unredacted id.
-        "json": (3, lambda: write_json_report(report_dir, info, clean, annotations, analysis)),
+        "json": (2, lambda: write_json_report(report_dir, info, clean, annotations, analysis)),
         "junit": (
             1,
             lambda: write_junit(
@@ -194,13 +196,13 @@ def write_run_reports(
                 baseline=baseline,
             ),
         ),
-        "transcripts": (1.5, transcripts_files),
-        "html": (6, lambda: _html(report_dir, info, clean, links, analysis)),
-        "summary": (0.5, lambda: write_summary_markdown(report_dir, info, clean, analysis)),
+        "transcripts": (5, transcripts_files),
+        "html": (7.5, lambda: _html(report_dir, info, clean, links, analysis)),
+        "summary": (0.1, lambda: write_summary_markdown(report_dir, info, clean, analysis)),
     }
     if stimuli is not None:
         log: Transcript = stimuli
-        writers["stimuli"] = (2, lambda: _stimulus_log(report_dir, redactor.transcript(log)))
+        writers["stimuli"] = (1, lambda: _stimulus_log(report_dir, redactor.transcript(log)))
     jobs = list(writers.values())
     done = split_work(
         [job for _, job in jobs],

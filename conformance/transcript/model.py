@@ -35,7 +35,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 FORMAT_VERSION = 1
 
@@ -80,6 +80,9 @@ def _decode_bytes(obj: dict[str, Any]) -> bytes:
 
 
 _BYTE_KINDS = frozenset({"body-chunk", "ws-frame-recv", "ws-frame-send"})
+#: ``json.dumps(obj, ensure_ascii=False)`` of one JSON Lines line, with one encoder for all of
+#: them: ``json.dumps`` builds a new one per call (a run writes a few thousand lines).
+_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,8 +107,11 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"t": round(self.t, 6), "kind": self.kind}
+        if self.kind not in _BYTE_KINDS:  # most records: no bytes to encode
+            out.update(self.fields)
+            return out
         for key, value in self.fields.items():
-            if key == "data" and self.kind in _BYTE_KINDS:
+            if key == "data":
                 out.update(_encode_bytes(value))
             else:
                 out[key] = value
@@ -211,9 +217,17 @@ class Transcript:
         return None
 
     def dumps(self) -> str:
-        lines = [json.dumps(self.meta.to_json(), ensure_ascii=False)]
-        lines.extend(json.dumps(r.to_json(), ensure_ascii=False) for r in self.records)
+        lines = [_line(self.meta.to_json())]
+        lines.extend([_line(r.to_json()) for r in self.records])
         return "\n".join(lines) + "\n"
+
+    def dump(self, file: TextIO) -> None:
+        """Write what ``dumps`` returns without joining it into one string: a run's stimulus log
+        has a ~0.4 MB meta line, and every large temporary string is fresh memory to fault in."""
+        file.write(_line(self.meta.to_json()))
+        file.write("\n")
+        if self.records:
+            file.write("\n".join([_line(r.to_json()) for r in self.records]) + "\n")
 
     @classmethod
     def loads(cls, text: str, *, name: str = "<transcript>") -> Transcript:
@@ -238,7 +252,7 @@ def write_transcripts(path: Path, transcripts: Iterable[Transcript]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for transcript in transcripts:
-            fh.write(transcript.dumps())
+            transcript.dump(fh)
 
 
 def read_transcripts(path: Path) -> list[Transcript]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -90,3 +91,13 @@ def test_schema_accepts_model_output(transcript_validator: Draft202012Validator)
     assert not list(transcript_validator.iter_errors(meta.to_json()))
     rec = Record(t=1.0, kind="stimulus", fields={"action": "rest", "detail": {}, "marker": None})
     assert not list(transcript_validator.iter_errors(json.loads(json.dumps(rec.to_json()))))
+
+
+def test_dump_writes_what_dumps_returns(captures_dir: Path) -> None:
+    """``Transcript.dump`` (report writers) and ``dumps`` write the same text, records or not."""
+    empty = Transcript(meta=Meta(id="e", transport="http", request={"url": "ü\n"}))
+    for transcript in [empty, *load_captures(captures_dir)]:
+        file = io.StringIO()
+        transcript.dump(file)
+        assert file.getvalue() == transcript.dumps()
+        assert Transcript.loads(file.getvalue()) == transcript
