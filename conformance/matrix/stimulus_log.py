@@ -33,7 +33,13 @@ from conformance.matrix.delivery_log import DeliveryLog, StepOutcome
 from conformance.matrix.run_context import RunContext
 from conformance.matrix.steps import STEP_BY_KEY
 from conformance.stimulus.base import Produced
-from conformance.transcript.model import Meta, Record, Transcript, read_transcripts
+from conformance.transcript.model import (
+    Meta,
+    Record,
+    Transcript,
+    read_transcripts,
+    write_transcripts,
+)
 
 STIMULI_FILE = "_stimuli.jsonl"
 STIMULI_ID = "_stimuli"
@@ -256,11 +262,8 @@ def _batches_json(log: DeliveryLog) -> list[dict[str, Any]]:
 
 def write_stimulus_log(report_dir: Path, transcript: Transcript) -> Path:
     """Write ``<report_dir>/transcripts/_stimuli.jsonl`` (the transcript must be redacted)."""
-    directory = Path(report_dir) / "transcripts"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / STIMULI_FILE
-    with path.open("w", encoding="utf-8") as file:
-        transcript.dump(file)
+    path = Path(report_dir) / "transcripts" / STIMULI_FILE
+    write_transcripts(path, [transcript])
     return path
 
 

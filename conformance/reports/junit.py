@@ -28,7 +28,7 @@ from conformance.verdicts import Result, Verdict
 if TYPE_CHECKING:
     from conformance.baseline import BaselineEntry, BaselineOutcome
 
-__all__ = ["junit_xml", "write_junit"]
+__all__ = ["write_junit"]
 
 SUITE_NAME = "mastodon-streaming-conformance"
 # XML 1.0 forbids most C0 controls even as character references; evidence may contain them.
@@ -122,19 +122,6 @@ def _child(
     return None
 
 
-def junit_xml(
-    results: list[Result],
-    *,
-    target: str,
-    started_at: str,
-    duration_s: float,
-    strict: bool = False,
-    baseline: BaselineOutcome | None = None,
-) -> str:
-    """The text of junit.xml (see the module docstring)."""
-    return "".join(_pieces(results, target, started_at, duration_s, strict, baseline))
-
-
 def write_junit(
     report_dir: Path,
     results: list[Result],
@@ -145,7 +132,7 @@ def write_junit(
     strict: bool = False,
     baseline: BaselineOutcome | None = None,
 ) -> Path:
-    """``junit_xml`` written piece by piece: a failing run's document (evidence in every
+    """junit.xml, written piece by piece: a failing run's document (evidence in every
     failure) is megabytes, and each large temporary string is fresh memory to fault in."""
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "junit.xml"

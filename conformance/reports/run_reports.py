@@ -23,7 +23,7 @@ from conformance.redact import Redactor
 from conformance.reports.findings_text import summary_markdown
 from conformance.reports.json_report import RunInfo, write_json_report
 from conformance.reports.junit import write_junit
-from conformance.transcript.model import Transcript
+from conformance.transcript.model import Transcript, write_transcripts
 from conformance.verdicts import Result
 
 if TYPE_CHECKING:
@@ -173,10 +173,8 @@ def write_run_reports(
         links.setdefault(transcript.meta.id, f"transcripts/{name}")
 
     def transcripts_files() -> Path:
-        # What ``write_transcripts`` writes for one transcript, without its mkdir per file.
         for name, transcript in zip(names, listed, strict=True):
-            with (transcript_dir / name).open("w", encoding="utf-8") as file:
-                transcript.dump(file)
+            write_transcripts(transcript_dir / name, [transcript])
         return transcript_dir
 
     # One file each, independent of one another: a big run writes them on two cores

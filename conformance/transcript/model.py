@@ -31,6 +31,7 @@ transcripts stay readable in a bug report yet byte-exact.
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -217,9 +218,10 @@ class Transcript:
         return None
 
     def dumps(self) -> str:
-        lines = [_line(self.meta.to_json())]
-        lines.extend([_line(r.to_json()) for r in self.records])
-        return "\n".join(lines) + "\n"
+        """The transcript as JSON Lines text (what ``dump`` writes)."""
+        text = io.StringIO()
+        self.dump(text)
+        return text.getvalue()
 
     def dump(self, file: TextIO) -> None:
         """Write what ``dumps`` returns without joining it into one string: a run's stimulus log
